@@ -1,0 +1,1 @@
+"""infrastrand inventory: NetBox-style models, change log, API and UI."""

@@ -1,0 +1,1 @@
+"""Suite-wide fixtures. Each test folder keeps its own conftest for its own area."""
