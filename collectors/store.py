@@ -1,0 +1,78 @@
+"""The in-memory sample store: the latest poll of every device, shared by the collector and the exporter.
+
+A poll produces one immutable :class:`PollResult`; :meth:`SampleStore.put` swaps it in with one dict
+assignment, so readers (the exporter) never see a half-written device.  The exporter caches the
+rendered exposition of a result on its :class:`StoreEntry`, so a device is rendered once per poll and
+served many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+Labels = tuple[tuple[str, str], ...]
+"""Label pairs in exposition order, e.g. (("ifIndex", "2"), ("ifName", "eth0"))."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFamily:
+    """One metric of one device: snmp_exporter's name, Prometheus type, help text and samples."""
+
+    name: str
+    type: str  # "counter" | "gauge" | "untyped"
+    help: str
+    samples: tuple[tuple[Labels, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll of one device observed, plus how the poll went."""
+
+    device: str
+    started: float  # unix time the poll started
+    duration: float  # seconds
+    up: bool
+    error: str = ""  # empty when up; a short reason otherwise ("timeout", "authError", ...)
+    pdus: int = 0  # request PDUs sent (retries included)
+    varbinds: int = 0  # varbinds received
+    retries: int = 0
+    families: tuple[MetricFamily, ...] = ()
+    interval: float = 60.0  # the device's poll interval, for staleness
+
+
+@dataclass(slots=True)
+class StoreEntry:
+    """A device's latest result, its inventory labels and the exporter's cached renderings."""
+
+    result: PollResult
+    labels: dict[str, str]
+    rendered: dict[str, bytes] = field(default_factory=dict)  # format key -> exposition bytes
+
+
+class SampleStore:
+    """Latest :class:`PollResult` per device; safe to read while polls write (single-assignment swaps)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, StoreEntry] = {}
+
+    def put(self, result: PollResult, labels: dict[str, str]) -> None:
+        self._entries[result.device] = StoreEntry(result=result, labels=labels)
+
+    def get(self, device: str) -> StoreEntry | None:
+        return self._entries.get(device)
+
+    def remove(self, device: str) -> None:
+        self._entries.pop(device, None)
+
+    def devices(self) -> list[str]:
+        return list(self._entries)
+
+    def __iter__(self) -> Iterator[StoreEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def series_count(self) -> int:
+        return sum(len(f.samples) for e in list(self._entries.values()) for f in e.result.families)
