@@ -1,0 +1,294 @@
+"""Choice sets, NetBox style: one class per set, constants plus an ordered ``CHOICES`` list."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ChoiceSet:
+    """A named set of ``(value, label)`` choices with optional per-value colors.
+
+    Subclasses declare constants and ``CHOICES``; ``COLORS`` maps a value to a hex color.
+    """
+
+    CHOICES: ClassVar[list[tuple[str, str]]] = []
+    COLORS: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [value for value, _ in cls.CHOICES]
+
+    @classmethod
+    def label(cls, value: str) -> str | None:
+        return dict(cls.CHOICES).get(value)
+
+    @classmethod
+    def color(cls, value: str) -> str:
+        return cls.COLORS.get(value, "9e9e9e")
+
+
+# -- dcim ------------------------------------------------------------------------------------------
+
+
+class SiteStatusChoices(ChoiceSet):
+    STATUS_PLANNED = "planned"
+    STATUS_STAGING = "staging"
+    STATUS_ACTIVE = "active"
+    STATUS_DECOMMISSIONING = "decommissioning"
+    STATUS_RETIRED = "retired"
+
+    CHOICES: ClassVar = [
+        (STATUS_PLANNED, "Planned"),
+        (STATUS_STAGING, "Staging"),
+        (STATUS_ACTIVE, "Active"),
+        (STATUS_DECOMMISSIONING, "Decommissioning"),
+        (STATUS_RETIRED, "Retired"),
+    ]
+    COLORS: ClassVar = {
+        STATUS_PLANNED: "00bcd4",
+        STATUS_STAGING: "2196f3",
+        STATUS_ACTIVE: "4caf50",
+        STATUS_DECOMMISSIONING: "ffc107",
+        STATUS_RETIRED: "f44336",
+    }
+
+
+class LocationStatusChoices(SiteStatusChoices):
+    """Locations share the site statuses (as in NetBox)."""
+
+
+class StrandChoices(ChoiceSet):
+    """The memorandum's strands a site serves."""
+
+    STRAND_E_GOVERNMENT = "e-government"
+    STRAND_DIGITAL_INCLUSION = "digital-inclusion"
+    STRAND_INFRASTRUCTURE = "infrastructure"
+
+    CHOICES: ClassVar = [
+        (STRAND_E_GOVERNMENT, "E-government"),
+        (STRAND_DIGITAL_INCLUSION, "Digital inclusion"),
+        (STRAND_INFRASTRUCTURE, "Infrastructure"),
+    ]
+
+
+class RackStatusChoices(ChoiceSet):
+    STATUS_RESERVED = "reserved"
+    STATUS_AVAILABLE = "available"
+    STATUS_PLANNED = "planned"
+    STATUS_ACTIVE = "active"
+    STATUS_DEPRECATED = "deprecated"
+
+    CHOICES: ClassVar = [
+        (STATUS_RESERVED, "Reserved"),
+        (STATUS_AVAILABLE, "Available"),
+        (STATUS_PLANNED, "Planned"),
+        (STATUS_ACTIVE, "Active"),
+        (STATUS_DEPRECATED, "Deprecated"),
+    ]
+
+
+class DeviceStatusChoices(ChoiceSet):
+    STATUS_OFFLINE = "offline"
+    STATUS_ACTIVE = "active"
+    STATUS_PLANNED = "planned"
+    STATUS_STAGED = "staged"
+    STATUS_FAILED = "failed"
+    STATUS_INVENTORY = "inventory"
+    STATUS_DECOMMISSIONING = "decommissioning"
+
+    CHOICES: ClassVar = [
+        (STATUS_OFFLINE, "Offline"),
+        (STATUS_ACTIVE, "Active"),
+        (STATUS_PLANNED, "Planned"),
+        (STATUS_STAGED, "Staged"),
+        (STATUS_FAILED, "Failed"),
+        (STATUS_INVENTORY, "Inventory"),
+        (STATUS_DECOMMISSIONING, "Decommissioning"),
+    ]
+    COLORS: ClassVar = {
+        STATUS_OFFLINE: "9e9e9e",
+        STATUS_ACTIVE: "4caf50",
+        STATUS_PLANNED: "00bcd4",
+        STATUS_STAGED: "2196f3",
+        STATUS_FAILED: "f44336",
+        STATUS_INVENTORY: "9c27b0",
+        STATUS_DECOMMISSIONING: "ffc107",
+    }
+
+
+class DeviceFaceChoices(ChoiceSet):
+    FACE_FRONT = "front"
+    FACE_REAR = "rear"
+
+    CHOICES: ClassVar = [(FACE_FRONT, "Front"), (FACE_REAR, "Rear")]
+
+
+class InterfaceTypeChoices(ChoiceSet):
+    """A subset of NetBox's interface types (same values)."""
+
+    TYPE_VIRTUAL = "virtual"
+    TYPE_BRIDGE = "bridge"
+    TYPE_LAG = "lag"
+    TYPE_100ME_FIXED = "100base-tx"
+    TYPE_1GE_FIXED = "1000base-t"
+    TYPE_1GE_SFP = "1000base-x-sfp"
+    TYPE_10GE_FIXED = "10gbase-t"
+    TYPE_10GE_SFP_PLUS = "10gbase-x-sfpp"
+    TYPE_25GE_SFP28 = "25gbase-x-sfp28"
+    TYPE_40GE_QSFP_PLUS = "40gbase-x-qsfpp"
+    TYPE_100GE_QSFP28 = "100gbase-x-qsfp28"
+    TYPE_OTHER = "other"
+
+    CHOICES: ClassVar = [
+        (TYPE_VIRTUAL, "Virtual"),
+        (TYPE_BRIDGE, "Bridge"),
+        (TYPE_LAG, "Link Aggregation Group (LAG)"),
+        (TYPE_100ME_FIXED, "100BASE-TX (10/100ME)"),
+        (TYPE_1GE_FIXED, "1000BASE-T (1GE)"),
+        (TYPE_1GE_SFP, "SFP (1GE)"),
+        (TYPE_10GE_FIXED, "10GBASE-T (10GE)"),
+        (TYPE_10GE_SFP_PLUS, "SFP+ (10GE)"),
+        (TYPE_25GE_SFP28, "SFP28 (25GE)"),
+        (TYPE_40GE_QSFP_PLUS, "QSFP+ (40GE)"),
+        (TYPE_100GE_QSFP28, "QSFP28 (100GE)"),
+        (TYPE_OTHER, "Other"),
+    ]
+
+
+# -- ipam ------------------------------------------------------------------------------------------
+
+
+class PrefixStatusChoices(ChoiceSet):
+    STATUS_CONTAINER = "container"
+    STATUS_ACTIVE = "active"
+    STATUS_RESERVED = "reserved"
+    STATUS_DEPRECATED = "deprecated"
+
+    CHOICES: ClassVar = [
+        (STATUS_CONTAINER, "Container"),
+        (STATUS_ACTIVE, "Active"),
+        (STATUS_RESERVED, "Reserved"),
+        (STATUS_DEPRECATED, "Deprecated"),
+    ]
+
+
+class IPAddressStatusChoices(ChoiceSet):
+    STATUS_ACTIVE = "active"
+    STATUS_RESERVED = "reserved"
+    STATUS_DEPRECATED = "deprecated"
+    STATUS_DHCP = "dhcp"
+    STATUS_SLAAC = "slaac"
+
+    CHOICES: ClassVar = [
+        (STATUS_ACTIVE, "Active"),
+        (STATUS_RESERVED, "Reserved"),
+        (STATUS_DEPRECATED, "Deprecated"),
+        (STATUS_DHCP, "DHCP"),
+        (STATUS_SLAAC, "SLAAC"),
+    ]
+
+
+class IPAddressRoleChoices(ChoiceSet):
+    ROLE_LOOPBACK = "loopback"
+    ROLE_SECONDARY = "secondary"
+    ROLE_ANYCAST = "anycast"
+    ROLE_VIP = "vip"
+    ROLE_VRRP = "vrrp"
+    ROLE_HSRP = "hsrp"
+    ROLE_GLBP = "glbp"
+    ROLE_CARP = "carp"
+
+    CHOICES: ClassVar = [
+        (ROLE_LOOPBACK, "Loopback"),
+        (ROLE_SECONDARY, "Secondary"),
+        (ROLE_ANYCAST, "Anycast"),
+        (ROLE_VIP, "VIP"),
+        (ROLE_VRRP, "VRRP"),
+        (ROLE_HSRP, "HSRP"),
+        (ROLE_GLBP, "GLBP"),
+        (ROLE_CARP, "CARP"),
+    ]
+
+    #: Roles whose address may legitimately exist more than once (NetBox's global-uniqueness exemption).
+    SHARED_ROLES: ClassVar = (ROLE_ANYCAST, ROLE_VIP, ROLE_VRRP, ROLE_HSRP, ROLE_GLBP, ROLE_CARP)
+
+
+# -- tenancy ---------------------------------------------------------------------------------------
+
+
+class ContactPriorityChoices(ChoiceSet):
+    PRIORITY_PRIMARY = "primary"
+    PRIORITY_SECONDARY = "secondary"
+    PRIORITY_TERTIARY = "tertiary"
+    PRIORITY_INACTIVE = "inactive"
+
+    CHOICES: ClassVar = [
+        (PRIORITY_PRIMARY, "Primary"),
+        (PRIORITY_SECONDARY, "Secondary"),
+        (PRIORITY_TERTIARY, "Tertiary"),
+        (PRIORITY_INACTIVE, "Inactive"),
+    ]
+
+
+# -- monitoring ------------------------------------------------------------------------------------
+
+
+class SnmpVersionChoices(ChoiceSet):
+    VERSION_1 = "1"
+    VERSION_2C = "2c"
+    VERSION_3 = "3"
+
+    CHOICES: ClassVar = [(VERSION_1, "SNMPv1"), (VERSION_2C, "SNMPv2c"), (VERSION_3, "SNMPv3")]
+
+
+class SnmpAuthProtocolChoices(ChoiceSet):
+    """SNMPv3 authentication protocols (empty value: noAuth)."""
+
+    CHOICES: ClassVar = [
+        ("MD5", "HMAC-MD5-96"),
+        ("SHA", "HMAC-SHA-96"),
+        ("SHA-224", "HMAC-SHA-224"),
+        ("SHA-256", "HMAC-SHA-256"),
+        ("SHA-384", "HMAC-SHA-384"),
+        ("SHA-512", "HMAC-SHA-512"),
+    ]
+
+
+class SnmpPrivProtocolChoices(ChoiceSet):
+    """SNMPv3 privacy protocols (empty value: noPriv)."""
+
+    CHOICES: ClassVar = [
+        ("DES", "CBC-DES"),
+        ("AES-128", "CFB-AES-128"),
+        ("AES-192", "CFB-AES-192"),
+        ("AES-256", "CFB-AES-256"),
+    ]
+
+
+class SnmpModuleChoices(ChoiceSet):
+    """MIB modules the collector knows (DEVELOPERS.md contract 4; data in collectors/modules/*.yaml)."""
+
+    CHOICES: ClassVar = [
+        ("system", "system (SNMPv2-MIB)"),
+        ("if_mib", "if_mib (IF-MIB)"),
+        ("host_resources", "host_resources (HOST-RESOURCES-MIB)"),
+        ("ucd", "ucd (UCD-SNMP-MIB)"),
+        ("entity", "entity (ENTITY-MIB)"),
+        ("entity_sensor", "entity_sensor (ENTITY-SENSOR-MIB)"),
+        ("ups_mib", "ups_mib (UPS-MIB)"),
+        ("lldp", "lldp (LLDP-MIB)"),
+    ]
+
+    DEFAULT: ClassVar = ["system", "if_mib"]
+
+
+# -- change log ------------------------------------------------------------------------------------
+
+
+class ObjectChangeActionChoices(ChoiceSet):
+    ACTION_CREATE = "create"
+    ACTION_UPDATE = "update"
+    ACTION_DELETE = "delete"
+
+    CHOICES: ClassVar = [(ACTION_CREATE, "Created"), (ACTION_UPDATE, "Updated"), (ACTION_DELETE, "Deleted")]
+    COLORS: ClassVar = {ACTION_CREATE: "4caf50", ACTION_UPDATE: "2196f3", ACTION_DELETE: "f44336"}

@@ -1,0 +1,162 @@
+"""IPAM: prefixes and IP addresses (with mask, as strings validated by :mod:`ipaddress`)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from inventory.choices import IPAddressRoleChoices, IPAddressStatusChoices, PrefixStatusChoices
+from inventory.models.base import PrimaryModel
+
+
+def parse_prefix(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(str(value).strip(), strict=False)
+    except ValueError as exc:
+        raise ValidationError(f"{value!r} is not an IP prefix (e.g. 10.20.0.0/16 or 2001:db8::/32).") from exc
+
+
+def parse_address(value: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    text = str(value).strip()
+    if "/" not in text:
+        raise ValidationError(f"{value!r} needs a mask length (e.g. 10.20.0.1/24 or 2001:db8::1/64).")
+    try:
+        return ipaddress.ip_interface(text)
+    except ValueError as exc:
+        raise ValidationError(f"{value!r} is not an IP address with mask (e.g. 10.20.0.1/24).") from exc
+
+
+class Prefix(PrimaryModel):
+    prefix = models.CharField(max_length=43, help_text="IPv4 or IPv6 network with mask, e.g. 10.20.0.0/16")
+    family = models.PositiveSmallIntegerField(editable=False, default=4)
+    site = models.ForeignKey(
+        "inventory.Site", on_delete=models.PROTECT, related_name="prefixes", blank=True, null=True
+    )
+    tenant = models.ForeignKey(
+        "inventory.Tenant", on_delete=models.PROTECT, related_name="prefixes", blank=True, null=True
+    )
+    status = models.CharField(
+        max_length=50, choices=PrefixStatusChoices.CHOICES, default=PrefixStatusChoices.STATUS_ACTIVE
+    )
+    is_pool = models.BooleanField(default=False, verbose_name="is a pool")
+    tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="prefixes")
+
+    class Meta:
+        ordering = ("family", "prefix", "pk")
+        verbose_name_plural = "prefixes"
+
+    def __str__(self) -> str:
+        return self.prefix
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(self.prefix)
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.prefix:
+            return
+        try:
+            network = parse_prefix(self.prefix)
+        except ValidationError as exc:
+            raise ValidationError({"prefix": exc.messages}) from exc
+        self.prefix, self.family = str(network), network.version
+        if Prefix.objects.filter(prefix=self.prefix).exclude(pk=self.pk).exists():
+            raise ValidationError({"prefix": f"Prefix {self.prefix} already exists."})
+
+    def save(self, *args, **kwargs):
+        if self.prefix:
+            network = ipaddress.ip_network(self.prefix, strict=False)
+            self.prefix, self.family = str(network), network.version
+        super().save(*args, **kwargs)
+
+
+class IPAddress(PrimaryModel):
+    address = models.CharField(
+        max_length=49, help_text="IPv4 or IPv6 address with mask, e.g. 10.20.0.1/24 or 2001:db8::1/64"
+    )
+    family = models.PositiveSmallIntegerField(editable=False, default=4)
+    status = models.CharField(
+        max_length=50, choices=IPAddressStatusChoices.CHOICES, default=IPAddressStatusChoices.STATUS_ACTIVE
+    )
+    role = models.CharField(max_length=50, choices=IPAddressRoleChoices.CHOICES, blank=True)
+    tenant = models.ForeignKey(
+        "inventory.Tenant", on_delete=models.PROTECT, related_name="ip_addresses", blank=True, null=True
+    )
+    assigned_object = models.ForeignKey(
+        "inventory.Interface",
+        on_delete=models.CASCADE,
+        related_name="ip_addresses",
+        blank=True,
+        null=True,
+        verbose_name="assigned interface",
+        help_text="The interface this address is configured on (NetBox: assigned_object, a dcim.interface)",
+    )
+    dns_name = models.CharField(
+        max_length=255,
+        blank=True,
+        verbose_name="DNS name",
+        help_text="Hostname or FQDN (not case-sensitive)",
+    )
+    tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="ip_addresses")
+
+    class Meta:
+        ordering = ("family", "address", "pk")
+        verbose_name = "IP address"
+        verbose_name_plural = "IP addresses"
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def interface(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+        return ipaddress.ip_interface(self.address)
+
+    @property
+    def host(self) -> str:
+        """The address without its mask, e.g. ``10.20.0.1``."""
+        return str(self.interface.ip)
+
+    def changelog_parent(self):
+        return self.assigned_object
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.address:
+            return
+        try:
+            value = parse_address(self.address)
+        except ValidationError as exc:
+            raise ValidationError({"address": exc.messages}) from exc
+        self.address, self.family = value.with_prefixlen, value.version
+        self.dns_name = self.dns_name.strip().lower()
+        if self.role not in IPAddressRoleChoices.SHARED_ROLES:
+            duplicates = IPAddress.objects.filter(address__startswith=f"{value.ip}/").exclude(pk=self.pk)
+            duplicates = [ip for ip in duplicates if ip.host == str(value.ip)]
+            if any(ip.role not in IPAddressRoleChoices.SHARED_ROLES for ip in duplicates):
+                raise ValidationError({"address": f"Address {value.ip} already exists."})
+        if self.pk is not None:
+            self._clean_primary_reassignment()
+
+    def _clean_primary_reassignment(self) -> None:
+        """A device's primary IP cannot move away from that device's interfaces."""
+        for related in ("primary_ip4_for", "primary_ip6_for"):
+            device = getattr(self, related, None) if self.pk else None
+            if device is None:
+                continue
+            on_device = self.assigned_object_id and self.assigned_object.device_id == device.pk
+            if not on_device:
+                raise ValidationError(
+                    {
+                        "assigned_object": f"{self.address} is the primary IP of {device}; "
+                        "unset it there before moving or unassigning it."
+                    }
+                )
+
+    def save(self, *args, **kwargs):
+        if self.address:
+            value = ipaddress.ip_interface(self.address)
+            self.address, self.family = value.with_prefixlen, value.version
+        super().save(*args, **kwargs)

@@ -1,0 +1,188 @@
+"""Monitoring: SNMP credentials and settings, collector groups, and the latest observation per device."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from inventory.choices import (
+    SnmpAuthProtocolChoices,
+    SnmpModuleChoices,
+    SnmpPrivProtocolChoices,
+    SnmpVersionChoices,
+)
+from inventory.fields import EncryptedTextField
+from inventory.models.base import ChangeLoggedModel
+from inventory.models.dcim import DEFAULT_POLL_INTERVAL, POLL_INTERVAL_VALIDATORS
+
+V3_KEY_MIN_LENGTH = 8
+"""RFC 3414: USM passphrases are at least 8 characters."""
+
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9-]{1,63})*$"
+)
+
+
+def default_modules() -> list[str]:
+    return list(SnmpModuleChoices.DEFAULT)
+
+
+def validate_modules(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError('Give a list of module names, e.g. ["system", "if_mib"].')
+    if not value:
+        raise ValidationError("Give at least one module.")
+    unknown = [item for item in value if item not in SnmpModuleChoices.values()]
+    if unknown:
+        raise ValidationError(
+            f"Unknown module(s): {', '.join(unknown)}. Known: {', '.join(SnmpModuleChoices.values())}."
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("A module is listed twice.")
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port`` → (host, port); raises ValidationError if malformed."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\[\]]+):(\d{1,5})", value.strip())
+    if not match:
+        raise ValidationError(f"{value!r} is not host:port (e.g. 127.0.0.1:9781 or [::1]:9781).")
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    if not 1 <= port <= 65535:
+        raise ValidationError(f"Port {port} is out of range 1-65535.")
+    if match.group(1):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise ValidationError(f"{host!r} is not an IPv6 address.") from exc
+    elif not HOSTNAME_RE.match(host):
+        raise ValidationError(f"{host!r} is not a host name or IPv4 address.")
+    return host, port
+
+
+def validate_host_port(value: str) -> None:
+    split_host_port(value)
+
+
+class SnmpProfile(ChangeLoggedModel):
+    """How to talk SNMP to a device: version, credentials (encrypted at rest), timing and MIB modules."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    version = models.CharField(
+        max_length=2, choices=SnmpVersionChoices.CHOICES, default=SnmpVersionChoices.VERSION_2C
+    )
+    community = EncryptedTextField(help_text="SNMPv1/v2c community (stored encrypted)")
+    username = models.CharField(max_length=64, blank=True, help_text="SNMPv3 user (security name)")
+    auth_protocol = models.CharField(
+        max_length=8, choices=SnmpAuthProtocolChoices.CHOICES, blank=True, help_text="Empty: noAuth"
+    )
+    auth_key = EncryptedTextField(help_text="SNMPv3 authentication passphrase (stored encrypted)")
+    priv_protocol = models.CharField(
+        max_length=8, choices=SnmpPrivProtocolChoices.CHOICES, blank=True, help_text="Empty: noPriv"
+    )
+    priv_key = EncryptedTextField(help_text="SNMPv3 privacy passphrase (stored encrypted)")
+    context = models.CharField(max_length=64, blank=True, help_text="SNMPv3 context name")
+    port = models.PositiveIntegerField(
+        default=161, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    timeout = models.FloatField(
+        default=5.0,
+        validators=[MinValueValidator(0.1), MaxValueValidator(60)],
+        help_text="Seconds per request",
+    )
+    retries = models.PositiveSmallIntegerField(default=3, validators=[MaxValueValidator(10)])
+    max_repetitions = models.PositiveSmallIntegerField(
+        default=25, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    modules = models.JSONField(
+        default=default_modules, validators=[validate_modules], help_text="MIB modules to poll, in order"
+    )
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = "SNMP profile"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def security_level(self) -> str:
+        """USM security level of a v3 profile: noAuthNoPriv, authNoPriv or authPriv."""
+        if not self.auth_protocol:
+            return "noAuthNoPriv"
+        return "authPriv" if self.priv_protocol else "authNoPriv"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.version in (SnmpVersionChoices.VERSION_1, SnmpVersionChoices.VERSION_2C):
+            if not self.community:
+                errors["community"] = f"SNMPv{self.version} needs a community."
+        elif self.version == SnmpVersionChoices.VERSION_3:
+            if not self.username:
+                errors["username"] = "SNMPv3 needs a user name."
+            if self.auth_protocol and len(self.auth_key) < V3_KEY_MIN_LENGTH:
+                errors["auth_key"] = (
+                    f"An authentication key of at least {V3_KEY_MIN_LENGTH} characters is needed."
+                )
+            if not self.auth_protocol and self.auth_key:
+                errors["auth_protocol"] = "Choose an authentication protocol for this key."
+            if self.priv_protocol and not self.auth_protocol:
+                errors["priv_protocol"] = "Privacy (authPriv) also needs an authentication protocol."
+            if self.priv_protocol and len(self.priv_key) < V3_KEY_MIN_LENGTH:
+                errors["priv_key"] = f"A privacy key of at least {V3_KEY_MIN_LENGTH} characters is needed."
+            if not self.priv_protocol and self.priv_key:
+                errors["priv_protocol"] = "Choose a privacy protocol for this key."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CollectorGroup(ChangeLoggedModel):
+    """A poller group: the collectors (and their exporter) that poll the devices assigned to it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    exporter_address = models.CharField(
+        max_length=261,
+        validators=[validate_host_port],
+        help_text="host:port where Prometheus scrapes this group's collector, e.g. 127.0.0.1:9781",
+    )
+    poll_interval = models.PositiveIntegerField(
+        default=DEFAULT_POLL_INTERVAL,
+        validators=list(POLL_INTERVAL_VALIDATORS),
+        help_text="Default seconds between polls for this group's devices",
+    )
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceObservation(models.Model):
+    """The latest poll a collector reported for a device (contract 2); operational state, not logged."""
+
+    device = models.OneToOneField(
+        "inventory.Device", on_delete=models.CASCADE, related_name="observation", primary_key=True
+    )
+    collector = models.CharField(max_length=100)
+    polled_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now=True)
+    up = models.BooleanField()
+    duration_seconds = models.FloatField(blank=True, null=True)
+    error = models.TextField(blank=True)
+    facts = models.JSONField(default=dict, blank=True)
+    interfaces = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ("device",)
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.polled_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,95 @@
+"""API tokens: only a SHA-256 hash and a short visible prefix are stored; the plaintext is shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from inventory.models.base import ChangeLoggedModel
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+class Token(ChangeLoggedModel):
+    """An API token of a user (``Authorization: Token <key>``).
+
+    ``write_enabled=False`` restricts it to safe methods; a ``collector`` token may use the collector
+    endpoints only (targets, observations) and nothing else.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    key_prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    write_enabled = models.BooleanField(default=True)
+    collector = models.BooleanField(default=False, help_text="May use the collector endpoints only")
+    expires = models.DateTimeField(blank=True, null=True)
+    last_used = models.DateTimeField(blank=True, null=True, editable=False)
+    description = models.CharField(max_length=200, blank=True)
+
+    changelog_redact = ("key_hash",)
+
+    class Meta:
+        ordering = ("-created", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.key_prefix}… ({self.user})" if self.user_id else f"{self.key_prefix}…"
+
+    @staticmethod
+    def generate_key() -> str:
+        """A new 40-hex-character key (NetBox v1 token format)."""
+        return secrets.token_hex(20)
+
+    @classmethod
+    def create_token(
+        cls,
+        *,
+        user,
+        write_enabled: bool = True,
+        collector: bool = False,
+        description: str = "",
+        expires: datetime | None = None,
+    ) -> tuple[Token, str]:
+        """Create and save a token; returns it with its plaintext key (the only time it is available)."""
+        plaintext = cls.generate_key()
+        token = cls(
+            user=user,
+            key_prefix=plaintext[:TOKEN_PREFIX_LENGTH],
+            key_hash=hash_key(plaintext),
+            write_enabled=write_enabled,
+            collector=collector,
+            description=description,
+            expires=expires,
+        )
+        token.full_clean()
+        token.save()
+        return token, plaintext
+
+    @classmethod
+    def lookup(cls, plaintext: str) -> Token | None:
+        """The token with this plaintext key (expired or not), or None."""
+        if not plaintext:
+            return None
+        return cls.objects.select_related("user").filter(key_hash=hash_key(plaintext.strip())).first()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires is not None and self.expires <= timezone.now()
+
+    def is_valid(self) -> bool:
+        """Not expired and its user is active."""
+        return not self.is_expired and self.user.is_active
+
+    def touch(self) -> None:
+        """Record use now, without a change-log record (operational state)."""
+        now = timezone.now()
+        type(self).objects.filter(pk=self.pk).update(last_used=now)
+        self.last_used = now
