@@ -1,0 +1,267 @@
+"""Pure rendering of the sample store to Prometheus text format 0.0.4 and OpenMetrics 1.0.
+
+A device is rendered at most once per poll and format: the bytes are cached in ``StoreEntry.rendered``,
+and every poll puts a new entry, so a cache can never serve an older poll.  Cache keys:
+
+- ``"<fmt>"`` / ``"<fmt>:stale"``: the whole body of ``/snmp?target=`` (fresh view / stale view);
+- ``"all:<fmt>:<family>"`` / ``"all:<fmt>:stale:<family>"``: one family's lines of the device with its
+  ``device`` and inventory labels baked in; ``/snmp/all`` joins them family by family across devices,
+  so each family keeps one ``# HELP``/``# TYPE`` and the merge copies bytes, it does not format numbers.
+
+MIB families keep snmp_exporter's names: a counter ``ifHCInOctets`` is rendered without ``_total`` in the
+text format (as snmp_exporter does) and, as OpenMetrics requires, as family ``ifHCInOctets`` with sample
+``ifHCInOctets_total`` in OpenMetrics.  A device whose last poll failed, or finished more than two
+intervals ago, is stale: it shows ``infrastrand_device_up 0`` and none of its MIB series.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+from collectors.store import Labels, MetricFamily, PollResult, StoreEntry
+
+TEXT = "text"
+OPENMETRICS = "openmetrics"
+FORMATS = (TEXT, OPENMETRICS)
+CONTENT_TYPES = {
+    TEXT: "text/plain; version=0.0.4; charset=utf-8",
+    OPENMETRICS: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+}
+EOF = b"# EOF\n"
+
+DEVICE_UP = "infrastrand_device_up"
+DEVICE_FAMILIES: tuple[tuple[str, str], ...] = (
+    (DEVICE_UP, "1 if the device's last poll succeeded and finished less than two intervals ago, else 0."),
+    ("infrastrand_poll_duration_seconds", "Wall time the device's last poll took."),
+    ("infrastrand_last_poll_timestamp_seconds", "Unix time the device's last poll started."),
+    ("infrastrand_poll_pdus", "Request PDUs sent in the device's last poll, retries included."),
+    ("infrastrand_poll_varbinds", "Varbinds received in the device's last poll."),
+    ("infrastrand_poll_retries", "Request retries in the device's last poll."),
+)
+"""The per-device self metrics (all gauges), in exposition order."""
+
+_OPENMETRICS_TYPES = {"counter": "counter", "gauge": "gauge", "untyped": "unknown"}
+_TWO_64 = float(2**64)
+_INF = math.inf
+
+
+def is_fresh(result: PollResult, now: float) -> bool:
+    """True when the poll succeeded and finished no more than two poll intervals before ``now``."""
+    return result.up and now - (result.started + result.duration) <= 2.0 * result.interval
+
+
+def escape_label_value(value: str) -> str:
+    """Escape ``\\``, ``"`` and newline, the same in both formats."""
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
+
+
+def escape_help(text: str, fmt: str) -> str:
+    """Escape a HELP text: ``\\`` and newline; OpenMetrics also escapes ``"``."""
+    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    return text.replace('"', '\\"') if fmt == OPENMETRICS else text
+
+
+def format_value(value: float) -> str:
+    """A sample value: integral values as exact digits (no exponent up to 2^64), NaN, +Inf, -Inf."""
+    cls = value.__class__
+    if cls is float:
+        if value.is_integer() and -_TWO_64 <= value <= _TWO_64:
+            return str(int(value))
+        if value != value:
+            return "NaN"
+        if value == _INF:
+            return "+Inf"
+        if value == -_INF:
+            return "-Inf"
+        return repr(value)
+    if cls is int:
+        return str(value)
+    return format_value(float(value))
+
+
+@lru_cache(maxsize=8192)
+def family_header(fmt: str, name: str, type_: str, help_: str) -> str:
+    """``# HELP`` and ``# TYPE`` of one family (memoised: families repeat across devices and polls)."""
+    if fmt == OPENMETRICS:
+        om_type = _OPENMETRICS_TYPES.get(type_, "unknown")
+        return f"# HELP {name} {escape_help(help_, fmt)}\n# TYPE {name} {om_type}\n"
+    return f"# HELP {name} {escape_help(help_, fmt)}\n# TYPE {name} {type_}\n"
+
+
+def sample_name(fmt: str, family: MetricFamily) -> tuple[str, str]:
+    """(family name, sample name): OpenMetrics counters are family ``x`` with samples ``x_total``."""
+    name = family.name
+    if fmt == OPENMETRICS and family.type == "counter":
+        base = name[:-6] if name.endswith("_total") else name
+        return base, base + "_total"
+    return name, name
+
+
+def render_labels(labels: Labels, inventory: str = "", reserved: frozenset[str] = frozenset()) -> str:
+    """``{a="x",b="y"} `` (with the trailing space), the inventory fragment first; ``" "`` when empty.
+
+    A MIB label whose name is taken by an inventory label is renamed ``exported_<name>``, as Prometheus
+    does on a clash, so the exposition never carries a label twice.
+    """
+    mib = ",".join(
+        f'{"exported_" + name if name in reserved else name}="{escape_label_value(str(value))}"'
+        for name, value in labels
+    )
+    inner = f"{inventory},{mib}" if inventory and mib else inventory or mib
+    return f"{{{inner}}} " if inner else " "
+
+
+def inventory_fragment(entry: StoreEntry) -> tuple[str, frozenset[str]]:
+    """``device="…",site="…",…`` for ``/snmp/all`` and the label names it takes."""
+    pairs = {"device": entry.result.device}
+    for name, value in entry.labels.items():
+        if name != "device":
+            pairs[name] = value
+    fragment = ",".join(f'{name}="{escape_label_value(str(value))}"' for name, value in pairs.items())
+    return fragment, frozenset(pairs)
+
+
+def _device_values(result: PollResult, fresh: bool) -> tuple[float, ...]:
+    return (
+        1 if fresh else 0,
+        result.duration,
+        result.started,
+        result.pdus,
+        result.varbinds,
+        result.retries,
+    )
+
+
+def _samples_text(out_name: str, samples: Sequence[tuple[Labels, float]], label_text: LabelText) -> list[str]:
+    """One line per sample; the label text is memoised per labels object (rows share it across columns)."""
+    memo, render = label_text
+    get = memo.get
+    fmtv = format_value
+    lines = []
+    append = lines.append
+    for labels, value in samples:
+        text = get(id(labels))
+        if text is None:
+            text = render(labels)
+        append(f"{out_name}{text}{fmtv(value)}\n")
+    return lines
+
+
+LabelText = tuple[dict[int, str], Callable[[Labels], str]]
+"""A memo of rendered label texts by ``id(labels)`` and the function that fills it."""
+
+
+def _label_memo(inventory: str = "", reserved: frozenset[str] = frozenset()) -> LabelText:
+    memo: dict[int, str] = {}
+    keep: list[Labels] = []  # keeps memoised objects alive so their ids stay unique during the render
+
+    def render(labels: Labels) -> str:
+        text = memo[id(labels)] = render_labels(labels, inventory, reserved)
+        keep.append(labels)
+        return text
+
+    return memo, render
+
+
+def _grouped(families: Iterable[MetricFamily]) -> dict[str, list[MetricFamily]]:
+    """Families by name, in first-seen order (two modules yielding one name share one header)."""
+    groups: dict[str, list[MetricFamily]] = {}
+    for family in families:
+        groups.setdefault(family.name, []).append(family)
+    return groups
+
+
+def _render_target(result: PollResult, fmt: str, fresh: bool) -> bytes:
+    parts: list[str] = []
+    for (name, help_), value in zip(DEVICE_FAMILIES, _device_values(result, fresh), strict=True):
+        parts.append(family_header(fmt, name, "gauge", help_))
+        parts.append(f"{name} {format_value(value)}\n")
+    if fresh:
+        label_text = _label_memo()
+        for group in _grouped(result.families).values():
+            first = group[0]
+            family_name, out_name = sample_name(fmt, first)
+            parts.append(family_header(fmt, family_name, first.type, first.help))
+            for family in group:
+                parts.extend(_samples_text(out_name, family.samples, label_text))
+    if fmt == OPENMETRICS:
+        parts.append("# EOF\n")
+    return "".join(parts).encode("utf-8", "replace")
+
+
+def render_target(entry: StoreEntry, fmt: str, now: float) -> bytes:
+    """The body of ``/snmp?target=``: self metrics plus, when fresh, the MIB series (MIB labels only)."""
+    fresh = is_fresh(entry.result, now)
+    key = fmt if fresh else fmt + ":stale"
+    body = entry.rendered.get(key)
+    if body is None:
+        body = entry.rendered[key] = _render_target(entry.result, fmt, fresh)
+    return body
+
+
+def _render_all_chunks(entry: StoreEntry, fmt: str, fresh: bool, prefix: str) -> None:
+    """Render and cache the device's ``/snmp/all`` lines, one chunk per family."""
+    result = entry.result
+    rendered = entry.rendered
+    inventory, reserved = inventory_fragment(entry)
+    labels_text = "{" + inventory + "} "
+    for (name, _help), value in zip(DEVICE_FAMILIES, _device_values(result, fresh), strict=True):
+        rendered[prefix + name] = f"{name}{labels_text}{format_value(value)}\n".encode("utf-8", "replace")
+    if fresh:
+        label_text = _label_memo(inventory, reserved)
+        for name, group in _grouped(result.families).items():
+            out_name = sample_name(fmt, group[0])[1]
+            lines: list[str] = []
+            for family in group:
+                lines.extend(_samples_text(out_name, family.samples, label_text))
+            rendered[prefix + name] = "".join(lines).encode("utf-8", "replace")
+    rendered[prefix] = b""  # marks the chunks of this view as complete
+
+
+def render_all(entries: Iterable[StoreEntry], fmt: str, now: float) -> bytes:
+    """The body of ``/snmp/all``: every device's series with ``device`` and inventory labels baked in.
+
+    Families are merged across devices (one ``# HELP``/``# TYPE`` each, the first device's wins), in
+    first-seen order; each device contributes its cached chunk per family.
+    """
+    chunks_by_family: dict[str, list[bytes]] = {}
+    headers: dict[str, bytes] = {}
+    device_names = [name for name, _help in DEVICE_FAMILIES]
+    for name, help_ in DEVICE_FAMILIES:
+        chunks_by_family[name] = []
+        headers[name] = family_header(fmt, name, "gauge", help_).encode()
+    self_lists = [chunks_by_family[name] for name in device_names]
+    for entry in entries:
+        result = entry.result
+        fresh = is_fresh(result, now)
+        prefix = f"all:{fmt}:" if fresh else f"all:{fmt}:stale:"
+        rendered = entry.rendered
+        if prefix not in rendered:
+            _render_all_chunks(entry, fmt, fresh, prefix)
+        for name, chunks in zip(device_names, self_lists, strict=True):
+            chunks.append(rendered[prefix + name])
+        if not fresh:
+            continue
+        for family in result.families:
+            name = family.name
+            chunk = rendered[prefix + name]
+            chunks = chunks_by_family.get(name)
+            if chunks is None:
+                chunks = chunks_by_family[name] = []
+                family_name = sample_name(fmt, family)[0]
+                headers[name] = family_header(fmt, family_name, family.type, family.help).encode()
+            elif chunks[-1] is chunk:
+                continue  # a second family of the same name on this device: its lines are in the chunk
+            chunks.append(chunk)
+    parts: list[bytes] = []
+    for name, chunks in chunks_by_family.items():
+        if chunks:
+            parts.append(headers[name])
+            parts.extend(chunks)
+    if fmt == OPENMETRICS:
+        parts.append(EOF)
+    return b"".join(parts)
