@@ -1,0 +1,70 @@
+"""The lean SNMP v1/v2c wire path: own BER codec, one shared UDP endpoint, bounded walks.
+
+Usage::
+
+    from collectors.snmp import SnmpClient, SnmpTarget
+
+    client = SnmpClient(rcvbuf=4 * 1024 * 1024)  # one per process, shared by every device
+    await client.start()
+    t = SnmpTarget(address="127.0.0.1", port=1161, version="2c", community=b"public",
+                   timeout=5.0, retries=3, max_repetitions=25)
+    res = await client.walk(t, ["1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"])
+    for index, tag, value in res.varbinds["1.3.6.1.2.1.2.2.1"]:  # index "8.2" = column 8, row 2
+        ...
+    res.error  # "" | "timeout" | "tooBig" | "genErr" | "nonIncreasing" | "maxPdus" | ...
+    await client.get(t, ["1.3.6.1.2.1.1.3.0"])  # varbinds["1.3.6.1.2.1.1.3.0"] == [("", TIMETICKS, 123)]
+    client.stats  # requests, retries, timeouts, responses, malformed[reason], unexpected[reason]
+    await client.close()
+
+Values: Integer32 and the unsigned types -> int, OCTET STRING/Opaque -> bytes, OBJECT IDENTIFIER ->
+dotted str, IpAddress -> dotted-quad str, NULL -> None.  Walks leave out noSuchObject/noSuchInstance/
+endOfMibView; a GET returns them with value None.  Tags are the BER tag bytes exported below.
+Modules: :mod:`.ber` (tags, primitives), :mod:`.messages` (codec), :mod:`.transport` (socket,
+request-id matching, counters), :mod:`.walk` (GET/walk logic).
+"""
+
+from collectors.snmp.ber import (
+    COUNTER32,
+    COUNTER64,
+    END_OF_MIB_VIEW,
+    GAUGE32,
+    INTEGER,
+    IP_ADDRESS,
+    NO_SUCH_INSTANCE,
+    NO_SUCH_OBJECT,
+    NULL,
+    OBJECT_IDENTIFIER,
+    OCTET_STRING,
+    OPAQUE,
+    TIMETICKS,
+    UINTEGER32,
+    UNSIGNED32,
+    MalformedPacket,
+)
+from collectors.snmp.transport import SnmpStats
+from collectors.snmp.walk import SnmpClient, SnmpError, SnmpTarget, Varbind, WalkResult
+
+__all__ = [
+    "COUNTER32",
+    "COUNTER64",
+    "END_OF_MIB_VIEW",
+    "GAUGE32",
+    "INTEGER",
+    "IP_ADDRESS",
+    "NO_SUCH_INSTANCE",
+    "NO_SUCH_OBJECT",
+    "NULL",
+    "OBJECT_IDENTIFIER",
+    "OCTET_STRING",
+    "OPAQUE",
+    "TIMETICKS",
+    "UINTEGER32",
+    "UNSIGNED32",
+    "MalformedPacket",
+    "SnmpClient",
+    "SnmpError",
+    "SnmpStats",
+    "SnmpTarget",
+    "Varbind",
+    "WalkResult",
+]

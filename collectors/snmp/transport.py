@@ -1,0 +1,282 @@
+"""One asyncio UDP endpoint per address family shared by all devices, with request-id matching.
+
+:class:`Transport` sends a request datagram, retransmits the same bytes on timeout, and resolves the
+request when a response with its request-id arrives from the address it was sent to.  Every datagram
+is checked in :meth:`Transport.datagram_received` and a bad one is dropped and counted in
+:class:`SnmpStats`, never raised: malformed packets by reason, unexpected ones by ``address``
+(right request-id, wrong sender), ``request_id`` (never issued) or ``late`` (issued, no longer waited
+for).  A response whose varbinds the request's parser rejects is counted as malformed and the
+request keeps waiting (it then times out if no good answer comes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collectors.snmp.ber import RESPONSE, MalformedPacket
+from collectors.snmp.messages import parse_header
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = object()
+"""Result of a request that got no acceptable answer after all retries."""
+
+_LATE_WINDOW = 1 << 22  # request-ids issued this recently count as "late" rather than "request_id"
+_ID_MASK = 0x7FFFFFFF
+
+
+@dataclass(slots=True)
+class SnmpStats:
+    """Counters of one client (monotonic, never reset)."""
+
+    requests: int = 0  # request datagrams sent, retransmissions included
+    retries: int = 0  # retransmissions
+    timeouts: int = 0  # requests that got no answer after all retries
+    responses: int = 0  # responses accepted
+    malformed: Counter = field(default_factory=Counter)  # reason -> datagrams
+    unexpected: Counter = field(default_factory=Counter)  # address | request_id | late -> datagrams
+
+
+class _Pending:
+    __slots__ = ("addr", "future", "handle", "packet", "parser", "retries_left", "sent", "timeout", "version")
+
+    def __init__(self, future, addr, packet, version, timeout, retries, parser):
+        self.future = future
+        self.addr = addr
+        self.packet = packet
+        self.version = version
+        self.timeout = timeout
+        self.retries_left = retries
+        self.parser = parser
+        self.sent = 0
+        self.handle = None
+
+
+class _RateLimitedLog:
+    """Logs a bad datagram reason at most once per ``period`` seconds, with the count since."""
+
+    def __init__(self, period: float = 10.0) -> None:
+        self.period = period
+        self.last: dict[str, float] = {}
+        self.suppressed: Counter = Counter()
+
+    def __call__(self, kind: str, reason: str, addr) -> None:
+        now = time.monotonic()
+        key = f"{kind}:{reason}"
+        if now - self.last.get(key, -1e9) >= self.period:
+            n = self.suppressed.pop(key, 0)
+            log.warning(
+                "dropped %s SNMP datagram (%s) from %s; %d more since last report",
+                kind,
+                reason,
+                addr,
+                n,
+            )
+            self.last[key] = now
+        else:
+            self.suppressed[key] += 1
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    """The asyncio protocol of one socket; hands datagrams to the shared :class:`Transport`."""
+
+    def __init__(self, owner: Transport) -> None:
+        self.owner = owner
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        try:
+            self.owner.received(data, addr)
+        except Exception:  # a bug must not kill the endpoint
+            self.owner.stats.malformed["internal"] += 1
+            log.exception("SNMP datagram handling failed")
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("SNMP socket error: %s", exc)
+
+
+class Transport:
+    """Request/response matching over one UDP socket per address family."""
+
+    def __init__(
+        self,
+        *,
+        rcvbuf: int = 4 * 1024 * 1024,
+        bind4: str = "0.0.0.0",
+        bind6: str | None = "::",
+        max_packet: int = 65535,
+    ) -> None:
+        self.stats = SnmpStats()
+        self.rcvbuf = rcvbuf
+        self.bind4 = bind4
+        self.bind6 = bind6
+        self.max_packet = max_packet
+        self._pending: dict[int, _Pending] = {}
+        self._next_id = random.randint(1, _ID_MASK)
+        self._endpoints: dict[int, _Endpoint] = {}
+        self._log_drop = _RateLimitedLog()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self._open(socket.AF_INET, self.bind4)
+        if self.bind6 is not None and socket.has_ipv6:
+            try:
+                await self._open(socket.AF_INET6, self.bind6)
+            except OSError as exc:  # IPv6 disabled on this host
+                log.info("no IPv6 SNMP socket: %s", exc)
+
+    async def _open(self, family: int, host: str) -> None:
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            self._set_rcvbuf(sock)
+            sock.bind((host, 0))
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        _, proto = await self.loop.create_datagram_endpoint(lambda: _Endpoint(self), sock=sock)
+        self._endpoints[family] = proto
+
+    def _set_rcvbuf(self, sock: socket.socket) -> None:
+        force = getattr(socket, "SO_RCVBUFFORCE", None)
+        try:
+            if force is None:
+                raise OSError
+            sock.setsockopt(socket.SOL_SOCKET, force, self.rcvbuf)
+        except OSError:  # not privileged: capped at net.core.rmem_max
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+
+    def sockname(self, family: int = socket.AF_INET):
+        """The local (host, port) of the socket of ``family``."""
+        return self._endpoints[family].transport.get_extra_info("sockname")
+
+    def rcvbuf_effective(self, family: int = socket.AF_INET) -> int:
+        sock = self._endpoints[family].transport.get_extra_info("socket")
+        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+
+    def close(self) -> None:
+        for pending in list(self._pending.values()):
+            if pending.handle is not None:
+                pending.handle.cancel()
+            if not pending.future.done():
+                pending.future.set_result(TIMEOUT)
+        self._pending.clear()
+        for ep in self._endpoints.values():
+            if ep.transport is not None:
+                ep.transport.close()
+        self._endpoints.clear()
+
+    def new_request_id(self) -> int:
+        rid = self._next_id
+        self._next_id = (rid % _ID_MASK) + 1
+        return rid
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    async def request(
+        self,
+        family: int,
+        addr: tuple[str, int],
+        request_id: int,
+        packet: bytes,
+        version: int,
+        timeout: float,
+        retries: int,
+        parser: Callable,
+    ):
+        """Send ``packet`` and wait for its response.
+
+        Returns ``TIMEOUT`` or ``(error_status, error_index, parsed, retransmissions)`` where ``parsed``
+        is ``parser(data, vb_start, vb_end)`` (``None`` when error_status is not 0).
+        """
+        ep = self._endpoints.get(family)
+        if ep is None:
+            raise OSError(f"no SNMP socket for address family {family}")
+        future = self.loop.create_future()
+        pending = _Pending(future, addr, packet, version, timeout, retries, parser)
+        self._pending[request_id] = pending
+        try:
+            self._send(ep, request_id, pending)
+            return await future
+        finally:
+            if self._pending.get(request_id) is pending:
+                del self._pending[request_id]
+                if pending.handle is not None:
+                    pending.handle.cancel()
+
+    def _send(self, ep: _Endpoint, request_id: int, pending: _Pending) -> None:
+        self.stats.requests += 1
+        pending.sent += 1
+        ep.transport.sendto(pending.packet, pending.addr)
+        pending.handle = self.loop.call_later(pending.timeout, self._expire, ep, request_id)
+
+    def _expire(self, ep: _Endpoint, request_id: int) -> None:
+        pending = self._pending.get(request_id)
+        if pending is None or pending.future.done():
+            return
+        if pending.retries_left > 0 and ep.transport is not None and not ep.transport.is_closing():
+            pending.retries_left -= 1
+            self.stats.retries += 1
+            self._send(ep, request_id, pending)
+            return
+        del self._pending[request_id]
+        self.stats.timeouts += 1
+        pending.future.set_result(TIMEOUT)
+
+    def received(self, data: bytes, addr) -> None:
+        stats = self.stats
+        if len(data) > self.max_packet:
+            stats.malformed["oversized"] += 1
+            self._log_drop("malformed", "oversized", addr)
+            return
+        try:
+            version, pdu_type, _community, rid, status, index, vb_start, vb_end = parse_header(data)
+            if pdu_type != RESPONSE:
+                raise MalformedPacket("pdu_type")
+        except MalformedPacket as exc:
+            stats.malformed[exc.reason] += 1
+            self._log_drop("malformed", exc.reason, addr)
+            return
+        pending = self._pending.get(rid)
+        if pending is None:
+            reason = "late" if 0 < (self._next_id - rid) % _ID_MASK <= _LATE_WINDOW else "request_id"
+            stats.unexpected[reason] += 1
+            self._log_drop("unexpected", reason, addr)
+            return
+        expected = pending.addr
+        if addr[1] != expected[1] or addr[0] != expected[0]:
+            stats.unexpected["address"] += 1
+            self._log_drop("unexpected", "address", addr)
+            return
+        if version != pending.version:
+            stats.malformed["version"] += 1
+            self._log_drop("malformed", "version", addr)
+            return
+        parsed = None
+        if status == 0:
+            try:
+                parsed = pending.parser(data, vb_start, vb_end)
+            except MalformedPacket as exc:
+                stats.malformed[exc.reason] += 1
+                self._log_drop("malformed", exc.reason, addr)
+                return
+        del self._pending[rid]
+        pending.handle.cancel()
+        stats.responses += 1
+        if not pending.future.done():  # its task may have been cancelled meanwhile
+            pending.future.set_result((status, index, parsed, pending.sent - 1))
