@@ -215,7 +215,7 @@ class Server:
         self.clock = clock
         self.metrics = ExporterMetrics.for_registry(registry)
         self._server: asyncio.base_events.Server | None = None
-        self._connections: set[asyncio.Task] = set()
+        self._connections: dict[asyncio.Task, asyncio.StreamWriter] = {}
 
     @property
     def host(self) -> str:
@@ -238,15 +238,20 @@ class Server:
         self._server = await asyncio.start_server(self._connection, host, port, limit=MAX_HEAD_BYTES)
 
     def close(self) -> None:
-        """Stop listening and end every open connection."""
+        """Stop listening and end every open connection (a response being written is cut short)."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._connections):
-            task.cancel()
+        for writer in list(self._connections.values()):
+            writer.transport.abort()
 
     async def wait_closed(self) -> None:
+        """Wait for the connection handlers to finish; cancel any still busy after 5 s."""
         if self._connections:
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            _done, busy = await asyncio.wait(list(self._connections), timeout=5.0)
+            for task in busy:
+                task.cancel()
+            if busy:
+                await asyncio.wait(busy)
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -266,15 +271,17 @@ class Server:
             self.metrics.rejected.inc()
             writer.close()
             return
-        self._connections.add(task)
+        self._connections[task] = writer
         self.metrics.connections.inc()
         try:
             while await self._exchange(reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # closing: end quietly (3.11's stream callback would log a cancelled handler as an error)
         finally:
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             self.metrics.connections.dec()
             writer.close()
             with contextlib.suppress(Exception):
