@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tables2",
     "inventory",
 ]
@@ -169,15 +170,44 @@ LOGOUT_REDIRECT_URL = "login"
 GRAFANA_URL = os.environ.get("INFRASTRAND_GRAFANA_URL", "http://127.0.0.1:3000")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "inventory.api.authentication.TokenAuthentication",
+        "inventory.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.TokenPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "inventory.api.pagination.OptionalLimitOffsetPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "ORDERING_PARAM": "ordering",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "inventory.api.schema.InventoryAutoSchema",
+    "EXCEPTION_HANDLER": "inventory.api.exceptions.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "PAGE_SIZE": 50,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "infrastrand API",
     "DESCRIPTION": "NetBox-compatible inventory API for the shared digital infrastructure strand",
     "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["inventory.api.permissions.IsAuthenticatedUser"],
+    "ENUM_NAME_OVERRIDES": {
+        "SiteStatusEnum": "inventory.choices.SiteStatusChoices.CHOICES",
+        "RackStatusEnum": "inventory.choices.RackStatusChoices.CHOICES",
+        "DeviceStatusEnum": "inventory.choices.DeviceStatusChoices.CHOICES",
+        "PrefixStatusEnum": "inventory.choices.PrefixStatusChoices.CHOICES",
+        "IPAddressStatusEnum": "inventory.choices.IPAddressStatusChoices.CHOICES",
+    },
 }
 
 if PRODUCTION:

@@ -1,0 +1,1 @@
+"""Filter sets, one per model; the base generates NetBox's lookups."""

@@ -1,0 +1,55 @@
+"""Tag, change-log and monitoring filter sets."""
+
+from __future__ import annotations
+
+from django import forms
+
+from inventory.api.filtersets.base import BaseFilterSet, LookupFilter
+from inventory.models import CollectorGroup, ObjectChange, SnmpProfile, Tag
+
+
+class TagFilterSet(BaseFilterSet):
+    filter_fields = ("name", "slug", "color", "description")
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = Tag
+        fields: list[str] = []
+
+
+class ObjectChangeFilterSet(BaseFilterSet):
+    filter_fields = ("time", "user", "user_name", "request_id", "action", "changed_object_id", "object_repr")
+    search_fields = ("user_name", "object_repr")
+    changed_object_type = LookupFilter(
+        field_name="changed_object_type__model", item_field=forms.CharField(), method="filter_type"
+    )
+
+    class Meta:
+        model = ObjectChange
+        fields: list[str] = []
+
+    def filter_type(self, queryset, name: str, value: list):
+        """``changed_object_type=dcim.site`` (or ``inventory.site``)."""
+        if not value:
+            return queryset
+        return queryset.filter(
+            changed_object_type__model__in=[item.rpartition(".")[2].lower() for item in value]
+        )
+
+
+class SnmpProfileFilterSet(BaseFilterSet):
+    filter_fields = ("name", "description", "version", "username", "auth_protocol", "priv_protocol", "port")
+    search_fields = ("name", "description")
+
+    class Meta:
+        model = SnmpProfile
+        fields: list[str] = []
+
+
+class CollectorGroupFilterSet(BaseFilterSet):
+    filter_fields = ("name", "slug", "description", "exporter_address", "poll_interval")
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = CollectorGroup
+        fields: list[str] = []

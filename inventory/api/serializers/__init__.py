@@ -1,0 +1,49 @@
+"""API serializers, one per model (NetBox layout: one module per area)."""
+
+from inventory.api.serializers.core import ObjectChangeSerializer
+from inventory.api.serializers.dcim import (
+    DeviceRoleSerializer,
+    DeviceSerializer,
+    DeviceTypeSerializer,
+    InterfaceSerializer,
+    LocationSerializer,
+    ManufacturerSerializer,
+    PlatformSerializer,
+    RackSerializer,
+    RegionSerializer,
+    SiteSerializer,
+)
+from inventory.api.serializers.extras import TagSerializer
+from inventory.api.serializers.ipam import IPAddressSerializer, PrefixSerializer
+from inventory.api.serializers.monitoring import CollectorGroupSerializer, SnmpProfileSerializer
+from inventory.api.serializers.tenancy import (
+    ContactAssignmentSerializer,
+    ContactRoleSerializer,
+    ContactSerializer,
+    TenantGroupSerializer,
+    TenantSerializer,
+)
+
+__all__ = [
+    "CollectorGroupSerializer",
+    "ContactAssignmentSerializer",
+    "ContactRoleSerializer",
+    "ContactSerializer",
+    "DeviceRoleSerializer",
+    "DeviceSerializer",
+    "DeviceTypeSerializer",
+    "IPAddressSerializer",
+    "InterfaceSerializer",
+    "LocationSerializer",
+    "ManufacturerSerializer",
+    "ObjectChangeSerializer",
+    "PlatformSerializer",
+    "PrefixSerializer",
+    "RackSerializer",
+    "RegionSerializer",
+    "SiteSerializer",
+    "SnmpProfileSerializer",
+    "TagSerializer",
+    "TenantGroupSerializer",
+    "TenantSerializer",
+]

@@ -1,0 +1,211 @@
+"""The generic viewset: NetBox's list/detail semantics, brief mode, bulk writes, writes through services."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
+
+from inventory import services
+from inventory.api.exceptions import django_errors
+from inventory.api.registry import brief_serializer_for
+
+API_VERSION = "4.2"
+"""The NetBox API version we answer like (pynetbox reads the ``API-Version`` header)."""
+
+
+class ApiVersionMixin:
+    """Every API answer carries ``API-Version``, as NetBox's do."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["API-Version"] = API_VERSION
+        return response
+
+
+class BriefModeMixin:
+    """``?brief=1`` answers the nested form (``Meta.brief_fields``) and skips the heavy prefetches."""
+
+    brief_prefetch: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def brief(self) -> bool:
+        request = getattr(self, "request", None)
+        if request is None or not hasattr(request, "query_params"):
+            return False
+        return request.query_params.get("brief", "").lower() in {"1", "true", "yes"}
+
+    def get_serializer_class(self):
+        serializer_class = super().get_serializer_class()
+        if self.brief:
+            return brief_serializer_for(serializer_class.Meta.model)
+        return serializer_class
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.brief:
+            queryset = queryset.prefetch_related(None).select_related(None)
+            if self.brief_prefetch:
+                queryset = queryset.select_related(*self.brief_prefetch)
+        return queryset
+
+
+def _row_errors(count: int, index: int, errors: Any) -> list[dict]:
+    """NetBox's bulk error shape: one entry per row, the failing row's errors at its index."""
+    rows: list[dict] = [{} for _ in range(count)]
+    rows[index] = errors
+    return rows
+
+
+class ReadOnlyViewSet(ApiVersionMixin, BriefModeMixin, ReadOnlyModelViewSet):
+    """List and detail of a model that is never written through the API."""
+
+
+class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ModelViewSet):
+    """CRUD of one model, single or bulk (a JSON list on the list URL), each request one transaction.
+
+    Subclasses set ``queryset`` (with the select/prefetch its serializer needs), ``serializer_class``
+    and ``filterset_class``. Writes call :meth:`create_object`, :meth:`update_object` and
+    :meth:`delete_object`, which go through ``inventory.services`` so each write logs its change.
+    """
+
+    http_method_names: ClassVar = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    # -- the write hooks (services) ----------------------------------------------------------------
+
+    def create_object(self, data: dict[str, Any]) -> models.Model:
+        return services.create_object(model=self.queryset.model, data=data, user=self.request.user)
+
+    def update_object(self, instance: models.Model, data: dict[str, Any]) -> models.Model:
+        return services.update_object(instance=instance, data=data, user=self.request.user)
+
+    def delete_object(self, instance: models.Model) -> None:
+        services.delete_object(instance=instance, user=self.request.user)
+
+    # -- single objects ----------------------------------------------------------------------------
+
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, list):
+            return self.bulk_create(request)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = self.create_object(serializer.validated_data)
+        return Response(self.get_serializer(self._reload([instance])[0]).data, status=status.HTTP_201_CREATED)
+
+    def bulk_create(self, request):
+        """POST of a list: every row validated (errors at the row's index), then all written or none."""
+        if not request.data:
+            raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects."]})
+        serializers = [self.get_serializer(data=row) for row in request.data]
+        errors = [{} if serializer.is_valid() else serializer.errors for serializer in serializers]
+        if any(errors):
+            raise ValidationError(errors)
+        instances = self._write_rows(
+            self.create_object, [serializer.validated_data for serializer in serializers]
+        )
+        data = self.get_serializer(self._reload(instances), many=True).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = self.update_object(instance, serializer.validated_data)
+        return Response(self.get_serializer(self._reload([instance])[0]).data)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        with transaction.atomic():
+            self.delete_object(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # -- bulk --------------------------------------------------------------------------------------
+
+    def _write_rows(self, write, rows: list) -> list[models.Model]:
+        """Apply ``write`` to each row in one transaction; a failing row rolls back all and is named."""
+        done: list[models.Model] = []
+        with transaction.atomic():
+            for index, row in enumerate(rows):
+                try:
+                    result = write(row)
+                except DjangoValidationError as exc:
+                    raise ValidationError(_row_errors(len(rows), index, django_errors(exc))) from exc
+                except (ProtectedError, RestrictedError) as exc:
+                    raise ValidationError(
+                        _row_errors(
+                            len(rows),
+                            index,
+                            {"id": [f"Cannot delete: {len(exc.args[1])} dependent objects."]},
+                        )
+                    ) from exc
+                if result is not None:
+                    done.append(result)
+        return done
+
+    def _bulk_rows(self, request) -> tuple[list[dict], dict[int, models.Model]]:
+        """The request body as ``[{"id": …, …}]`` and the objects it names (errors name the row)."""
+        data = request.data
+        if not isinstance(data, list) or not data:
+            raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects with an id."]})
+        rows: list[dict] = []
+        errors: list[dict] = []
+        for item in data:
+            row = {"id": item} if isinstance(item, int) and not isinstance(item, bool) else item
+            if (
+                not isinstance(row, dict)
+                or not isinstance(row.get("id"), int)
+                or isinstance(row.get("id"), bool)
+            ):
+                errors.append({"id": ["This field is required and must be an integer."]})
+            else:
+                errors.append({})
+            rows.append(row if isinstance(row, dict) else {})
+        if any(errors):
+            raise ValidationError(errors)
+        ids = [row["id"] for row in rows]
+        objects = self.filter_queryset(self.get_queryset()).in_bulk(ids)
+        missing = [{} if pk in objects else {"id": [f"No object with id {pk}."]} for pk in ids]
+        if any(missing):
+            raise ValidationError(missing)
+        if len(set(ids)) != len(ids):
+            raise ValidationError(
+                [{"id": ["Listed more than once."]} if ids.count(pk) > 1 else {} for pk in ids]
+            )
+        return rows, objects
+
+    def bulk_update(self, request, *args, partial: bool = False, **kwargs):
+        rows, objects = self._bulk_rows(request)
+        serializers = []
+        errors: list[Any] = []
+        for row in rows:
+            payload = {key: value for key, value in row.items() if key != "id"}
+            serializer = self.get_serializer(objects[row["id"]], data=payload, partial=partial)
+            errors.append({} if serializer.is_valid() else serializer.errors)
+            serializers.append(serializer)
+        if any(errors):
+            raise ValidationError(errors)
+        pairs = [(s.instance, s.validated_data) for s in serializers]
+        instances = self._write_rows(lambda pair: self.update_object(*pair), pairs)
+        return Response(self.get_serializer(self._reload(instances), many=True).data)
+
+    def bulk_partial_update(self, request, *args, **kwargs):
+        return self.bulk_update(request, *args, partial=True, **kwargs)
+
+    def bulk_destroy(self, request, *args, **kwargs):
+        rows, objects = self._bulk_rows(request)
+        self._write_rows(lambda row: self.delete_object(objects[row["id"]]), rows)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _reload(self, instances: list[models.Model]) -> list[models.Model]:
+        """The written objects again, through the list queryset (fresh relations, no N+1 on the answer)."""
+        by_pk = self.get_queryset().in_bulk([obj.pk for obj in instances])
+        return [by_pk.get(obj.pk, obj) for obj in instances]

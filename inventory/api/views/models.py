@@ -1,0 +1,194 @@
+"""One viewset per model: the queryset (with what its serializer reads), serializer and filter set."""
+
+from __future__ import annotations
+
+from inventory.api import serializers as s
+from inventory.api.filtersets import dcim as fd
+from inventory.api.filtersets import extras as fe
+from inventory.api.filtersets import ipam as fi
+from inventory.api.filtersets import tenancy as ft
+from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet
+from inventory.models import (
+    CollectorGroup,
+    Contact,
+    ContactAssignment,
+    ContactRole,
+    Device,
+    DeviceRole,
+    DeviceType,
+    Interface,
+    IPAddress,
+    Location,
+    Manufacturer,
+    ObjectChange,
+    Platform,
+    Prefix,
+    Rack,
+    Region,
+    Site,
+    SnmpProfile,
+    Tag,
+    Tenant,
+    TenantGroup,
+)
+
+# -- dcim ------------------------------------------------------------------------------------------
+
+
+class RegionViewSet(BaseModelViewSet):
+    queryset = Region.objects.select_related("parent")
+    serializer_class = s.RegionSerializer
+    filterset_class = fd.RegionFilterSet
+
+
+class SiteViewSet(BaseModelViewSet):
+    queryset = Site.objects.select_related("region", "tenant").prefetch_related("tags")
+    serializer_class = s.SiteSerializer
+    filterset_class = fd.SiteFilterSet
+
+
+class LocationViewSet(BaseModelViewSet):
+    queryset = Location.objects.select_related("site", "parent", "tenant")
+    serializer_class = s.LocationSerializer
+    filterset_class = fd.LocationFilterSet
+
+
+class RackViewSet(BaseModelViewSet):
+    queryset = Rack.objects.select_related("site", "location", "tenant").prefetch_related("tags")
+    serializer_class = s.RackSerializer
+    filterset_class = fd.RackFilterSet
+
+
+class ManufacturerViewSet(BaseModelViewSet):
+    queryset = Manufacturer.objects.all()
+    serializer_class = s.ManufacturerSerializer
+    filterset_class = fd.ManufacturerFilterSet
+
+
+class DeviceTypeViewSet(BaseModelViewSet):
+    queryset = DeviceType.objects.select_related("manufacturer")
+    serializer_class = s.DeviceTypeSerializer
+    filterset_class = fd.DeviceTypeFilterSet
+    brief_prefetch = ("manufacturer",)
+
+
+class DeviceRoleViewSet(BaseModelViewSet):
+    queryset = DeviceRole.objects.all()
+    serializer_class = s.DeviceRoleSerializer
+    filterset_class = fd.DeviceRoleFilterSet
+
+
+class PlatformViewSet(BaseModelViewSet):
+    queryset = Platform.objects.select_related("manufacturer")
+    serializer_class = s.PlatformSerializer
+    filterset_class = fd.PlatformFilterSet
+
+
+DEVICE_RELATIONS = (
+    "device_type__manufacturer",
+    "role",
+    "tenant",
+    "platform",
+    "site",
+    "location",
+    "rack",
+    "primary_ip4",
+    "primary_ip6",
+    "snmp_profile",
+    "collector_group",
+)
+
+
+class DeviceViewSet(BaseModelViewSet):
+    queryset = Device.objects.select_related(*DEVICE_RELATIONS).prefetch_related("tags")
+    serializer_class = s.DeviceSerializer
+    filterset_class = fd.DeviceFilterSet
+
+
+class InterfaceViewSet(BaseModelViewSet):
+    queryset = Interface.objects.select_related("device").prefetch_related("tags")
+    serializer_class = s.InterfaceSerializer
+    filterset_class = fd.InterfaceFilterSet
+    brief_prefetch = ("device",)
+
+
+# -- ipam ------------------------------------------------------------------------------------------
+
+
+class PrefixViewSet(BaseModelViewSet):
+    queryset = Prefix.objects.select_related("site", "tenant").prefetch_related("tags")
+    serializer_class = s.PrefixSerializer
+    filterset_class = fi.PrefixFilterSet
+
+
+class IPAddressViewSet(BaseModelViewSet):
+    queryset = IPAddress.objects.select_related("tenant", "assigned_object__device").prefetch_related("tags")
+    serializer_class = s.IPAddressSerializer
+    filterset_class = fi.IPAddressFilterSet
+
+
+# -- tenancy ---------------------------------------------------------------------------------------
+
+
+class TenantGroupViewSet(BaseModelViewSet):
+    queryset = TenantGroup.objects.select_related("parent")
+    serializer_class = s.TenantGroupSerializer
+    filterset_class = ft.TenantGroupFilterSet
+
+
+class TenantViewSet(BaseModelViewSet):
+    queryset = Tenant.objects.select_related("group").prefetch_related("tags")
+    serializer_class = s.TenantSerializer
+    filterset_class = ft.TenantFilterSet
+
+
+class ContactRoleViewSet(BaseModelViewSet):
+    queryset = ContactRole.objects.all()
+    serializer_class = s.ContactRoleSerializer
+    filterset_class = ft.ContactRoleFilterSet
+
+
+class ContactViewSet(BaseModelViewSet):
+    queryset = Contact.objects.all()
+    serializer_class = s.ContactSerializer
+    filterset_class = ft.ContactFilterSet
+
+
+class ContactAssignmentViewSet(BaseModelViewSet):
+    queryset = ContactAssignment.objects.select_related("object_type", "contact", "role").prefetch_related(
+        "object"
+    )
+    serializer_class = s.ContactAssignmentSerializer
+    filterset_class = ft.ContactAssignmentFilterSet
+    brief_prefetch = ("contact", "role")
+
+
+# -- extras, core ----------------------------------------------------------------------------------
+
+
+class TagViewSet(BaseModelViewSet):
+    queryset = Tag.objects.all()
+    serializer_class = s.TagSerializer
+    filterset_class = fe.TagFilterSet
+
+
+class ObjectChangeViewSet(ReadOnlyViewSet):
+    queryset = ObjectChange.objects.select_related("user", "changed_object_type", "related_object_type")
+    serializer_class = s.ObjectChangeSerializer
+    filterset_class = fe.ObjectChangeFilterSet
+    brief_prefetch = ("changed_object_type",)
+
+
+# -- monitoring ------------------------------------------------------------------------------------
+
+
+class SnmpProfileViewSet(BaseModelViewSet):
+    queryset = SnmpProfile.objects.all()
+    serializer_class = s.SnmpProfileSerializer
+    filterset_class = fe.SnmpProfileFilterSet
+
+
+class CollectorGroupViewSet(BaseModelViewSet):
+    queryset = CollectorGroup.objects.all()
+    serializer_class = s.CollectorGroupSerializer
+    filterset_class = fe.CollectorGroupFilterSet
