@@ -40,7 +40,7 @@ POLL_INTERVAL_VALIDATORS = (MinValueValidator(5), MaxValueValidator(86400))
 
 
 def validate_country(value: str) -> None:
-    if value not in ISO_3166_ALPHA2:
+    if str(value).upper() not in ISO_3166_ALPHA2:
         raise ValidationError(
             f"{value!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. MA, LU)."
         )

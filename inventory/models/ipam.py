@@ -132,11 +132,13 @@ class IPAddress(PrimaryModel):
             raise ValidationError({"address": exc.messages}) from exc
         self.address, self.family = value.with_prefixlen, value.version
         self.dns_name = self.dns_name.strip().lower()
-        if self.role not in IPAddressRoleChoices.SHARED_ROLES:
-            duplicates = IPAddress.objects.filter(address__startswith=f"{value.ip}/").exclude(pk=self.pk)
-            duplicates = [ip for ip in duplicates if ip.host == str(value.ip)]
-            if any(ip.role not in IPAddressRoleChoices.SHARED_ROLES for ip in duplicates):
-                raise ValidationError({"address": f"Address {value.ip} already exists."})
+        duplicates = IPAddress.objects.filter(address__startswith=f"{value.ip}/").exclude(pk=self.pk)
+        duplicates = [ip for ip in duplicates if ip.host == str(value.ip)]
+        shared = IPAddressRoleChoices.SHARED_ROLES
+        if duplicates and (self.role not in shared or any(ip.role not in shared for ip in duplicates)):
+            raise ValidationError(
+                {"address": f"Address {value.ip} already exists (only {', '.join(shared)} may repeat)."}
+            )
         if self.pk is not None:
             self._clean_primary_reassignment()
 

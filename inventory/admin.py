@@ -1,0 +1,403 @@
+"""Django admin for every inventory model: the engineers' first UI."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from inventory import models as m
+from inventory.fields import ChoiceListField, EncryptedTextField, redacted
+
+
+class InventoryAdmin(admin.ModelAdmin):
+    """Shared defaults: multi-choice lists as checkboxes, tags in a filtered selector, stamps read-only."""
+
+    formfield_overrides: ClassVar = {ChoiceListField: {"widget": forms.CheckboxSelectMultiple}}
+    readonly_fields: ClassVar = ("created", "last_updated")
+    list_per_page = 50
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "tags":
+            kwargs.setdefault("widget", admin.widgets.FilteredSelectMultiple("tags", is_stacked=False))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+# -- secrets: write-only inputs ----------------------------------------------------------------------
+
+
+class SecretFieldsForm(forms.ModelForm):
+    """Encrypted fields become password inputs that never render the stored value.
+
+    Leaving one empty keeps the stored secret; tick "clear" to remove it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secret_names = [
+            f.name for f in self._meta.model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+        ]
+        for name in self.secret_names:
+            if name not in self.fields:
+                continue
+            stored = getattr(self.instance, name, "") if self.instance.pk else ""
+            state = "set" if stored else "not set"
+            self.fields[name] = forms.CharField(
+                label=self.fields[name].label,
+                required=False,
+                strip=False,
+                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                help_text=f"Currently {state}. Leave empty to keep it. {self.fields[name].help_text}".strip(),
+            )
+            self.fields[f"clear_{name}"] = forms.BooleanField(
+                required=False, label=f"Clear {self.fields[name].label.lower()}"
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.secret_names:
+            if name not in self.fields:
+                continue
+            if cleaned.get(f"clear_{name}"):
+                cleaned[name] = ""
+            elif not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+    def _post_clean(self):
+        # construct_instance() skips fields whose cleaned value is empty only if they have defaults;
+        # set the kept/cleared secrets explicitly before model validation.
+        for name in self.secret_names:
+            if name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
+        super()._post_clean()
+
+
+# -- dcim --------------------------------------------------------------------------------------------
+
+
+@admin.register(m.Region)
+class RegionAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "parent", "description")
+    list_filter = ("parent",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.Site)
+class SiteAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "status", "country", "region", "tenant", "strands_display", "facility")
+    list_filter = ("status", "country", "region", "tenant", "tags")
+    search_fields = ("name", "slug", "facility", "physical_address", "description")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+    autocomplete_fields = ("region", "tenant")
+
+    @admin.display(description="strands")
+    def strands_display(self, obj: m.Site) -> str:
+        return ", ".join(obj.strands)
+
+
+@admin.register(m.Location)
+class LocationAdmin(InventoryAdmin):
+    list_display = ("name", "site", "parent", "status", "tenant")
+    list_filter = ("status", "site")
+    search_fields = ("name", "slug", "facility", "site__name")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+    autocomplete_fields = ("site", "parent", "tenant")
+
+
+@admin.register(m.Rack)
+class RackAdmin(InventoryAdmin):
+    list_display = ("name", "site", "location", "status", "u_height", "tenant", "asset_tag")
+    list_filter = ("status", "site", "tenant")
+    search_fields = ("name", "facility_id", "serial", "asset_tag", "site__name")
+    autocomplete_fields = ("site", "location", "tenant")
+
+
+@admin.register(m.Manufacturer)
+class ManufacturerAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.DeviceType)
+class DeviceTypeAdmin(InventoryAdmin):
+    list_display = ("model", "manufacturer", "slug", "part_number", "u_height", "is_full_depth")
+    list_filter = ("manufacturer", "is_full_depth")
+    search_fields = ("model", "slug", "part_number", "manufacturer__name")
+    prepopulated_fields: ClassVar = {"slug": ("model",)}
+
+
+@admin.register(m.DeviceRole)
+class DeviceRoleAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "color_swatch", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+    @admin.display(description="color")
+    def color_swatch(self, obj: m.DeviceRole) -> str:
+        return format_html('<span style="color:#{}">&#9632;</span> {}', obj.color, obj.color)
+
+
+@admin.register(m.Platform)
+class PlatformAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "manufacturer", "description")
+    list_filter = ("manufacturer",)
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+class InterfaceInline(admin.TabularInline):
+    model = m.Interface
+    extra = 0
+    fields = ("name", "type", "enabled", "mgmt_only", "speed", "mtu", "mac_address", "description")
+    show_change_link = True
+
+
+@admin.register(m.Device)
+class DeviceAdmin(InventoryAdmin):
+    list_display = (
+        "name",
+        "site",
+        "role",
+        "device_type",
+        "tenant",
+        "status",
+        "primary_ip4",
+        "monitored",
+        "collector_group",
+    )
+    list_filter = ("status", "monitored", "site", "role", "tenant", "platform", "collector_group", "tags")
+    search_fields = ("name", "serial", "asset_tag", "site__name", "description")
+    autocomplete_fields = ("site", "location", "rack", "tenant", "device_type", "platform")
+    raw_id_fields = ("primary_ip4", "primary_ip6")
+    list_select_related = ("site", "role", "device_type", "tenant", "primary_ip4", "collector_group")
+    inlines = (InterfaceInline,)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "device_type",
+                    "role",
+                    "platform",
+                    "tenant",
+                    "status",
+                    "serial",
+                    "asset_tag",
+                )
+            },
+        ),
+        ("Location", {"fields": ("site", "location", "rack", "position", "face")}),
+        ("Management", {"fields": ("primary_ip4", "primary_ip6")}),
+        ("Monitoring", {"fields": ("monitored", "snmp_profile", "collector_group", "poll_interval")}),
+        ("Other", {"fields": ("description", "comments", "tags", "created", "last_updated")}),
+    )
+
+
+@admin.register(m.Interface)
+class InterfaceAdmin(InventoryAdmin):
+    list_display = ("name", "device", "type", "enabled", "mgmt_only", "speed", "mtu", "mac_address")
+    list_filter = ("type", "enabled", "mgmt_only", "device__site")
+    search_fields = ("name", "label", "mac_address", "description", "device__name")
+    autocomplete_fields = ("device",)
+    list_select_related = ("device",)
+
+
+# -- ipam --------------------------------------------------------------------------------------------
+
+
+@admin.register(m.Prefix)
+class PrefixAdmin(InventoryAdmin):
+    list_display = ("prefix", "status", "site", "tenant", "is_pool", "description")
+    list_filter = ("status", "family", "site", "tenant", "is_pool")
+    search_fields = ("prefix", "description")
+    autocomplete_fields = ("site", "tenant")
+
+
+@admin.register(m.IPAddress)
+class IPAddressAdmin(InventoryAdmin):
+    list_display = ("address", "status", "role", "assigned_object", "device", "dns_name", "tenant")
+    list_filter = ("status", "role", "family", "tenant")
+    search_fields = (
+        "address",
+        "dns_name",
+        "description",
+        "assigned_object__name",
+        "assigned_object__device__name",
+    )
+    autocomplete_fields = ("assigned_object", "tenant")
+    list_select_related = ("assigned_object__device", "tenant")
+
+    @admin.display(description="device")
+    def device(self, obj: m.IPAddress):
+        return obj.assigned_object.device if obj.assigned_object_id else None
+
+
+# -- tenancy -----------------------------------------------------------------------------------------
+
+
+@admin.register(m.TenantGroup)
+class TenantGroupAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "parent", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.Tenant)
+class TenantAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "group", "description")
+    list_filter = ("group", "tags")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.ContactRole)
+class ContactRoleAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.Contact)
+class ContactAdmin(InventoryAdmin):
+    list_display = ("name", "title", "phone", "email")
+    search_fields = ("name", "title", "phone", "email")
+
+
+@admin.register(m.ContactAssignment)
+class ContactAssignmentAdmin(InventoryAdmin):
+    list_display = ("contact", "role", "object_type", "object", "priority")
+    list_filter = ("role", "priority", "object_type")
+    search_fields = ("contact__name",)
+
+
+# -- extras ------------------------------------------------------------------------------------------
+
+
+@admin.register(m.Tag)
+class TagAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "color", "description")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+# -- monitoring --------------------------------------------------------------------------------------
+
+
+class SnmpProfileForm(SecretFieldsForm):
+    class Meta:
+        model = m.SnmpProfile
+        fields = "__all__"
+
+
+@admin.register(m.SnmpProfile)
+class SnmpProfileAdmin(InventoryAdmin):
+    form = SnmpProfileForm
+    list_display = ("name", "version", "port", "username", "auth_protocol", "priv_protocol", "secrets_state")
+    list_filter = ("version", "auth_protocol", "priv_protocol")
+    search_fields = ("name", "username", "description")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "version")}),
+        ("SNMPv1/v2c", {"fields": ("community", "clear_community")}),
+        (
+            "SNMPv3",
+            {
+                "fields": (
+                    "username",
+                    "auth_protocol",
+                    "auth_key",
+                    "clear_auth_key",
+                    "priv_protocol",
+                    "priv_key",
+                    "clear_priv_key",
+                    "context",
+                )
+            },
+        ),
+        ("Polling", {"fields": ("port", "timeout", "retries", "max_repetitions", "modules")}),
+        ("Audit", {"fields": ("created", "last_updated")}),
+    )
+
+    @admin.display(description="secrets")
+    def secrets_state(self, obj: m.SnmpProfile) -> str:
+        return " ".join(
+            f"{name}={redacted(getattr(obj, name)) or '-'}" for name in ("community", "auth_key", "priv_key")
+        )
+
+
+@admin.register(m.CollectorGroup)
+class CollectorGroupAdmin(InventoryAdmin):
+    list_display = ("name", "slug", "exporter_address", "poll_interval", "description")
+    search_fields = ("name", "slug", "exporter_address")
+    prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the system, only viewed here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.DeviceObservation)
+class DeviceObservationAdmin(ReadOnlyAdmin):
+    list_display = ("device", "up", "polled_at", "received_at", "collector", "duration_seconds", "error")
+    list_filter = ("up", "collector")
+    search_fields = ("device__name", "collector", "error")
+    list_select_related = ("device",)
+
+
+@admin.register(m.ObjectChange)
+class ObjectChangeAdmin(ReadOnlyAdmin):
+    list_display = ("time", "user_name", "action", "changed_object_type", "object_repr", "request_id")
+    list_filter = ("action", "changed_object_type", "time")
+    search_fields = ("object_repr", "user_name", "request_id")
+    date_hierarchy = "time"
+    list_select_related = ("changed_object_type",)
+    readonly_fields = (
+        "time",
+        "user",
+        "user_name",
+        "request_id",
+        "action",
+        "changed_object_type",
+        "changed_object_id",
+        "related_object_type",
+        "related_object_id",
+        "object_repr",
+        "prechange_data",
+        "postchange_data",
+    )
+
+
+# -- users -------------------------------------------------------------------------------------------
+
+
+@admin.register(m.Token)
+class TokenAdmin(InventoryAdmin):
+    list_display = ("key_prefix", "user", "write_enabled", "collector", "created", "expires", "last_used")
+    list_filter = ("write_enabled", "collector")
+    search_fields = ("key_prefix", "user__username", "description")
+    readonly_fields = ("key_prefix", "created", "last_updated", "last_used")
+    fields = ("user", "key_prefix", "write_enabled", "collector", "expires", "description", "last_used")
+
+    def save_model(self, request, obj: m.Token, form, change: bool) -> None:
+        if not change:
+            plaintext = m.Token.generate_key()
+            obj.key_prefix = plaintext[: m.users.TOKEN_PREFIX_LENGTH]
+            obj.key_hash = m.users.hash_key(plaintext)
+            super().save_model(request, obj, form, change)
+            messages.warning(request, f"New token key (shown only now, copy it): {plaintext}")
+            return
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,42 @@
+"""Domain writes for monitoring: the collectors' observations (contract 2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from inventory.models import Device, DeviceObservation
+
+
+def observation_record(
+    *,
+    device: Device,
+    collector: str,
+    polled_at: datetime,
+    up: bool,
+    duration_seconds: float | None = None,
+    error: str = "",
+    facts: dict[str, Any] | None = None,
+    interfaces: list[dict[str, Any]] | None = None,
+) -> DeviceObservation:
+    """Keep ``device``'s latest observation; an older one than the stored is ignored.
+
+    Observations are operational state and write no change-log record.
+    """
+    with transaction.atomic():
+        current = DeviceObservation.objects.select_for_update().filter(device=device).first()
+        if current is not None and current.polled_at > polled_at:
+            return current
+        observation = current or DeviceObservation(device=device)
+        observation.collector = collector
+        observation.polled_at = polled_at
+        observation.up = up
+        observation.duration_seconds = duration_seconds
+        observation.error = error if not up else ""
+        observation.facts = (facts or {}) if up else {}
+        observation.interfaces = (interfaces or []) if up else []
+        observation.full_clean(exclude=["device"])
+        observation.save()
+    return observation
