@@ -1,0 +1,198 @@
+"""Observations (contract 2): the facts a poll saw, batched to the inventory's observations endpoint.
+
+:func:`observation_from` picks the facts out of a poll's raw columns (no extra SNMP requests).
+:class:`ObservationSender` keeps the latest unsent observation per device (the endpoint keeps only the
+latest too, so a backlog is bounded by the number of devices) and posts them in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from collectors.mibmodules import display_string
+
+log = logging.getLogger(__name__)
+
+STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+
+
+def _first(columns: dict[str, dict[str, Any]], name: str) -> Any:
+    col = columns.get(name)
+    if not col:
+        return None
+    if "0" in col:
+        return col["0"]
+    # an entity table: the lowest index with a non-empty value (the chassis, normally)
+    for row in sorted(col, key=lambda r: [int(x) for x in r.split(".") if x.isdigit()]):
+        if col[row]:
+            return col[row]
+    return None
+
+
+def facts_from(columns: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """sysName, sysDescr, sysObjectID, uptime_seconds, serial, model; facts not observed are omitted."""
+    facts: dict[str, Any] = {}
+    for name in ("sysName", "sysDescr", "sysObjectID"):
+        v = _first(columns, name)
+        if v is not None:
+            facts[name] = display_string(v)
+    uptime = _first(columns, "sysUpTime")
+    if isinstance(uptime, int):
+        facts["uptime_seconds"] = uptime / 100.0
+    for fact, name in (("serial", "entPhysicalSerialNum"), ("model", "entPhysicalModelName")):
+        v = _first(columns, name)
+        if v:
+            facts[fact] = display_string(v)
+    return facts
+
+
+def interfaces_from(columns: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per ifIndex seen in ifTable/ifXTable."""
+    rows: set[str] = set()
+    for name in ("ifIndex", "ifDescr", "ifName", "ifOperStatus"):
+        rows.update(columns.get(name, ()))
+    out = []
+    for row in sorted(rows, key=lambda r: int(r) if r.isdigit() else 0):
+        if not row.isdigit():
+            continue
+        entry: dict[str, Any] = {"ifIndex": int(row)}
+        for key in ("ifName", "ifDescr", "ifAlias"):
+            v = columns.get(key, {}).get(row)
+            if v is not None:
+                entry[key] = display_string(v)
+        for key in ("ifAdminStatus", "ifOperStatus"):
+            v = columns.get(key, {}).get(row)
+            if isinstance(v, int):
+                entry[key] = STATUS.get(v, str(v))
+        high = columns.get("ifHighSpeed", {}).get(row)
+        speed = columns.get("ifSpeed", {}).get(row)
+        if isinstance(high, int) and high:
+            entry["speed_bps"] = high * 1_000_000
+        elif isinstance(speed, int):
+            entry["speed_bps"] = speed
+        mac = columns.get("ifPhysAddress", {}).get(row)
+        if isinstance(mac, bytes) and len(mac) == 6:
+            entry["mac"] = ":".join(f"{b:02x}" for b in mac)
+        out.append(entry)
+    return out
+
+
+def observation_from(
+    *,
+    device: str,
+    device_id: int | None,
+    started: float,
+    duration: float,
+    up: bool,
+    error: str,
+    columns: dict[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """A contract-2 observation; a failed poll carries its error and no facts."""
+    obs: dict[str, Any] = {
+        "device_id": device_id,
+        "device": device,
+        "polled_at": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "up": up,
+        "duration_seconds": round(duration, 6),
+        "error": error,
+    }
+    if up and columns:
+        obs["facts"] = facts_from(columns)
+        interfaces = interfaces_from(columns)
+        if interfaces:
+            obs["interfaces"] = interfaces
+    return obs
+
+
+class ObservationSender:
+    """Batches observations to `POST {url}/api/collector/observations/` with the collector token."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        collector: str,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 10.0,
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = url.rstrip("/") + "/api/collector/observations/"
+        self.collector = collector
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._headers = {"Authorization": f"Token {token}"}
+        self._timeout = timeout
+        self._pending: dict[str, dict[str, Any]] = {}  # device -> latest unsent observation
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.sent = 0
+        self.failures = 0
+        self._last_error_log = 0.0
+
+    def put(self, observation: dict[str, Any]) -> None:
+        """Queue an observation; a newer one of the same device replaces the unsent older one."""
+        self._pending.pop(observation["device"], None)
+        self._pending[observation["device"]] = observation
+        if len(self._pending) >= self.batch_size:
+            self._wakeup.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="observations")
+
+    async def stop(self) -> None:
+        """Stop the loop and try once to send what is left."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.flush_interval)
+            self._wakeup.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Send every pending observation in batches; on failure keep them for the next flush."""
+        sent = 0
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            while self._pending:
+                devices = list(self._pending)[: self.batch_size]
+                batch = [self._pending[d] for d in devices]
+                try:
+                    response = await client.post(
+                        self.url,
+                        json={"collector": self.collector, "observations": batch},
+                        headers=self._headers,
+                    )
+                    response.raise_for_status()
+                except httpx.HTTPError as exc:
+                    self.failures += 1
+                    now = time.monotonic()
+                    if now - self._last_error_log > 300 or not self._last_error_log:
+                        self._last_error_log = now
+                        log.warning(
+                            "observations to %s failed (%s); %d kept", self.url, exc, len(self._pending)
+                        )
+                    return sent
+                for d, obs in zip(devices, batch, strict=True):
+                    if self._pending.get(d) is obs:
+                        del self._pending[d]
+                sent += len(batch)
+                self.sent += len(batch)
+        return sent

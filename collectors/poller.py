@@ -1,0 +1,120 @@
+"""Poll one device: walk its modules' roots, turn the walk into a PollResult, store it, queue facts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from collectors.mibmodules import Module, all_roots, module_samples
+from collectors.observations import observation_from
+from collectors.snmp.walk import SnmpTarget, WalkResult
+from collectors.store import MetricFamily, PollResult, SampleStore
+from collectors.targets import Target
+
+log = logging.getLogger(__name__)
+
+
+class WalkClient(Protocol):
+    async def walk(self, target: Any, roots: list[str]) -> WalkResult: ...
+
+
+def snmp_target(target: Target) -> SnmpTarget:
+    """The wire client's view of a v1/v2c target."""
+    return SnmpTarget(
+        address=target.address,
+        port=target.port,
+        version=target.version,
+        community=(target.community or "").encode(),
+        timeout=target.timeout,
+        retries=target.retries,
+        max_repetitions=target.max_repetitions,
+    )
+
+
+def build_result(
+    target: Target, modules: list[Module], walk: WalkResult, started: float
+) -> tuple[PollResult, dict[str, dict[str, Any]] | None, int]:
+    """The PollResult of a walk (families only when the walk succeeded), raw columns, bad values."""
+    common = {
+        "device": target.name,
+        "started": started,
+        "duration": walk.duration,
+        "pdus": walk.pdus,
+        "varbinds": walk.varbinds_count,
+        "retries": walk.retries,
+        "interval": target.interval,
+    }
+    if walk.error:
+        return PollResult(up=False, error=walk.error, **common), None, 0
+    families: list[MetricFamily] = []
+    columns: dict[str, dict[str, Any]] = {}
+    bad = 0
+    for module in modules:
+        out = module_samples(module, walk.varbinds)
+        families.extend(out.families)
+        columns.update(out.columns)
+        bad += out.bad_values
+    return PollResult(up=True, families=tuple(families), **common), columns, bad
+
+
+class Poller:
+    """Polls devices with the right client for their SNMP version and records the outcome."""
+
+    def __init__(
+        self,
+        *,
+        modules: dict[str, Module],
+        store: SampleStore,
+        wire: WalkClient | None,
+        pysnmp: WalkClient,
+        observe: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.modules = modules
+        self.store = store
+        self.wire = wire
+        self.pysnmp = pysnmp
+        self.observe = observe
+        self.bad_values = 0
+        self._plans: dict[Target, tuple[list[Module], list[str], Any]] = {}
+
+    def plan(self, target: Target) -> tuple[list[Module], list[str], Any]:
+        """Modules, walk roots and client-side target of a device, computed once per target version."""
+        plan = self._plans.get(target)
+        if plan is None:
+            unknown = [m for m in target.modules if m not in self.modules]
+            if unknown:
+                log.warning("%s: unknown module(s) %s ignored", target.name, ", ".join(unknown))
+            modules = [self.modules[m] for m in target.modules if m in self.modules]
+            use_wire = self.wire is not None and target.version in ("1", "2c")
+            plan = (modules, all_roots(modules), snmp_target(target) if use_wire else target)
+            self._plans[target] = plan
+        return plan
+
+    def forget(self, target: Target) -> None:
+        self._plans.pop(target, None)
+
+    async def poll(self, target: Target) -> PollResult:
+        """Walk, build, store and observe one device; never raises for device faults."""
+        modules, roots, client_target = self.plan(target)
+        client = self.wire if isinstance(client_target, SnmpTarget) else self.pysnmp
+        started = time.time()
+        walk = await client.walk(client_target, roots)
+        result, columns, bad = build_result(target, modules, walk, started)
+        if bad:
+            self.bad_values += bad
+        self.store.put(result, dict(target.labels))
+        if self.observe is not None:
+            self.observe(
+                observation_from(
+                    device=target.name,
+                    device_id=target.id,
+                    started=started,
+                    duration=result.duration,
+                    up=result.up,
+                    error=result.error,
+                    columns=columns,
+                )
+            )
+        return result

@@ -1,0 +1,309 @@
+"""Poll targets (contract 1): parsing, `--shard I/N`, the inventory client with ETag, the disk cache.
+
+The inventory answers `GET /api/collector/targets/?group=G` with an ETag; the collector sends
+`If-None-Match` and keeps its list on 304.  Every good list is cached on disk, encrypted with a key
+derived from the collector token (the list holds communities and v3 keys), so a restarted collector
+polls its devices even while the inventory is away.  A targets file (YAML or JSON, same keys) replaces
+the inventory for standalone use and is re-read when it changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from cryptography.fernet import Fernet, InvalidToken
+
+log = logging.getLogger(__name__)
+
+VERSIONS = ("1", "2c", "3")
+AUTH_PROTOCOLS = (None, "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
+PRIV_PROTOCOLS = (None, "DES", "AES-128", "AES-192", "AES-256")
+DEFAULT_MODULES = ("system", "if_mib")
+
+
+class TargetError(ValueError):
+    """A target list entry is invalid; the message names the entry and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class V3Credentials:
+    username: str
+    auth_protocol: str | None = field(default=None, repr=False)
+    auth_key: str | None = field(default=None, repr=False)
+    priv_protocol: str | None = field(default=None, repr=False)
+    priv_key: str | None = field(default=None, repr=False)
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One device to poll, as contract 1 describes it (secrets kept out of repr)."""
+
+    name: str
+    address: str
+    id: int | None = None
+    port: int = 161
+    version: str = "2c"
+    community: str | None = field(default=None, repr=False)
+    v3: V3Credentials | None = field(default=None, repr=False)
+    timeout: float = 5.0
+    retries: int = 3
+    max_repetitions: int = 25
+    interval: float = 60.0
+    modules: tuple[str, ...] = DEFAULT_MODULES
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def credential_scope(self) -> str:
+        """Identifies the credentials, for sharing pysnmp engines between devices that use the same."""
+        if self.v3 is None:
+            return f"community:{self.version}"
+        v = self.v3
+        return "|".join(
+            str(x) for x in ("v3", v.username, v.auth_protocol, v.auth_key, v.priv_protocol, v.priv_key)
+        )
+
+
+def _num(entry: dict, key: str, default: Any, kind: type, where: str) -> Any:
+    value = entry.get(key)
+    if value is None:
+        return default
+    try:
+        out = kind(value)
+    except (TypeError, ValueError):
+        raise TargetError(f"{where}: field {key!r}: expected a number, got {value!r}") from None
+    if out < 0 or (key in ("interval", "timeout", "max_repetitions") and out <= 0):
+        raise TargetError(f"{where}: field {key!r}: must be positive, got {value!r}")
+    return out
+
+
+def parse_target(entry: Any, where: str) -> Target:
+    """One contract-1 target entry; raises TargetError naming `where` and the field."""
+    if not isinstance(entry, dict):
+        raise TargetError(f"{where}: expected a mapping")
+    for key in ("name", "address"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise TargetError(f"{where}: field {key!r}: required non-empty string")
+    where = f"{where} ({entry['name']})"
+    version = str(entry.get("version") or "2c")
+    if version not in VERSIONS:
+        raise TargetError(f"{where}: field 'version': {version!r} is not one of {', '.join(VERSIONS)}")
+    v3 = None
+    if version == "3":
+        raw = entry.get("v3")
+        if not isinstance(raw, dict) or not raw.get("username"):
+            raise TargetError(f"{where}: field 'v3': SNMPv3 needs v3.username")
+        if raw.get("auth_protocol") not in AUTH_PROTOCOLS:
+            raise TargetError(f"{where}: field 'v3.auth_protocol': unknown {raw.get('auth_protocol')!r}")
+        if raw.get("priv_protocol") not in PRIV_PROTOCOLS:
+            raise TargetError(f"{where}: field 'v3.priv_protocol': unknown {raw.get('priv_protocol')!r}")
+        v3 = V3Credentials(
+            username=str(raw["username"]),
+            auth_protocol=raw.get("auth_protocol"),
+            auth_key=raw.get("auth_key"),
+            priv_protocol=raw.get("priv_protocol"),
+            priv_key=raw.get("priv_key"),
+            context=str(raw.get("context") or ""),
+        )
+    elif entry.get("community") is None:
+        raise TargetError(f"{where}: field 'community': required for SNMP v{version}")
+    modules = entry.get("modules") or list(DEFAULT_MODULES)
+    if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+        raise TargetError(f"{where}: field 'modules': expected a list of module names")
+    labels = entry.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise TargetError(f"{where}: field 'labels': expected a mapping")
+    return Target(
+        name=entry["name"],
+        address=entry["address"],
+        id=entry.get("id"),
+        port=_num(entry, "port", 161, int, where),
+        version=version,
+        community=None if version == "3" else str(entry["community"]),
+        v3=v3,
+        timeout=_num(entry, "timeout", 5.0, float, where),
+        retries=_num(entry, "retries", 3, int, where),
+        max_repetitions=_num(entry, "max_repetitions", 25, int, where),
+        interval=_num(entry, "interval", 60.0, float, where),
+        modules=tuple(modules),
+        labels=tuple(sorted((str(k), "" if v is None else str(v)) for k, v in labels.items())),
+    )
+
+
+def parse_targets(document: Any, source: str) -> list[Target]:
+    """A contract-1 document (`{"group", "targets": [...]}`) as Targets; names must be unique."""
+    if not isinstance(document, dict) or not isinstance(document.get("targets"), list):
+        raise TargetError(f"{source}: expected a mapping with a 'targets' list")
+    targets = [parse_target(e, f"{source}: targets[{i}]") for i, e in enumerate(document["targets"])]
+    seen: set[str] = set()
+    for t in targets:
+        if t.name in seen:
+            raise TargetError(f"{source}: duplicate target name {t.name!r}")
+        seen.add(t.name)
+    return targets
+
+
+# --- sharding ----------------------------------------------------------------------------------------
+
+
+def shard_of(name: str, shards: int) -> int:
+    """Prometheus' hashmod: md5 of the name, bytes 8..16 as a big-endian integer, modulo N."""
+    return int.from_bytes(hashlib.md5(name.encode()).digest()[8:16], "big") % shards
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` with 0 <= I < N."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/2") from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"--shard {text!r}: need 0 <= I < N")
+    return i, n
+
+
+def select_shard(targets: list[Target], shard: tuple[int, int] | None) -> list[Target]:
+    if shard is None:
+        return targets
+    i, n = shard
+    return [t for t in targets if shard_of(t.name, n) == i]
+
+
+# --- sources -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SourceState:
+    """How the last refresh went (exposed as collector metrics)."""
+
+    inventory_up: bool = False
+    last_success: float = 0.0
+    from_cache: bool = False
+    last_error: str = ""
+
+
+class FileSource:
+    """A targets file (YAML or JSON), re-read when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.state = SourceState()
+        self._mtime: float | None = None
+        self._targets: list[Target] = []
+
+    def refresh(self) -> list[Target]:
+        mtime = self.path.stat().st_mtime
+        if mtime != self._mtime:
+            document = yaml.safe_load(self.path.read_text())  # YAML is a superset of JSON
+            self._targets = parse_targets(document, str(self.path))
+            self._mtime = mtime
+            self.state.last_success = time.time()
+        return self._targets
+
+
+class InventorySource:
+    """The inventory's targets endpoint with ETag, falling back to the encrypted on-disk cache."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        group: str | None,
+        cache_dir: Path,
+        *,
+        timeout: float = 10.0,
+        error_log_interval: float = 300.0,
+    ) -> None:
+        self.url = url.rstrip("/") + "/api/collector/targets/"
+        self.group = group
+        self._headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self._fernet = Fernet(
+            base64.urlsafe_b64encode(hashlib.sha256(b"infrastrand-cache:" + token.encode()).digest())
+        )
+        self.cache_path = Path(cache_dir) / f"targets-{group or 'all'}.json.enc"
+        self.state = SourceState()
+        self._timeout = timeout
+        self._etag: str | None = None
+        self._targets: list[Target] | None = None
+        self._error_log_interval = error_log_interval
+        self._last_error_log = 0.0
+
+    def _load_cache(self) -> list[Target] | None:
+        try:
+            blob = self._fernet.decrypt(self.cache_path.read_bytes())
+            cached = json.loads(blob)
+            return parse_targets(cached["document"], f"cache {self.cache_path}")
+        except FileNotFoundError:
+            return None
+        except (InvalidToken, ValueError, KeyError) as exc:
+            log.warning("targets cache %s unreadable (%s); ignoring it", self.cache_path, type(exc).__name__)
+            return None
+
+    def _save_cache(self, document: Any) -> None:
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache_path.with_suffix(".tmp")
+        blob = self._fernet.encrypt(json.dumps({"etag": self._etag, "document": document}).encode())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, self.cache_path)
+
+    def _log_failure(self, reason: str) -> None:
+        now = time.monotonic()
+        if now - self._last_error_log >= self._error_log_interval or not self._last_error_log:
+            self._last_error_log = now
+            log.warning(
+                "inventory %s unreachable (%s); polling %s targets",
+                self.url,
+                reason,
+                "cached" if self.state.from_cache else "the last known",
+            )
+
+    async def refresh(self) -> list[Target]:
+        """The current target list: fresh from the inventory, unchanged on 304, else the cached one."""
+        headers = dict(self._headers)
+        if self._etag and self._targets is not None:
+            headers["If-None-Match"] = self._etag
+        params = {"group": self.group} if self.group else {}
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self.url, params=params, headers=headers)
+            if response.status_code == 304 and self._targets is not None:
+                self._mark_up()
+                return self._targets
+            response.raise_for_status()
+            document = response.json()
+            targets = parse_targets(document, self.url)
+        except (httpx.HTTPError, ValueError) as exc:
+            reason = (
+                f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else str(exc)
+            )
+            self.state.inventory_up = False
+            self.state.last_error = reason[:200]
+            if self._targets is None:
+                self._targets = self._load_cache()
+                self.state.from_cache = self._targets is not None
+            self._log_failure(reason[:200])
+            return self._targets or []
+        self._etag = response.headers.get("ETag")
+        self._targets = targets
+        self._save_cache(document)
+        self._mark_up()
+        return targets
+
+    def _mark_up(self) -> None:
+        if not self.state.inventory_up and self._last_error_log:
+            log.info("inventory %s reachable again", self.url)
+        self.state.inventory_up = True
+        self.state.from_cache = False
+        self.state.last_success = time.time()
+        self.state.last_error = ""
