@@ -97,9 +97,12 @@ def _expect(data: bytes, pos: int, tag: int, reason: str) -> tuple[int, int]:
 def _int_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:
     """An INTEGER (at most 4 content octets) at ``pos``: (value, position after it)."""
     start, end = _expect(data, pos, INTEGER, reason)
-    if not 0 < end - start <= 4:
+    if not 0 < end - start <= 5:  # pyasn1 pads -2**31 to 5 octets
         raise MalformedPacket(reason)
-    return int.from_bytes(data[start:end], "big", signed=True), end
+    value = int.from_bytes(data[start:end], "big", signed=True)
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise MalformedPacket(reason)
+    return value, end
 
 
 def parse_header(data: bytes) -> tuple[int, int, bytes, int, int, int, int, int]:
@@ -145,9 +148,12 @@ def decode_value(tag: int, content: bytes):
     if tag in _STRING_TAGS:
         return content
     if tag == INTEGER:
-        if not 0 < len(content) <= 4:
+        if not 0 < len(content) <= 5:
             raise MalformedPacket("value")
-        return int.from_bytes(content, "big", signed=True)
+        value = int.from_bytes(content, "big", signed=True)
+        if not _INT32_MIN <= value <= _INT32_MAX:
+            raise MalformedPacket("value")
+        return value
     limit = UNSIGNED_MAX.get(tag)
     if limit is not None:
         if not content or len(content) > 9:
@@ -260,6 +266,11 @@ def parse_walk_varbinds(
             if not oid.startswith(root):
                 status = WALK_END
                 break
+            if tag == END_OF_MIB_VIEW:  # carries the requested OID: no ordering check
+                if n:
+                    raise MalformedPacket("value")
+                status = WALK_END
+                break
             entry = cache.get(oid[rlen:])
             if entry is None:
                 entry = _index_entry(oid[rlen:])
@@ -275,18 +286,16 @@ def parse_walk_varbinds(
                     raise MalformedPacket("value")
             elif tag == INTEGER:
                 if n > 4 or n == 0:
-                    raise MalformedPacket("value")
-                value = int.from_bytes(data[vs:pos], "big", signed=True)
+                    value = decode_value(tag, data[vs:pos])  # checks 5-octet encodings
+                else:
+                    value = int.from_bytes(data[vs:pos], "big", signed=True)
             elif tag == OCTET_STRING:
                 value = data[vs:pos]
-            elif tag == END_OF_MIB_VIEW:
+            elif tag >= 0x80:
+                if tag > END_OF_MIB_VIEW:
+                    raise MalformedPacket("tag")
                 if n:
                     raise MalformedPacket("value")
-                status = WALK_END
-                break
-            elif tag >= 0x80:
-                if n or tag > END_OF_MIB_VIEW:
-                    raise MalformedPacket("value" if n else "tag")
                 prev_key = key
                 last = oid
                 continue
@@ -365,8 +374,6 @@ def encode_message(msg: Message) -> bytes:
 def decode_message(data: bytes) -> Message:
     """Decode a whole message strictly; raises :class:`MalformedPacket`."""
     version, pdu_type, community, rid, a, b, vb_start, vb_end = parse_header(data)
-    if not (_INT32_MIN <= rid <= _INT32_MAX):
-        raise MalformedPacket("request_id")
     varbinds = [
         (oid_to_str(oid), tag, decode_value(tag, raw))
         for oid, tag, raw in iter_varbinds(data, vb_start, vb_end)

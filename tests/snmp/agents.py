@@ -5,6 +5,7 @@ Every agent listens on a free 127.0.0.1 port and its process or thread is always
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import select
@@ -20,7 +21,15 @@ from pathlib import Path
 
 import snmpsim
 
-from collectors.snmp.ber import GET, oid_to_bytes
+from collectors.snmp.ber import (
+    END_OF_MIB_VIEW,
+    GET,
+    GET_BULK,
+    GET_NEXT,
+    NO_SUCH_OBJECT,
+    RESPONSE,
+    oid_to_bytes,
+)
 from collectors.snmp.messages import Message, decode_message, encode_request, parse_header
 from tests.snmp.switchdata import switch_records, to_snmprec
 
@@ -186,3 +195,43 @@ def snmpbulkwalk(agent: Agent, community: str, root: str) -> list[tuple[str, str
         elif rows and line.strip():
             rows[-1][2] += " " + line.strip()  # continuation of a long Hex-STRING
     return [(o, k, v) for o, k, v in rows]
+
+
+class Mib:
+    """Sorted ``(oid, tag, value)`` records answering GET/GETNEXT/GETBULK like an agent would."""
+
+    def __init__(self, records) -> None:
+        self.records = sorted(records, key=lambda r: oid_key_str(r[0]))
+        self.keys = [oid_key_str(r[0]) for r in self.records]
+
+    def next_after(self, oid: str, count: int) -> list[tuple[str, int, object]]:
+        i = bisect.bisect_right(self.keys, oid_key_str(oid))
+        out = list(self.records[i : i + count])
+        if len(out) < count:
+            out.append((self.records[-1][0] if not out else out[-1][0], END_OF_MIB_VIEW, None))
+        return out
+
+    def answer(self, msg: Message, error_status: int = 0, error_index: int = 0) -> Message:
+        """The Response to a request (v2c exceptions; v1 callers check for END_OF_MIB_VIEW themselves)."""
+        vbs: list = []
+        if error_status:
+            vbs = msg.varbinds
+        elif msg.pdu_type == GET:
+            found = dict((r[0], r) for r in self.records)
+            vbs = [found.get(oid, (oid, NO_SUCH_OBJECT, None)) for oid, _, _ in msg.varbinds]
+        elif msg.pdu_type == GET_NEXT:
+            vbs = [self.next_after(oid, 1)[0] for oid, _, _ in msg.varbinds]
+        elif msg.pdu_type == GET_BULK:
+            reps = max(msg.error_index, 0)
+            cols = [oid for oid, _, _ in msg.varbinds]
+            for _ in range(reps):
+                row = [self.next_after(oid, 1)[0] for oid in cols]
+                vbs.extend(row)
+                cols = [r[0] for r in row]
+                if all(r[1] == END_OF_MIB_VIEW for r in row):
+                    break
+        return Message(msg.version, msg.community, RESPONSE, msg.request_id, error_status, error_index, vbs)
+
+
+def oid_key_str(oid: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in oid.split("."))

@@ -1,0 +1,219 @@
+"""Faulty agents: non-increasing OIDs, endless walks, tooBig, error statuses, answers from the wrong
+address or with the wrong request-id, garbled answers.  The agents are scripted UDP responders."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from collectors.snmp import COUNTER32, END_OF_MIB_VIEW, INTEGER, OCTET_STRING, SnmpClient, SnmpTarget
+from collectors.snmp.ber import GET_BULK, GET_NEXT, RESPONSE
+from collectors.snmp.messages import Message, encode_message
+from tests.snmp.agents import Mib, ScriptedAgent
+
+ROOT = "1.3.6.1.2.1.2.2.1"
+TABLE = [(f"{ROOT}.{col}.{i}", COUNTER32, col * 1000 + i) for col in (1, 2, 3) for i in range(1, 41)]
+TABLE += [("1.3.6.1.2.1.2.3.0", INTEGER, 1)]
+
+
+def run_walk(agent: ScriptedAgent, roots=(ROOT,), **kw):
+    kw.setdefault("timeout", 0.3)
+    kw.setdefault("retries", 1)
+
+    async def go():
+        async with SnmpClient(bind6=None) as client:
+            res = await client.walk(SnmpTarget("127.0.0.1", agent.port, **kw), list(roots))
+            await asyncio.sleep(0.05)  # let trailing datagrams arrive and be counted
+            return res, client.stats
+
+    return asyncio.run(go())
+
+
+def reply_with(mib: Mib):
+    return lambda msg, raw: [(encode_message(mib.answer(msg)), None)]
+
+
+def test_scripted_table_walk_is_complete():
+    with ScriptedAgent(reply_with(Mib(TABLE))) as agent:
+        res, stats = run_walk(agent, max_repetitions=7)
+    assert res.error == ""
+    assert res.varbinds[ROOT] == [(oid[len(ROOT) + 1 :], tag, v) for oid, tag, v in TABLE[:-1]]
+    assert (
+        res.pdus == stats.requests == 120 // 7 + 1
+    )  # the last PDU also carries the first OID past the table
+    assert {m.error_index for m in agent.requests} == {7}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [[1, 2, 3], [3, 4]],  # the next PDU repeats the last OID
+        [[1, 3, 2]],  # goes back inside one PDU
+        [[5, 6], [4, 7]],  # goes back across PDUs
+    ],
+)
+def test_non_increasing_aborts_walk(answers):
+    script = iter(answers)
+
+    def reply(msg, raw):
+        rows = next(script, [1])
+        vbs = [(f"{ROOT}.1.{i}", INTEGER, i) for i in rows]
+        return [(encode_message(Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, vbs)), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent)
+    assert res.error == "nonIncreasing"
+    assert res.pdus == len(answers)
+    got = [int(ix.split(".")[1]) for ix, _, _ in res.varbinds[ROOT]]
+    assert got == sorted(set(got)) and len(got) < sum(len(a) for a in answers)
+
+
+def test_multi_octet_subidentifiers_are_ordered_numerically():
+    """16383 (ff 7f) sorts after 16384 (81 80 00) as bytes; the walk must still accept the real order."""
+    rows = [5, 127, 128, 16383, 16384, 10101 * 100, 2**32 - 1]
+    mib = Mib([(f"{ROOT}.1.{i}", INTEGER, i % 1000) for i in rows] + [("1.3.6.1.2.1.3.1.0", INTEGER, 0)])
+    with ScriptedAgent(reply_with(mib)) as agent:
+        res, _ = run_walk(agent, max_repetitions=2)
+    assert res.error == ""
+    assert [ix for ix, _, _ in res.varbinds[ROOT]] == [f"1.{i}" for i in rows]
+
+
+def test_endless_walk_is_bounded_by_max_pdus():
+    def reply(msg, raw):  # always a longer OID below the requested one: increasing forever
+        oid = msg.varbinds[0][0]
+        vbs = [(f"{oid}.{k}", INTEGER, k) for k in range(1, 4)]
+        return [(encode_message(Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, vbs)), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent, max_pdus=40)
+    assert res.error == "maxPdus"
+    assert res.pdus == 40 and len(agent.requests) == 40
+    assert res.varbinds_count == 120
+
+
+def test_too_big_halves_max_repetitions_and_is_remembered():
+    mib = Mib(TABLE)
+
+    def reply(msg, raw):
+        if msg.pdu_type == GET_BULK and msg.error_index > 6:
+            return [(encode_message(mib.answer(msg, error_status=1)), None)]
+        return [(encode_message(mib.answer(msg)), None)]
+
+    async def go(port):
+        async with SnmpClient(bind6=None) as client:
+            t = SnmpTarget("127.0.0.1", port, max_repetitions=25, timeout=0.3, retries=0)
+            first = await client.walk(t, [ROOT])
+            second = await client.walk(t, [ROOT])
+            return first, second
+
+    with ScriptedAgent(reply) as agent:
+        first, second = asyncio.run(go(agent.port))
+        asked = [m.error_index for m in agent.requests]
+    assert first.error == second.error == ""
+    assert len(first.varbinds[ROOT]) == len(second.varbinds[ROOT]) == 120
+    assert asked[:3] == [25, 12, 6]  # halved until it fits
+    assert set(asked[3:]) == {6}  # and the next walk starts from the lowered value
+    assert first.pdus == 2 + 120 // 6 + 1 and second.pdus == 120 // 6 + 1
+
+
+def test_too_big_at_one_repetition_is_an_error():
+    def reply(msg, raw):
+        out = Message(1, msg.community, RESPONSE, msg.request_id, 1, 0, msg.varbinds)
+        return [(encode_message(out), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent, max_repetitions=4)
+    assert res.error == "tooBig" and res.pdus == 3
+    assert [m.error_index for m in agent.requests] == [4, 2, 1]
+
+
+@pytest.mark.parametrize(("status", "name"), [(5, "genErr"), (6, "noAccess"), (99, "errorStatus99")])
+def test_error_status_ends_walk(status, name):
+    def reply(msg, raw):
+        out = Message(1, msg.community, RESPONSE, msg.request_id, status, 1, msg.varbinds)
+        return [(encode_message(out), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent, roots=(ROOT, "1.3.6.1.2.1.1"))
+    assert res.error == name and res.pdus == 1 and res.varbinds == {ROOT: [], "1.3.6.1.2.1.1": []}
+
+
+def test_end_of_mib_view_and_empty_answers_end_a_root():
+    mib = Mib(TABLE[:-1])  # the table ends the agent's MIB: endOfMibView follows
+
+    def reply(msg, raw):
+        if msg.varbinds[0][0].startswith("1.3.6.1.2.1.1"):  # an empty varbind list for the second root
+            return [(encode_message(Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, [])), None)]
+        return [(encode_message(mib.answer(msg)), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent, roots=(ROOT, "1.3.6.1.2.1.1"), max_repetitions=50)
+    assert res.error == ""
+    assert len(res.varbinds[ROOT]) == 120 and all(tag != END_OF_MIB_VIEW for _, tag, _ in res.varbinds[ROOT])
+    assert res.varbinds["1.3.6.1.2.1.1"] == []
+
+
+def test_v1_walk_uses_getnext_and_ends_on_no_such_name():
+    mib = Mib(TABLE[:-1])
+
+    def reply(msg, raw):
+        assert msg.pdu_type == GET_NEXT and msg.version == 0
+        vb = mib.next_after(msg.varbinds[0][0], 1)[0]
+        if vb[1] == END_OF_MIB_VIEW:  # v1 has no exceptions: noSuchName, index 1
+            return [
+                (
+                    encode_message(Message(0, msg.community, RESPONSE, msg.request_id, 2, 1, msg.varbinds)),
+                    None,
+                )
+            ]
+        return [(encode_message(Message(0, msg.community, RESPONSE, msg.request_id, 0, 0, [vb])), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_walk(agent, version="1")
+    assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.pdus == 121
+
+
+def test_wrong_address_wrong_request_id_and_garbled_answers_are_dropped_and_counted():
+    """Each request first gets a copy from another socket, one with a foreign request-id and a truncated
+    one; then the right answer. The walk is unaffected; every bad datagram is counted."""
+    import socket
+
+    mib = Mib(TABLE)
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind(("127.0.0.1", 0))
+
+    def reply(msg, raw):
+        good = mib.answer(msg)
+        wrong_id = encode_message(
+            Message(1, good.community, RESPONSE, good.request_id ^ 0x5A5A5A, 0, 0, good.varbinds)
+        )
+        right = encode_message(good)
+        return [(right, other), (wrong_id, None), (right[:-3], None), (right, None)]
+
+    try:
+        with ScriptedAgent(reply) as agent:
+            res, stats = run_walk(agent, max_repetitions=10)
+    finally:
+        other.close()
+    assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.retries == 0
+    n = res.pdus
+    assert stats.unexpected["address"] == n
+    assert stats.unexpected["request_id"] + stats.unexpected["late"] == n
+    assert sum(stats.malformed.values()) == n and stats.responses == n
+
+
+def test_garbled_varbinds_with_right_request_id_time_out_not_crash():
+    def reply(msg, raw):
+        good = encode_message(
+            Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, [(f"{ROOT}.1.1", OCTET_STRING, b"x")])
+        )
+        broken = bytearray(good)
+        broken[-2] = 0x7F  # the value's length now runs past the varbind
+        return [(bytes(broken), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, stats = run_walk(agent, timeout=0.2, retries=2)
+    assert res.error == "timeout" and res.pdus == 3 and res.retries == 2
+    assert sum(stats.malformed.values()) == 3 and stats.timeouts == 1
+    assert res.varbinds[ROOT] == []
