@@ -1,0 +1,1 @@
+"""Deployment data: Prometheus, Alertmanager and Grafana configuration, compose file and systemd units."""

@@ -1,0 +1,80 @@
+"""The shipped Prometheus configuration, re-pointed at other addresses (tests, demos, other hosts).
+
+Only addresses and file locations change: the inventory, the collectors, Alertmanager, the http_sd
+token file and the rule files (made absolute so the result can live anywhere).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+PROMETHEUS_DIR = Path(__file__).resolve().parent / "prometheus"
+CONFIG_PATH = PROMETHEUS_DIR / "prometheus.yml"
+RULES_DIR = PROMETHEUS_DIR / "rules"
+
+DEVICES_JOB = "infrastrand-devices"
+COLLECTORS_JOB = "infrastrand-collectors"
+INVENTORY_JOB = "infrastrand-inventory"
+
+
+def load() -> dict[str, Any]:
+    """The shipped configuration as a dict."""
+    return yaml.safe_load(CONFIG_PATH.read_text())
+
+
+def _job(config: dict[str, Any], name: str) -> dict[str, Any]:
+    for job in config["scrape_configs"]:
+        if job["job_name"] == name:
+            return job
+    raise KeyError(f"no scrape job {name!r} in {CONFIG_PATH}")
+
+
+def repoint(
+    *,
+    inventory: str,
+    collectors: list[str],
+    alertmanager: str,
+    token_file: Path,
+    scrape_interval: str | None = None,
+) -> dict[str, Any]:
+    """The shipped config with every address replaced; addresses are ``host:port``.
+
+    ``collectors`` replaces the collectors job's targets (keeping the first target's labels).
+    ``scrape_interval`` (e.g. "2s") optionally shortens every job's interval for fast tests.
+    """
+    config = load()
+    config["rule_files"] = [str(RULES_DIR / Path(pattern).name) for pattern in config["rule_files"]]
+    config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
+
+    devices = _job(config, DEVICES_JOB)
+    for sd in devices["http_sd_configs"]:
+        url = urlsplit(sd["url"])
+        sd["url"] = urlunsplit((url.scheme, inventory, url.path, url.query, url.fragment))
+        sd["authorization"]["credentials_file"] = str(token_file)
+
+    collectors_job = _job(config, COLLECTORS_JOB)
+    labels = collectors_job["static_configs"][0].get("labels", {})
+    collectors_job["static_configs"] = [{"targets": list(collectors), "labels": labels}]
+
+    _job(config, INVENTORY_JOB)["static_configs"][0]["targets"] = [inventory]
+
+    if scrape_interval is not None:
+        config["global"]["scrape_interval"] = scrape_interval
+        config["global"]["evaluation_interval"] = scrape_interval
+        config["global"]["scrape_timeout"] = scrape_interval
+        for job in config["scrape_configs"]:
+            job.pop("scrape_interval", None)
+            job.pop("scrape_timeout", None)
+            for sd in job.get("http_sd_configs", []):
+                sd["refresh_interval"] = scrape_interval
+    return config
+
+
+def write(config: dict[str, Any], path: Path) -> Path:
+    """Write ``config`` as YAML to ``path`` and return the path."""
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

@@ -1,0 +1,177 @@
+"""Every PromQL expression infrastrand ships: dashboard panel queries and rule expressions.
+
+Tests evaluate them against a real Prometheus. A dashboard query uses template variables
+(``$country``…); :func:`expansions` substitutes them. Multi-value variables with an "All" option are
+regexes, so ``.*`` (their All value) stands for every value; single-value variables (``$device``) take
+each value the test supplies, and a panel query "returns data" when at least one expansion does.
+
+:data:`EXPECTED_EMPTY` lists the queries that must return nothing in a healthy demo (alerts that
+must not fire, "what is down" tables), :data:`MAY_BE_EMPTY` those whose result depends on what the
+demo happens to contain, each with the reason. Every other query must return data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEPLOY_DIR = Path(__file__).resolve().parent
+DASHBOARDS_DIR = DEPLOY_DIR / "grafana" / "dashboards"
+RULES_DIR = DEPLOY_DIR / "prometheus" / "rules"
+
+VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+LABEL_VALUES = re.compile(r"^label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)$")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One shipped expression. ``key`` is ``<dashboard uid>:<panel title>:<refId>`` or the rule's name."""
+
+    key: str
+    expr: str
+    source: str  # the file it comes from, relative to deploy/
+    variables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A dashboard template variable fed by ``label_values(selector, label)``."""
+
+    name: str
+    selector: str  # may itself use variables of the same dashboard
+    label: str
+    all_value: str | None  # the regex standing for every value, when the variable offers "All"
+
+
+def _variables_in(expr: str) -> tuple[str, ...]:
+    return tuple(sorted({a or b for a, b in VARIABLE.findall(expr)}))
+
+
+def _panels(panels: list[dict]) -> Iterator[dict]:
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels", []))
+
+
+def dashboard_files(directory: Path = DASHBOARDS_DIR) -> list[Path]:
+    return sorted(directory.glob("*.json"))
+
+
+def dashboard_variables(dashboard: dict) -> dict[str, Variable]:
+    """The dashboard's query variables by name."""
+    found = {}
+    for var in dashboard.get("templating", {}).get("list", []):
+        text = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+        match = LABEL_VALUES.match(text.strip())
+        if match is None:
+            raise ValueError(f"variable {var['name']!r}: not a label_values() query: {text!r}")
+        all_value = var.get("allValue", ".*") if var.get("includeAll") else None
+        found[var["name"]] = Variable(var["name"], match["selector"] or "", match["label"], all_value)
+    return found
+
+
+def dashboard_queries(directory: Path = DASHBOARDS_DIR) -> list[Query]:
+    """Every target of every panel of the committed dashboards."""
+    found = []
+    for path in dashboard_files(directory):
+        dashboard = json.loads(path.read_text())
+        for panel in _panels(dashboard.get("panels", [])):
+            for target in panel.get("targets", []):
+                key = f"{dashboard['uid']}:{panel['title']}:{target['refId']}"
+                found.append(
+                    Query(
+                        key, target["expr"], f"grafana/dashboards/{path.name}", _variables_in(target["expr"])
+                    )
+                )
+    return found
+
+
+def rule_queries(directory: Path = RULES_DIR) -> list[Query]:
+    """Every recording and alerting rule expression."""
+    found = []
+    for path in sorted(directory.glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                key = rule.get("record") or rule["alert"]
+                found.append(Query(key, rule["expr"].strip(), f"prometheus/rules/{path.name}"))
+    return found
+
+
+def all_queries() -> list[Query]:
+    return dashboard_queries() + rule_queries()
+
+
+def substitute(expr: str, values: Mapping[str, str]) -> str:
+    """``expr`` with every ``$name`` / ``${name}`` replaced; a variable without a value is an error."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1] or match[2]
+        if name not in values:
+            raise KeyError(f"no value for ${name} in {expr!r}")
+        return values[name]
+
+    return VARIABLE.sub(replace, expr)
+
+
+def expansions(query: Query, variables: Mapping[str, Variable], values: Mapping[str, list[str]]) -> list[str]:
+    """``query`` with its variables substituted: All-able variables by their All regex, the others by
+    every combination of the ``values`` given for them."""
+    fixed = {name: variables[name].all_value for name in query.variables if variables[name].all_value}
+    free = [name for name in query.variables if name not in fixed]
+    combos = itertools.product(*(values[name] for name in free))
+    return [substitute(query.expr, {**fixed, **dict(zip(free, combo, strict=True))}) for combo in combos]
+
+
+_ALERT_QUIET = "an alert that must not fire while every demo device is healthy"
+
+# Must return nothing in a healthy demo.
+EXPECTED_EMPTY: dict[str, str] = {
+    "InfrastrandSiteDown": _ALERT_QUIET,
+    "InfrastrandDeviceDown": _ALERT_QUIET,
+    "InfrastrandCpuHigh": _ALERT_QUIET + " (simulated CPUs are under 90 %)",
+    "InfrastrandStorageNearlyFull": _ALERT_QUIET + " (simulated disks are under 90 %)",
+    "InfrastrandSensorTemperatureOutOfRange": _ALERT_QUIET + " (simulated temperatures are 5-60 °C)",
+    "InfrastrandSensorFault": _ALERT_QUIET + " (simulated sensors report ok)",
+    "InfrastrandUpsOnBattery": _ALERT_QUIET + " (the simulated UPS is on mains)",
+    "InfrastrandUpsLowRuntime": _ALERT_QUIET + " (the simulated UPS has a full battery)",
+    "InfrastrandInterfaceUtilisationHigh": _ALERT_QUIET + " (simulated links are far below 80 %)",
+    "InfrastrandInterfaceErrors": _ALERT_QUIET + " (simulated error counters stay flat)",
+    "InfrastrandCollectorDown": _ALERT_QUIET,
+    "InfrastrandCollectorPollsOverrunning": _ALERT_QUIET + " (a handful of devices never overruns)",
+    "InfrastrandCollectorInventoryUnreachable": _ALERT_QUIET,
+    "InfrastrandInventoryDown": _ALERT_QUIET,
+    "infrastrand-overview:Devices down:A": "lists devices with infrastrand_device_up 0: none when healthy",
+}
+
+# May or may not return data, depending on what the demo contains or how long it has run.
+MAY_BE_EMPTY: dict[str, str] = {
+    "InfrastrandDeviceRebooted": "fires for 15 minutes after an agent starts: a freshly started demo has"
+    " just-booted agents (sysUpTime under 15 minutes)",
+    "InfrastrandInterfaceDown": "fires only if the demo has ports that are admin up and oper down",
+    "infrastrand-overview:Interfaces down (admin up):A": "lists admin-up, oper-down ports: the demo may"
+    " have none",
+    "infrastrand-collectors:SNMP errors per second:C": "infrastrand_snmp_malformed_packets_total{reason}"
+    " has no series until a malformed packet arrives",
+    "infrastrand-collectors:SNMP errors per second:D": "infrastrand_snmp_unexpected_responses_total"
+    "{reason} has no series until an unexpected response arrives",
+    "infrastrand:poll_interval:seconds15m": "needs two polls of a device inside 15 minutes (the demo's first"
+    " minute has one)",
+    "infrastrand:poll_duration_interval:ratio": "built on infrastrand:poll_interval:seconds15m (same reason)",
+    "infrastrand-collectors:Slowest polls (share of the poll interval):A": "built on"
+    " infrastrand:poll_interval:seconds15m (same reason)",
+}
+
+
+def expectation(key: str) -> tuple[str, str]:
+    """(``"data"`` | ``"empty"`` | ``"any"``, reason) for a query key."""
+    if key in EXPECTED_EMPTY:
+        return "empty", EXPECTED_EMPTY[key]
+    if key in MAY_BE_EMPTY:
+        return "any", MAY_BE_EMPTY[key]
+    return "data", "a healthy demo has data for it"

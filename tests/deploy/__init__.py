@@ -1,0 +1,1 @@
+"""Tests of deploy/: Prometheus, Alertmanager, Grafana, compose and systemd files."""

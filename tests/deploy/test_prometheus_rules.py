@@ -1,0 +1,133 @@
+"""Prometheus config and rules: promtool check/test, and every rule unit-tested both ways."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy import prometheus_config
+from tests.deploy.servers import PROMTOOL
+
+RULE_FILES = sorted(prometheus_config.RULES_DIR.glob("*.yml"))
+TEST_FILES = sorted((prometheus_config.PROMETHEUS_DIR / "tests").glob("*.yml"))
+RUNBOOK = Path(prometheus_config.PROMETHEUS_DIR.parent / "RUNBOOK.md")
+DASHBOARDS_DIR = prometheus_config.PROMETHEUS_DIR.parent / "grafana" / "dashboards"
+
+
+def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def rules() -> list[dict]:
+    return [
+        rule
+        for path in RULE_FILES
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+ALERTS = [rule for rule in rules() if "alert" in rule]
+RECORDS = [rule for rule in rules() if "record" in rule]
+
+
+def test_shipped_config_is_valid():
+    result = promtool("check", "config", str(prometheus_config.CONFIG_PATH))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 rule files found" in result.stdout + result.stderr
+
+
+def test_repointed_config_is_valid(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    config = prometheus_config.repoint(
+        inventory="127.0.0.1:18000",
+        collectors=["127.0.0.1:19781"],
+        alertmanager="127.0.0.1:19093",
+        token_file=token,
+    )
+    path = prometheus_config.write(config, tmp_path / "prometheus.yml")
+    result = promtool("check", "config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = path.read_text()
+    assert "127.0.0.1:18000" in text and "127.0.0.1:19781" in text and "127.0.0.1:19093" in text
+    assert ":8000" not in text.replace("18000", "") and ":9781" not in text.replace("19781", "")
+
+
+def test_check_config_rejects_a_broken_config(tmp_path):
+    broken = prometheus_config.load()
+    broken["scrape_configs"][0]["relabel_configs"][0]["action"] = "keep-if-you-like"
+    path = prometheus_config.write(broken, tmp_path / "prometheus.yml")
+    assert promtool("check", "config", str(path)).returncode != 0
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_rules_pass_promtool_check(path):
+    result = promtool("check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_rule_unit_tests_pass(path):
+    result = promtool("test", "rules", path.name, cwd=path.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_promtool_unit_tests_catch_a_wrong_expectation(tmp_path):
+    """The unit tests can fail: a changed threshold in a copy of the rules breaks them."""
+    (tmp_path / "rules").mkdir()
+    for path in RULE_FILES:
+        (tmp_path / "rules" / path.name).write_text(path.read_text().replace("> 0.9", "> 0.99"))
+    (tmp_path / "tests").mkdir()
+    test_file = tmp_path / "tests" / "devices.yml"
+    test_file.write_text((prometheus_config.PROMETHEUS_DIR / "tests" / "devices.yml").read_text())
+    result = promtool("test", "rules", test_file.name, cwd=test_file.parent)
+    assert result.returncode != 0
+    assert "InfrastrandStorageNearlyFull" in result.stdout + result.stderr
+
+
+def unit_tests() -> list[dict]:
+    return [test for path in TEST_FILES for test in yaml.safe_load(path.read_text())["tests"]]
+
+
+@pytest.mark.parametrize("alert", [a["alert"] for a in ALERTS])
+def test_every_alert_has_a_firing_and_a_quiet_case(alert):
+    cases = [c for test in unit_tests() for c in test.get("alert_rule_test", []) if c["alertname"] == alert]
+    assert any(c["exp_alerts"] for c in cases), f"{alert}: no case where it fires"
+    assert any(not c["exp_alerts"] for c in cases), f"{alert}: no case where it must not fire"
+    for case in cases:
+        for expected in case["exp_alerts"]:
+            assert set(expected["exp_annotations"]) >= {"summary", "description", "runbook_url", "dashboard"}
+
+
+@pytest.mark.parametrize("record", [r["record"] for r in RECORDS])
+def test_every_recording_rule_is_unit_tested(record):
+    exprs = [c["expr"] for test in unit_tests() for c in test.get("promql_expr_test", [])]
+    assert any(re.match(rf"{re.escape(record)}\b", expr) for expr in exprs), f"{record}: no promql_expr_test"
+
+
+@pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
+def test_alert_labels_and_annotations(alert):
+    assert alert["labels"]["severity"] in {"critical", "warning", "info"}
+    assert alert["labels"]["scope"] in {"site", "device", "interface", "collector", "inventory"}
+    for label in ("site", "country", "tenant"):
+        assert label in alert["labels"], f"{alert['alert']}: no {label} label"
+    annotations = alert["annotations"]
+    assert set(annotations) == {"summary", "description", "runbook_url", "dashboard"}
+    scope = alert["labels"]["scope"]
+    if scope in {"device", "interface"}:
+        assert "{{ $labels.device }}" in annotations["summary"]
+        assert "{{ $labels.device }}" in annotations["description"]
+    if scope == "interface":
+        assert "{{ $labels.ifName }}" in annotations["summary"]
+        assert "{{ $labels.ifName }}" in annotations["description"]
+    anchor = annotations["runbook_url"].split("#", 1)[1]
+    assert anchor == alert["alert"].lower()
+    assert re.search(rf"^## {alert['alert']}$", RUNBOOK.read_text(), re.M), f"no runbook for {alert['alert']}"
+    uid = re.match(r"/d/([\w-]+)/", annotations["dashboard"])[1]
+    assert (DASHBOARDS_DIR / f"{uid}.json").exists(), f"dashboard {uid} is not generated"
