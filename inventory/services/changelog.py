@@ -37,21 +37,24 @@ _DELETE_INFO = "_changelog_delete"
 
 
 @contextmanager
-def change_context(*, user=None, request_id: uuid.UUID | None = None) -> Iterator[RequestContext]:
-    """Attribute the writes inside to ``user`` under one request id.
+def change_context(
+    *, user=None, username: str = "", request_id: uuid.UUID | None = None
+) -> Iterator[RequestContext]:
+    """Attribute the writes inside to ``user`` (or a system actor's ``username``) under one request id.
 
     Inside an HTTP request (the middleware set a context) the request's context is kept unless a
-    ``user`` is given explicitly; outside one (commands, shell, tests) a fresh request id is made.
+    user, username or request id is given; outside one (commands, shell, tests) a fresh id is made.
     """
     outer = current_request.get()
-    if outer is not None and user is None and request_id is None:
+    if outer is not None and user is None and not username and request_id is None:
         yield outer
         return
     authenticated = user is not None and getattr(user, "is_authenticated", False)
+    inherit = outer is not None and user is None and not username
     context = RequestContext(
         request_id=request_id or (outer.request_id if outer else uuid.uuid4()),
-        user_id=user.pk if authenticated else (outer.user_id if outer and user is None else None),
-        username=user.get_username() if authenticated else (outer.username if outer and user is None else ""),
+        user_id=user.pk if authenticated else (outer.user_id if inherit else None),
+        username=user.get_username() if authenticated else (outer.username if inherit else username),
     )
     token = current_request.set(context)
     try:

@@ -1,0 +1,369 @@
+"""The demo inventory as data: fictional sites, agencies and devices of the Morocco-Luxembourg strand.
+
+Everything here is invented for demonstrations (names, serials, agencies, contacts). Every demo device
+answers SNMP through a simulated agent on its own loopback address ``127.0.1.N`` at UDP port
+:data:`SNMP_PORT`, so the demo launcher reads :data:`DEVICES` to know which agent to start for which
+device (``kind`` and ``modules``), and ``manage.py loaddemo`` writes the same data into the inventory.
+All demo devices belong to one collector group (:data:`COLLECTOR_GROUP`): one collector, started without
+``--group`` or with ``--group demo``, polls them all and serves Prometheus on :data:`EXPORTER_ADDRESS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+SNMP_PORT = 1161
+POLL_INTERVAL = 30
+EXPORTER_ADDRESS = "127.0.0.1:9781"
+MANAGEMENT_PREFIX = "127.0.1.0/24"
+DEMO_TAG = "demo"
+
+COLLECTOR_GROUP = {
+    "name": "Demo collectors",
+    "slug": "demo",
+    "exporter_address": EXPORTER_ADDRESS,
+    "poll_interval": POLL_INTERVAL,
+    "description": "Demo: one collector polling every simulated device",
+}
+
+COMMUNITIES = {"MA": "ma-demo", "LU": "lu-demo"}
+"""SNMPv2c community per country (demo values for the simulated agents, not real credentials)."""
+
+KIND_MODULES: dict[str, list[str]] = {
+    "router": ["system", "if_mib", "entity_sensor"],
+    "switch": ["system", "if_mib", "entity", "lldp"],
+    "server": ["system", "if_mib", "host_resources", "ucd"],
+    "ups": ["system", "ups_mib"],
+}
+"""The MIB modules each kind of demo device is polled with (and its simulated agent answers)."""
+
+
+@dataclass(frozen=True)
+class DemoInterface:
+    name: str
+    type: str
+    speed_kbps: int | None
+    mgmt_only: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DemoDevice:
+    name: str
+    site: str  # site slug
+    kind: str  # router | switch | server | ups
+    tenant: str  # tenant slug
+    index: int  # N of the loopback address 127.0.1.N
+    serial: str
+    position: Decimal | None = None
+
+    @property
+    def address(self) -> str:
+        """The simulated agent's address (without mask)."""
+        return f"127.0.1.{self.index}"
+
+    @property
+    def country(self) -> str:
+        return next(site["country"] for site in SITES if site["slug"] == self.site)
+
+    @property
+    def community(self) -> str:
+        return COMMUNITIES[self.country]
+
+    @property
+    def modules(self) -> list[str]:
+        return KIND_MODULES[self.kind]
+
+    @property
+    def snmp_profile(self) -> str:
+        """Name of the SNMP profile (one per country and kind)."""
+        return profile_name(self.country, self.kind)
+
+    @property
+    def interfaces(self) -> list[DemoInterface]:
+        return interfaces_for(self.kind)
+
+    @property
+    def mac_prefix(self) -> str:
+        """Locally administered MACs ``02:1D:EE:<N>:<i>``."""
+        return f"02:1D:EE:00:{self.index:02X}"
+
+
+def profile_name(country: str, kind: str) -> str:
+    return f"{country.lower()}-demo-{kind}"
+
+
+def interfaces_for(kind: str) -> list[DemoInterface]:
+    """The interfaces of a demo device of a kind; the first is the management interface."""
+    mgmt = DemoInterface(
+        "mgmt0", "1000base-t", 1_000_000, mgmt_only=True, description="Out-of-band management"
+    )
+    if kind == "router":
+        return [
+            mgmt,
+            DemoInterface(
+                "ge-0/0/0", "10gbase-x-sfpp", 10_000_000, description="Uplink to national backbone"
+            ),
+            DemoInterface("ge-0/0/1", "10gbase-x-sfpp", 10_000_000, description="Cross-border link (demo)"),
+            DemoInterface("ge-0/0/2", "1000base-t", 1_000_000, description="Site LAN"),
+        ]
+    if kind == "switch":
+        access = [DemoInterface(f"Gi1/0/{i}", "1000base-t", 1_000_000) for i in range(1, 9)]
+        uplinks = [
+            DemoInterface(f"Te1/1/{i}", "10gbase-x-sfpp", 10_000_000, description="Uplink") for i in (1, 2)
+        ]
+        return [mgmt, *access, *uplinks]
+    if kind == "server":
+        return [
+            mgmt,
+            DemoInterface("eno1", "10gbase-t", 10_000_000, description="Service network"),
+            DemoInterface("eno2", "10gbase-t", 10_000_000, description="Storage network"),
+        ]
+    return [
+        DemoInterface("mgmt0", "100base-tx", 100_000, mgmt_only=True, description="Network management card")
+    ]
+
+
+REGIONS = [
+    {"name": "Morocco", "slug": "morocco", "parent": None},
+    {"name": "Casablanca-Settat", "slug": "casablanca-settat", "parent": "morocco"},
+    {"name": "Rabat-Salé-Kénitra", "slug": "rabat-sale-kenitra", "parent": "morocco"},
+    {"name": "Tanger-Tétouan-Al Hoceïma", "slug": "tanger-tetouan-al-hoceima", "parent": "morocco"},
+    {"name": "Luxembourg", "slug": "luxembourg", "parent": None},
+    {"name": "Canton of Luxembourg", "slug": "canton-luxembourg", "parent": "luxembourg"},
+    {"name": "Canton of Esch-sur-Alzette", "slug": "canton-esch-sur-alzette", "parent": "luxembourg"},
+    {"name": "Canton of Grevenmacher", "slug": "canton-grevenmacher", "parent": "luxembourg"},
+]
+
+TENANT_GROUPS = [
+    {"name": "Moroccan partner agencies", "slug": "ma-agencies"},
+    {"name": "Luxembourg partner agencies", "slug": "lu-agencies"},
+]
+
+TENANTS = [
+    {
+        "name": "Digital Development Agency (demo)",
+        "slug": "ma-dda-demo",
+        "group": "ma-agencies",
+        "description": "Fictional Moroccan digital development agency for the demo",
+    },
+    {
+        "name": "National Connectivity Office (demo)",
+        "slug": "ma-nco-demo",
+        "group": "ma-agencies",
+        "description": "Fictional Moroccan connectivity operator for the demo",
+    },
+    {
+        "name": "Government IT Centre (demo)",
+        "slug": "lu-gitc-demo",
+        "group": "lu-agencies",
+        "description": "Fictional Luxembourg government IT centre for the demo",
+    },
+]
+
+SITES = [
+    {
+        "name": "Casablanca DC1",
+        "slug": "casablanca-dc1",
+        "region": "casablanca-settat",
+        "tenant": "ma-dda-demo",
+        "country": "MA",
+        "strands": ["e-government", "infrastructure"],
+        "time_zone": "Africa/Casablanca",
+        "facility": "CAS-DC1",
+        "physical_address": "Demo Technopark, Casablanca (fictional)",
+        "latitude": Decimal("33.573110"),
+        "longitude": Decimal("-7.589843"),
+    },
+    {
+        "name": "Rabat Government Network Hub",
+        "slug": "rabat-gov-hub",
+        "region": "rabat-sale-kenitra",
+        "tenant": "ma-dda-demo",
+        "country": "MA",
+        "strands": ["digital-inclusion", "e-government"],
+        "time_zone": "Africa/Casablanca",
+        "facility": "RBA-HUB",
+        "physical_address": "Demo Administrative Quarter, Rabat (fictional)",
+        "latitude": Decimal("34.020882"),
+        "longitude": Decimal("-6.841650"),
+    },
+    {
+        "name": "Tangier Exchange Point",
+        "slug": "tangier-ixp",
+        "region": "tanger-tetouan-al-hoceima",
+        "tenant": "ma-nco-demo",
+        "country": "MA",
+        "strands": ["infrastructure"],
+        "time_zone": "Africa/Casablanca",
+        "facility": "TNG-IX",
+        "physical_address": "Demo Free Zone, Tangier (fictional)",
+        "latitude": Decimal("35.759465"),
+        "longitude": Decimal("-5.833954"),
+    },
+    {
+        "name": "Luxembourg City DC1",
+        "slug": "luxembourg-dc1",
+        "region": "canton-luxembourg",
+        "tenant": "lu-gitc-demo",
+        "country": "LU",
+        "strands": ["e-government", "infrastructure"],
+        "time_zone": "Europe/Luxembourg",
+        "facility": "LUX-DC1",
+        "physical_address": "Demo Plateau, Luxembourg City (fictional)",
+        "latitude": Decimal("49.611621"),
+        "longitude": Decimal("6.131935"),
+    },
+    {
+        "name": "Bettembourg Data Centre",
+        "slug": "bettembourg-dc",
+        "region": "canton-esch-sur-alzette",
+        "tenant": "lu-gitc-demo",
+        "country": "LU",
+        "strands": ["infrastructure"],
+        "time_zone": "Europe/Luxembourg",
+        "facility": "BET-DC",
+        "physical_address": "Demo Logistics Park, Bettembourg (fictional)",
+        "latitude": Decimal("49.518580"),
+        "longitude": Decimal("6.102860"),
+    },
+    {
+        "name": "Betzdorf Teleport",
+        "slug": "betzdorf-teleport",
+        "region": "canton-grevenmacher",
+        "tenant": "lu-gitc-demo",
+        "country": "LU",
+        "strands": ["digital-inclusion", "infrastructure"],
+        "time_zone": "Europe/Luxembourg",
+        "facility": "BTZ-TP",
+        "physical_address": "Demo Teleport Road, Betzdorf (fictional)",
+        "latitude": Decimal("49.684600"),
+        "longitude": Decimal("6.351500"),
+    },
+]
+
+MANUFACTURERS = [
+    {"name": "Atlas Networks (demo)", "slug": "atlas-networks"},
+    {"name": "Ardennes Systems (demo)", "slug": "ardennes-systems"},
+    {"name": "Oasis Power (demo)", "slug": "oasis-power"},
+]
+
+DEVICE_TYPES = {
+    # kind: device type
+    "router": {
+        "manufacturer": "atlas-networks",
+        "model": "AR-8300",
+        "slug": "ar-8300",
+        "u_height": Decimal("2"),
+    },
+    "switch": {
+        "manufacturer": "atlas-networks",
+        "model": "AS-2448",
+        "slug": "as-2448",
+        "u_height": Decimal("1"),
+    },
+    "server": {
+        "manufacturer": "ardennes-systems",
+        "model": "R2-640",
+        "slug": "r2-640",
+        "u_height": Decimal("2"),
+    },
+    "ups": {
+        "manufacturer": "oasis-power",
+        "model": "OP-3000RM",
+        "slug": "op-3000rm",
+        "u_height": Decimal("2"),
+    },
+}
+
+DEVICE_ROLES = {
+    "router": {"name": "Core router", "slug": "core-router", "color": "3f51b5"},
+    "switch": {"name": "Access switch", "slug": "access-switch", "color": "009688"},
+    "server": {"name": "Server", "slug": "server", "color": "795548"},
+    "ups": {"name": "UPS", "slug": "ups", "color": "ff9800"},
+}
+
+PLATFORMS = {
+    "router": {"name": "Atlas NOS", "slug": "atlas-nos", "manufacturer": "atlas-networks"},
+    "switch": {"name": "Atlas NOS", "slug": "atlas-nos", "manufacturer": "atlas-networks"},
+    "server": {"name": "Debian GNU/Linux", "slug": "debian", "manufacturer": None},
+    "ups": {"name": "Oasis NMC firmware", "slug": "oasis-nmc", "manufacturer": "oasis-power"},
+}
+
+
+def _devices() -> list[DemoDevice]:
+    layout = [
+        # site, tenant, [(name, kind, rack unit)]
+        (
+            "casablanca-dc1",
+            "ma-dda-demo",
+            [
+                ("casa-core-rtr01", "router", 40),
+                ("casa-sw01", "switch", 38),
+                ("casa-srv01", "server", 20),
+                ("casa-ups01", "ups", 1),
+            ],
+        ),
+        (
+            "rabat-gov-hub",
+            "ma-dda-demo",
+            [("rabat-rtr01", "router", 40), ("rabat-srv01", "server", 20), ("rabat-ups01", "ups", 1)],
+        ),
+        ("tangier-ixp", "ma-nco-demo", [("tangier-sw01", "switch", 38), ("tangier-ups01", "ups", 1)]),
+        (
+            "luxembourg-dc1",
+            "lu-gitc-demo",
+            [
+                ("lux-core-rtr01", "router", 40),
+                ("lux-sw01", "switch", 38),
+                ("lux-srv01", "server", 20),
+                ("lux-ups01", "ups", 1),
+            ],
+        ),
+        (
+            "bettembourg-dc",
+            "lu-gitc-demo",
+            [("bet-sw01", "switch", 38), ("bet-srv01", "server", 20), ("bet-ups01", "ups", 1)],
+        ),
+        ("betzdorf-teleport", "lu-gitc-demo", [("betz-rtr01", "router", 40), ("betz-ups01", "ups", 1)]),
+    ]
+    devices, index = [], 0
+    for site, tenant, entries in layout:
+        for name, kind, unit in entries:
+            index += 1
+            country = "MA" if site in {"casablanca-dc1", "rabat-gov-hub", "tangier-ixp"} else "LU"
+            devices.append(
+                DemoDevice(
+                    name=name,
+                    site=site,
+                    kind=kind,
+                    tenant=tenant,
+                    index=index,
+                    serial=f"DEMO-{country}-{index:04d}",
+                    position=Decimal(unit),
+                )
+            )
+    return devices
+
+
+DEVICES: list[DemoDevice] = _devices()
+
+CONTACT_ROLES = [{"name": "Network operations", "slug": "noc"}]
+
+CONTACTS = [
+    {
+        "name": "Demo NOC Morocco",
+        "email": "noc-ma@example.org",
+        "phone": "+212 500 000 000",
+        "description": "Fictional demo contact",
+        "country": "MA",
+    },
+    {
+        "name": "Demo NOC Luxembourg",
+        "email": "noc-lu@example.org",
+        "phone": "+352 20 00 00 00",
+        "description": "Fictional demo contact",
+        "country": "LU",
+    },
+]
