@@ -194,7 +194,7 @@ def encode_value(tag: int, value) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- varbinds
 
-_INDEX_CACHE_MAX = 200_000
+_INDEX_CACHE_MAX = 100_000  # about 25 MB at most
 _index_cache: dict[bytes, tuple[str, tuple[int, ...]]] = {}
 
 

@@ -188,6 +188,10 @@ class Transport:
     def in_flight(self) -> int:
         return len(self._pending)
 
+    def pending_ids(self) -> list[int]:
+        """Request-ids waiting for an answer (tests, debugging)."""
+        return list(self._pending)
+
     async def request(
         self,
         family: int,
