@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -78,7 +79,12 @@ def serialize_object(instance: models.Model, *, with_m2m: bool = True) -> dict[s
         if field.primary_key and not field.is_relation:
             continue
         value = field.value_from_object(instance)
-        data[field.name] = redacted(value) if is_secret(model, field) else value
+        if is_secret(model, field):
+            value = redacted(value)
+        elif isinstance(field, models.DecimalField) and value is not None:
+            # The same text before (read from the database) and after (as assigned) a save.
+            value = field.to_python(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+        data[field.name] = value
     if with_m2m and instance.pk is not None:
         for field in model._meta.many_to_many:
             related = getattr(instance, field.name).all()
