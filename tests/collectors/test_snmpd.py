@@ -1,0 +1,188 @@
+"""What the collector stores equals what net-snmp's snmpbulkwalk reports, for v2c and two v3 users."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from collectors.mibmodules import display_string, load_modules, octet_string, phys_address
+from collectors.targets import parse_target
+
+from .conftest import Snmpd, families
+
+MODULES = ["system", "if_mib"]
+
+
+def snmpbulkwalk(args: list[str], root: str) -> dict[str, tuple[str, str]]:
+    """OID -> (net-snmp type, value) from `snmpbulkwalk -On -Oe -Ot -Ox`-style output."""
+    out = subprocess.run(
+        ["snmpbulkwalk", "-On", "-Oe", "-Ot", "-Cr25", *args, root],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MIBS": "", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    values = {}
+    for line in out.splitlines():
+        if " = " not in line:
+            continue
+        oid, _, rest = line.partition(" = ")
+        typ, sep, value = rest.partition(": ")
+        if not sep:  # -Ot prints TimeTicks as a bare number, and an empty string as ""
+            typ, value = ("Timeticks", rest) if rest.isdigit() else ("STRING", rest)
+        values[oid.lstrip(".")] = (typ, value)
+    return values
+
+
+def expected_value(typ: str, value: str) -> str | float:
+    """A net-snmp printed value as our stored sample value (numbers) or label value (strings)."""
+    if typ in ("INTEGER", "Counter32", "Counter64", "Gauge32", "Timeticks"):
+        return float(value)
+    if typ == "STRING":
+        return value.strip('"')
+    if typ == "Hex-STRING":
+        return bytes.fromhex(value.replace(" ", "").replace("\n", ""))
+    if typ == "OID":
+        return value.lstrip(".")
+    return value
+
+
+def stored_values(result, modules) -> dict[str, object]:
+    """OID -> stored value (float, or the string label of a string metric) for the module metrics."""
+    by_name = families(result)
+    out: dict[str, object] = {}
+    for module in modules:
+        for metric in module.metrics:
+            fam = by_name.get(metric.name + "_info" if metric.type == "EnumAsInfo" else metric.name)
+            if fam is None:
+                continue
+            for labels, value in fam.samples:
+                d = dict(labels)
+                row = d.get("ifIndex", "0")
+                if metric.type in ("gauge", "counter"):
+                    out[f"{metric.oid}.{row}"] = value
+                elif metric.type != "EnumAsInfo":
+                    out[f"{metric.oid}.{row}"] = d[metric.name]
+    return out
+
+
+def compare(result, walked: dict[str, tuple[str, str]]) -> int:
+    modules = [m for name, m in load_modules().items() if name in MODULES]
+    stored = stored_values(result, modules)
+    checked = 0
+    for module in modules:
+        for metric in module.metrics:
+            if metric.type == "EnumAsInfo":
+                continue
+            for oid, (typ, raw) in walked.items():
+                if not oid.startswith(metric.oid + "."):
+                    continue
+                want = expected_value(typ, raw)
+                got = stored.get(oid)
+                if isinstance(want, bytes):
+                    render = {"PhysAddress48": phys_address, "OctetString": octet_string}.get(
+                        metric.type, display_string
+                    )
+                    want = render(want)
+                if metric.name == "sysUpTime" or metric.name == "sysUpTimeInstance":
+                    assert got is not None and abs(got - want) < 1000, (oid, got, want)
+                elif metric.type == "counter" and isinstance(want, float):
+                    assert got is not None and 0 <= got - want < 1e7, (oid, got, want)
+                else:
+                    assert got == want, (metric.name, oid, got, want)
+                checked += 1
+    return checked
+
+
+def test_v2c_matches_snmpbulkwalk(snmpd: Snmpd, harness):
+    target = parse_target(
+        {
+            "name": "snmpd-v2c",
+            "address": "127.0.0.1",
+            "port": snmpd.port,
+            "community": snmpd.community,
+            "modules": MODULES,
+        },
+        "test",
+    )
+    result = harness.poll(target)
+    assert result.up, result.error
+    walked = {}
+    for root in ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"):
+        walked.update(snmpbulkwalk(["-v2c", "-c", snmpd.community, f"127.0.0.1:{snmpd.port}"], root))
+    assert compare(result, walked) > 20
+    names = families(result)
+    assert dict(names["sysName"].samples[0][0])["sysName"] == "infrastrand-snmpd-test"
+    lo = [dict(lb) for lb, _ in names["ifOperStatus"].samples if dict(lb)["ifDescr"] == "lo"]
+    assert lo and lo[0]["ifName"] == "lo"
+
+
+@pytest.mark.parametrize("user", ["sha256aes128", "sha512aes256"])
+def test_v3_matches_snmpbulkwalk(snmpd: Snmpd, harness, user):
+    auth, akey, priv, pkey = snmpd.users[user]
+    target = parse_target(
+        {
+            "name": f"snmpd-{user}",
+            "address": "127.0.0.1",
+            "port": snmpd.port,
+            "version": "3",
+            "community": None,
+            "v3": {
+                "username": user,
+                "auth_protocol": auth,
+                "auth_key": akey,
+                "priv_protocol": priv,
+                "priv_key": pkey,
+                "context": "",
+            },
+            "modules": MODULES,
+        },
+        "test",
+    )
+    result = harness.poll(target)
+    assert result.up, result.error
+    cli = [
+        "-v3",
+        "-l",
+        "authPriv",
+        "-u",
+        user,
+        "-a",
+        auth,
+        "-A",
+        akey,
+        "-x",
+        priv.replace("-128", ""),
+        "-X",
+        pkey,
+    ]
+    walked = {}
+    for root in ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"):
+        walked.update(snmpbulkwalk([*cli, f"127.0.0.1:{snmpd.port}"], root))
+    assert compare(result, walked) > 20
+
+
+def test_v3_wrong_key_is_down_with_error(snmpd: Snmpd, harness):
+    target = parse_target(
+        {
+            "name": "snmpd-badkey",
+            "address": "127.0.0.1",
+            "port": snmpd.port,
+            "version": "3",
+            "v3": {
+                "username": "sha256aes128",
+                "auth_protocol": "SHA-256",
+                "auth_key": "not-the-right-key",
+                "priv_protocol": "AES-128",
+                "priv_key": "priv-pass-128",
+            },
+            "timeout": 1,
+            "retries": 0,
+            "modules": MODULES,
+        },
+        "test",
+    )
+    result = harness.poll(target)
+    assert not result.up
+    assert result.error and result.families == ()
