@@ -26,13 +26,14 @@ class ServerThread:
         registry: CollectorRegistry | None = None,
         ready: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.time,
+        listen: str = "127.0.0.1:0",
     ) -> None:
         self.store = store
         self.registry = registry or CollectorRegistry()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="exporter-http", daemon=True)
         self.thread.start()
-        self.server: Server = self.call(start_http(store, self.registry, "127.0.0.1:0", ready, clock=clock))
+        self.server: Server = self.call(start_http(store, self.registry, listen, ready, clock=clock))
         self.url = self.server.url
 
     def call(self, coro):

@@ -423,3 +423,23 @@ def test_concurrent_scrapes_while_the_store_is_updated(serve) -> None:
     update.join(timeout=10)
     assert errors == []
     assert scrapes[0] > 50
+
+
+@pytest.mark.parametrize(
+    "listen, expected",
+    [("127.0.0.1:9781", ("127.0.0.1", 9781)), ("[::1]:0", ("::1", 0)), (":9781", ("127.0.0.1", 9781))],
+)
+def test_parse_listen(listen: str, expected: tuple[str, int]) -> None:
+    assert exporter_http.parse_listen(listen) == expected
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ""])
+def test_parse_listen_rejects(listen: str) -> None:
+    with pytest.raises(ValueError, match="not host:port"):
+        exporter_http.parse_listen(listen)
+
+
+def test_ipv6_loopback(serve, store) -> None:
+    server = serve(store, listen="[::1]:0")
+    assert server.url.startswith("http://[::1]:")
+    assert get(server.url, "/snmp?target=dev00000")[0] == 200
