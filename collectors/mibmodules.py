@@ -95,6 +95,8 @@ class Table:
 
     def row_labels(self, row: str, columns: list[dict[str, Any]]) -> Labels | None:
         if self.simple_index:
+            if "." in row:
+                return None
             labels: list[tuple[str, str]] = [(self.index_names[0], row)]
         elif not self.index_names:
             labels = []

@@ -1,0 +1,144 @@
+"""Observations are batched to a local HTTP server speaking contract 2, kept and retried on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from collectors.observations import ObservationSender, observation_from
+
+TOKEN = "obs-token"
+
+
+class Endpoint:
+    def __init__(self) -> None:
+        self.batches: list[dict] = []
+        self.fail_next = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if (
+                    self.path != "/api/collector/observations/"
+                    or self.headers["Authorization"] != f"Token {TOKEN}"
+                ):
+                    self.send_response(403)
+                    self.end_headers()
+                    return
+                if outer.fail_next:
+                    outer.fail_next -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                doc = json.loads(body)
+                outer.batches.append(doc)
+                answer = json.dumps({"accepted": len(doc["observations"])}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def endpoint():
+    ep = Endpoint()
+    yield ep
+    ep.server.shutdown()
+    ep.server.server_close()
+
+
+def obs(device: str, up: bool = True, t: float = 1_795_000_000.0) -> dict:
+    columns = {"sysName": {"0": device.encode()}, "sysUpTime": {"0": 12345}} if up else None
+    return observation_from(
+        device=device,
+        device_id=7,
+        started=t,
+        duration=0.05,
+        up=up,
+        error="" if up else "timeout",
+        columns=columns,
+    )
+
+
+def test_observation_shape():
+    ok, down = obs("dev-a"), obs("dev-b", up=False)
+    assert ok["polled_at"].endswith("Z") and ok["facts"] == {"sysName": "dev-a", "uptime_seconds": 123.45}
+    assert down == {
+        "device_id": 7,
+        "device": "dev-b",
+        "polled_at": down["polled_at"],
+        "up": False,
+        "duration_seconds": 0.05,
+        "error": "timeout",
+    }
+
+
+def test_batches_of_at_most_batch_size(endpoint):
+    sender = ObservationSender(endpoint.url, TOKEN, "collector-t", batch_size=4)
+    for i in range(10):
+        sender.put(obs(f"dev-{i}"))
+    sent = asyncio.run(sender.flush())
+    assert sent == 10 and sender.pending == 0
+    assert [len(b["observations"]) for b in endpoint.batches] == [4, 4, 2]
+    assert {b["collector"] for b in endpoint.batches} == {"collector-t"}
+
+
+def test_newer_observation_replaces_unsent_one(endpoint):
+    sender = ObservationSender(endpoint.url, TOKEN, "c")
+    sender.put(obs("dev-a", t=1_795_000_000))
+    sender.put(obs("dev-a", up=False, t=1_795_000_060))
+    asyncio.run(sender.flush())
+    (only,) = endpoint.batches[0]["observations"]
+    assert only["up"] is False
+
+
+def test_failure_keeps_observations_for_the_next_flush(endpoint):
+    sender = ObservationSender(endpoint.url, TOKEN, "c", batch_size=2)
+    for i in range(3):
+        sender.put(obs(f"dev-{i}"))
+    endpoint.fail_next = 1
+    assert asyncio.run(sender.flush()) == 0
+    assert sender.pending == 3 and sender.failures == 1
+    assert asyncio.run(sender.flush()) == 3
+    assert sorted(o["device"] for b in endpoint.batches for o in b["observations"]) == [
+        "dev-0",
+        "dev-1",
+        "dev-2",
+    ]
+
+
+def test_background_loop_flushes_on_interval_and_on_stop(endpoint):
+    async def run():
+        sender = ObservationSender(endpoint.url, TOKEN, "c", flush_interval=0.2)
+        sender.start()
+        sender.put(obs("dev-a"))
+        for _ in range(50):
+            if endpoint.batches:
+                break
+            await asyncio.sleep(0.05)
+        sender.put(obs("dev-b"))
+        await sender.stop()
+        return sender
+
+    sender = asyncio.run(run())
+    assert [o["device"] for b in endpoint.batches for o in b["observations"]] == ["dev-a", "dev-b"]
+    assert sender.pending == 0
+
+
+def test_unreachable_endpoint_never_raises():
+    sender = ObservationSender("http://127.0.0.1:9", TOKEN, "c", timeout=1)
+    sender.put(obs("dev-a"))
+    assert asyncio.run(sender.flush()) == 0 and sender.pending == 1
