@@ -37,6 +37,7 @@ MAX_HEADERS = 100
 MAX_BODY_BYTES = 64 * 1024  # a GET body is read and dropped up to this size; larger closes the connection
 HEADER_TIMEOUT = 10.0  # seconds to send the rest of a request head once its first line arrived
 IDLE_TIMEOUT = 75.0  # seconds a keep-alive connection may wait for its next request
+WRITE_TIMEOUT = 60.0  # seconds a client may take to read a response before it is cut off
 MAX_CONNECTIONS = 1024
 GZIP_LEVEL = 1
 GZIP_MIN_BYTES = 512
@@ -381,7 +382,12 @@ class Server:
         else:
             writer.write(payload)
             writer.write(body)
-        await writer.drain()
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT):
+                await writer.drain()
+        except TimeoutError as exc:
+            writer.transport.abort()
+            raise ConnectionError("client did not read its response in time") from exc
         return len(body)
 
     # --- endpoints ---------------------------------------------------------------------------------

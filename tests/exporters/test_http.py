@@ -263,6 +263,23 @@ def test_slow_and_idle_clients_are_cut_off(serve, store, monkeypatch) -> None:
     assert 0.4 < time.monotonic() - started < 4
 
 
+def test_client_that_does_not_read_is_cut_off(serve, monkeypatch) -> None:
+    monkeypatch.setattr(exporter_http, "WRITE_TIMEOUT", 0.5)
+    server = serve(filled_store(400, started=time.time()))  # /snmp/all: ~25 MB, more than socket buffers
+    sock = RawClient(server.url)
+    sock.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"GET /snmp/all HTTP/1.1\r\nHost: x\r\n\r\n")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        metrics = get(server.url, "/metrics")[2].decode()
+        if "infrastrand_exporter_connections 1.0" in metrics:  # only the /metrics request's own
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the stalled connection was never closed")
+    sock.close()
+
+
 def test_connection_limit(serve, store, monkeypatch) -> None:
     monkeypatch.setattr(exporter_http, "MAX_CONNECTIONS", 2)
     server = serve(store)
