@@ -54,7 +54,8 @@ class IsAuthenticatedUser(permissions.BasePermission):
 
 
 class CollectorTokenOnly(permissions.BasePermission):
-    """Collector endpoints: only collector-scoped tokens (never sessions or ordinary tokens)."""
+    """Collector endpoints: only collector-scoped tokens (never sessions or ordinary tokens), whose user
+    also holds the view's ``required_perms`` (the ``collectors`` group has them)."""
 
     message = "This endpoint requires a collector token."
 
@@ -62,7 +63,7 @@ class CollectorTokenOnly(permissions.BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         check_token_scope(request, collector=True)
-        return True
+        return request.user.has_perms(getattr(view, "required_perms", ()))
 
 
 def check_token_scope(request, *, collector: bool) -> None:

@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inventory.api.routers import BulkRouter
 from inventory.api.views import models as v
+from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
+from inventory.api.views.importer import ImportView
+from inventory.api.views.sd import DeviceHttpSdView
 from inventory.api.views.status import APIRootView, StatusView
 
 app_name = "api"
@@ -51,4 +54,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *(path(f"{app}/", include(_app_urls(routes))) for app, routes in ROUTES.items()),
+    path("prometheus/sd/devices/", DeviceHttpSdView.as_view(), name="prometheus-sd-devices"),
+    path("collector/targets/", CollectorTargetsView.as_view(), name="collector-targets"),
+    path("collector/observations/", CollectorObservationsView.as_view(), name="collector-observations"),
+    path("import/", ImportView.as_view(), name="import"),
 ]

@@ -191,6 +191,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 
+# /metrics answers without credentials only when this is on (else: a token that may view devices).
+METRICS_PUBLIC = env_bool("INFRASTRAND_METRICS_PUBLIC", False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "infrastrand API",
     "DESCRIPTION": "NetBox-compatible inventory API for the shared digital infrastructure strand",

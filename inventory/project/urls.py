@@ -3,7 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from inventory.api.views.metrics import MetricsView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("inventory.api.urls")),
+    path("metrics", MetricsView.as_view(), name="metrics"),
 ]

@@ -44,6 +44,10 @@ class BaseModelSerializer(serializers.ModelSerializer):
     def get_display(self, obj) -> str:
         return str(obj)
 
+    def get_unique_together_validators(self):
+        """None: the model's constraints (run by the services) name the field they concern."""
+        return []
+
     def build_standard_field(self, field_name, model_field):
         if isinstance(model_field, ChoiceListField):
             return MultipleChoiceListField, {

@@ -19,7 +19,7 @@ from inventory.api.views.base import API_VERSION, ApiVersionMixin
 NETBOX_VERSION = f"{API_VERSION}.0-infrastrand"
 """Reported as ``netbox-version`` so NetBox clients (pynetbox 7) treat us as a modern NetBox."""
 
-API_APP_ROOTS = ("core", "dcim", "extras", "ipam", "tenancy", "monitoring", "prometheus", "collector")
+API_APP_ROOTS = ("core", "dcim", "extras", "ipam", "tenancy", "monitoring", "status")
 
 
 class APIRootView(ApiVersionMixin, APIView):

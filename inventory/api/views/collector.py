@@ -1,0 +1,169 @@
+"""Collector endpoints (collector tokens only): targets with decrypted credentials (contract 1), observations
+(contract 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.api.labels import DEVICE_LABEL_RELATIONS, primary_host, target_labels
+from inventory.api.permissions import CollectorTokenOnly
+from inventory.api.views.base import ApiVersionMixin
+from inventory.choices import SnmpVersionChoices
+from inventory.models import CollectorGroup, Device
+from inventory.services.monitoring import observation_record
+
+MAX_OBSERVATIONS = 10_000
+"""Observations per POST (a bound on one request's work)."""
+
+
+def target_of(device: Device) -> dict:
+    """One contract-1 target, with the profile's secrets decrypted (this endpoint only)."""
+    profile = device.snmp_profile
+    v3 = None
+    if profile.version == SnmpVersionChoices.VERSION_3:
+        v3 = {
+            "username": profile.username,
+            "auth_protocol": profile.auth_protocol or None,
+            "auth_key": profile.auth_key or None,
+            "priv_protocol": profile.priv_protocol or None,
+            "priv_key": profile.priv_key or None,
+            "context": profile.context,
+        }
+    return {
+        "id": device.pk,
+        "name": device.name,
+        "address": primary_host(device),
+        "port": profile.port,
+        "version": profile.version,
+        "community": profile.community if v3 is None else None,
+        "v3": v3,
+        "timeout": float(profile.timeout),
+        "retries": profile.retries,
+        "max_repetitions": profile.max_repetitions,
+        "interval": device.effective_poll_interval,
+        "modules": list(profile.modules),
+        "labels": target_labels(device),
+    }
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """RFC 9110 weak comparison against a list of entity tags (or ``*``)."""
+    if not header:
+        return False
+    candidates = [item.strip() for item in header.split(",")]
+    return "*" in candidates or etag in [item.removeprefix("W/") for item in candidates]
+
+
+class CollectorTargetsView(ApiVersionMixin, APIView):
+    """Every pollable device of a collector group (monitored, polled status, profile, group, primary IP)."""
+
+    permission_classes = (CollectorTokenOnly,)
+    required_perms = ("inventory.view_device", "inventory.view_snmpprofile", "inventory.view_collectorgroup")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("group", str, required=True, description="Collector group slug")],
+        responses={
+            200: OpenApiResponse(description="Contract 1 targets document (with ETag)"),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
+            400: OpenApiResponse(description="Missing group"),
+            404: OpenApiResponse(description="Unknown group"),
+        },
+        operation_id="collector_targets",
+    )
+    def get(self, request):
+        slug = request.query_params.get("group", "").strip()
+        if not slug:
+            raise ValidationError({"group": ["Give the collector group's slug: ?group=<slug>."]})
+        group = CollectorGroup.objects.filter(slug=slug).first()
+        if group is None:
+            raise NotFound(f"No collector group with slug {slug!r}.")
+        devices = (
+            Device.objects.pollable()
+            .filter(collector_group=group)
+            .select_related(*DEVICE_LABEL_RELATIONS, "snmp_profile")
+            .order_by("name", "pk")
+        )
+        document = {"group": group.slug, "targets": [target_of(device) for device in devices]}
+        body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+        etag = etag_of(body)
+        if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ObservationSerializer(serializers.Serializer):
+    device_id = serializers.IntegerField()
+    device = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    polled_at = serializers.DateTimeField()
+    up = serializers.BooleanField()
+    duration_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    error = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+    facts = serializers.DictField(required=False)
+    interfaces = serializers.ListField(child=serializers.DictField(), required=False, max_length=100_000)
+
+
+class ObservationBatchSerializer(serializers.Serializer):
+    collector = serializers.CharField(max_length=100)
+    observations = ObservationSerializer(many=True, max_length=MAX_OBSERVATIONS)
+
+
+class CollectorObservationsView(ApiVersionMixin, APIView):
+    """Keep each device's latest poll result (contract 2); unknown device ids are reported, not fatal."""
+
+    permission_classes = (CollectorTokenOnly,)
+    required_perms = ("inventory.add_deviceobservation", "inventory.change_deviceobservation")
+
+    @extend_schema(
+        request=ObservationBatchSerializer,
+        responses={
+            200: inline_serializer(
+                "ObservationsAccepted",
+                fields={
+                    "accepted": serializers.IntegerField(),
+                    "unknown_devices": serializers.ListField(child=serializers.IntegerField()),
+                },
+            )
+        },
+        operation_id="collector_observations",
+    )
+    def post(self, request):
+        batch = ObservationBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        rows = batch.validated_data["observations"]
+        devices = Device.objects.in_bulk({row["device_id"] for row in rows})
+        accepted, unknown = 0, []
+        with transaction.atomic():
+            for row in rows:
+                device = devices.get(row["device_id"])
+                if device is None:
+                    unknown.append(row["device_id"])
+                    continue
+                observation_record(
+                    device=device,
+                    collector=batch.validated_data["collector"],
+                    polled_at=row["polled_at"],
+                    up=row["up"],
+                    duration_seconds=row.get("duration_seconds"),
+                    error=row.get("error", ""),
+                    facts=row.get("facts"),
+                    interfaces=row.get("interfaces"),
+                )
+                accepted += 1
+        return Response({"accepted": accepted, "unknown_devices": sorted(set(unknown))})

@@ -1,0 +1,41 @@
+"""Prometheus http_sd: ``/api/prometheus/sd/devices/`` (device list filters; one target group per device)."""
+
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from inventory.api.filtersets.dcim import DeviceFilterSet
+from inventory.api.labels import DEVICE_LABEL_RELATIONS, sd_labels
+from inventory.api.permissions import ViewPermission
+from inventory.api.views.base import ApiVersionMixin
+from inventory.models import Device
+
+TargetGroup = inline_serializer(
+    "HttpSdTargetGroup",
+    fields={
+        "targets": serializers.ListField(child=serializers.CharField()),
+        "labels": serializers.DictField(child=serializers.CharField()),
+    },
+    many=True,
+)
+
+
+class DeviceHttpSdView(ApiVersionMixin, GenericAPIView):
+    """``[{"targets": ["<device name>"], "labels": {"__meta_infrastrand_site": …}}]`` for Prometheus."""
+
+    queryset = (
+        Device.objects.select_related(*DEVICE_LABEL_RELATIONS).prefetch_related("tags").order_by("name", "pk")
+    )
+    filterset_class = DeviceFilterSet
+    filter_backends = (DjangoFilterBackend,)
+    permission_classes = (ViewPermission,)
+    pagination_class = None
+
+    @extend_schema(responses=TargetGroup, operation_id="prometheus_sd_devices")
+    def get(self, request):
+        devices = self.filter_queryset(self.get_queryset())
+        return Response([{"targets": [device.name], "labels": sd_labels(device)} for device in devices])

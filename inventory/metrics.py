@@ -1,0 +1,115 @@
+"""The inventory's own Prometheus metrics (its own registry, read from the database at scrape time).
+
+- ``infrastrand_site_info{site,name,country,region,tenant,strands,latitude,longitude,status} 1``: one per
+  site, for the Grafana geomap and for joining site attributes onto device series.
+- ``infrastrand_devices{site,country,status,role}``: device counts.
+- ``infrastrand_device_observation_up{device,site,country,tenant,role,collector}``: the last poll a collector
+  reported (1 answered, 0 failed); ``infrastrand_device_observation_timestamp_seconds`` when it was polled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+SITE_INFO_LABELS = (
+    "site",
+    "name",
+    "country",
+    "region",
+    "tenant",
+    "strands",
+    "latitude",
+    "longitude",
+    "status",
+)
+DEVICE_COUNT_LABELS = ("site", "country", "status", "role")
+OBSERVATION_LABELS = ("device", "site", "country", "tenant", "role", "collector")
+
+
+def _slug(obj) -> str:
+    return obj.slug if obj is not None else ""
+
+
+def _coordinate(value) -> str:
+    return "" if value is None else f"{float(value):.6f}"
+
+
+class InventoryCollector(Collector):
+    """Samples built from the current inventory on each collect()."""
+
+    def collect(self) -> Iterator[Metric]:
+        from inventory.models import Device, DeviceObservation, Site
+
+        site_info = GaugeMetricFamily(
+            "infrastrand_site_info", "Inventory site attributes (value always 1)", labels=SITE_INFO_LABELS
+        )
+        for site in Site.objects.select_related("region", "tenant").order_by("slug"):
+            site_info.add_metric(
+                [
+                    site.slug,
+                    site.name,
+                    site.country,
+                    _slug(site.region),
+                    _slug(site.tenant),
+                    ",".join(site.strands),
+                    _coordinate(site.latitude),
+                    _coordinate(site.longitude),
+                    site.status,
+                ],
+                1,
+            )
+        yield site_info
+
+        devices = GaugeMetricFamily(
+            "infrastrand_devices",
+            "Devices in the inventory by site, status and role",
+            labels=DEVICE_COUNT_LABELS,
+        )
+        counts = Counter(
+            Device.objects.values_list("site__slug", "site__country", "status", "role__slug").order_by()
+        )
+        for key, value in sorted(counts.items()):
+            devices.add_metric([part or "" for part in key], value)
+        yield devices
+
+        up = GaugeMetricFamily(
+            "infrastrand_device_observation_up",
+            "Whether the device answered its last poll a collector reported (1) or not (0)",
+            labels=OBSERVATION_LABELS,
+        )
+        polled = GaugeMetricFamily(
+            "infrastrand_device_observation_timestamp_seconds",
+            "When the last reported poll of the device happened (Unix time)",
+            labels=OBSERVATION_LABELS,
+        )
+        observations = DeviceObservation.objects.select_related(
+            "device__site", "device__tenant", "device__role"
+        ).order_by("device__name", "device_id")
+        for observation in observations:
+            device = observation.device
+            labels = [
+                device.name,
+                _slug(device.site),
+                device.site.country if device.site else "",
+                _slug(device.tenant),
+                _slug(device.role),
+                observation.collector,
+            ]
+            up.add_metric(labels, 1 if observation.up else 0)
+            polled.add_metric(labels, observation.polled_at.timestamp())
+        yield up
+        yield polled
+
+
+registry = CollectorRegistry(auto_describe=False)
+registry.register(InventoryCollector())
+
+
+def render() -> bytes:
+    """The Prometheus text exposition of the inventory metrics."""
+    return generate_latest(registry)
