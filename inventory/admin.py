@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from inventory import models as m
@@ -15,7 +16,10 @@ from inventory.fields import ChoiceListField, EncryptedTextField, redacted
 class InventoryAdmin(admin.ModelAdmin):
     """Shared defaults: multi-choice lists as checkboxes, tags in a filtered selector, stamps read-only."""
 
-    formfield_overrides: ClassVar = {ChoiceListField: {"widget": forms.CheckboxSelectMultiple}}
+    formfield_overrides: ClassVar = {
+        ChoiceListField: {"widget": forms.CheckboxSelectMultiple},
+        models.URLField: {"assume_scheme": "https"},
+    }
     readonly_fields: ClassVar = ("created", "last_updated")
     list_per_page = 50
 
@@ -31,7 +35,7 @@ class InventoryAdmin(admin.ModelAdmin):
 class SecretFieldsForm(forms.ModelForm):
     """Encrypted fields become password inputs that never render the stored value.
 
-    Leaving one empty keeps the stored secret; tick "clear" to remove it.
+    Leaving one empty keeps the stored secret; the form's ``clear_<name>`` checkbox removes it.
     """
 
     def __init__(self, *args, **kwargs):
@@ -50,9 +54,6 @@ class SecretFieldsForm(forms.ModelForm):
                 strip=False,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=f"Currently {state}. Leave empty to keep it. {self.fields[name].help_text}".strip(),
-            )
-            self.fields[f"clear_{name}"] = forms.BooleanField(
-                required=False, label=f"Clear {self.fields[name].label.lower()}"
             )
 
     def clean(self):
@@ -290,6 +291,10 @@ class TagAdmin(InventoryAdmin):
 
 
 class SnmpProfileForm(SecretFieldsForm):
+    clear_community = forms.BooleanField(required=False, label="Clear the community")
+    clear_auth_key = forms.BooleanField(required=False, label="Clear the authentication key")
+    clear_priv_key = forms.BooleanField(required=False, label="Clear the privacy key")
+
     class Meta:
         model = m.SnmpProfile
         fields = "__all__"

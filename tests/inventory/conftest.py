@@ -14,7 +14,8 @@ def inv(db) -> Inventory:
 
 @pytest.fixture
 def superuser(db, django_user_model):
-    return django_user_model.objects.create_superuser("admin", "admin@example.org", "pw-for-tests-only")
+    # No password: tests log in with force_login (and skip the slow password hashing).
+    return django_user_model.objects.create(username="admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
