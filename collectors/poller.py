@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from collectors.mibmodules import Module, all_roots, module_samples
 from collectors.observations import observation_from
-from collectors.snmp.walk import SnmpTarget, WalkResult
+from collectors.snmp import SnmpTarget, WalkResult
 from collectors.store import MetricFamily, PollResult, SampleStore
 from collectors.targets import Target
 

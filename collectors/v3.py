@@ -37,7 +37,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import rfc1902, rfc1905
 
-from collectors.snmp.walk import WalkResult
+from collectors.snmp import WalkResult
 from collectors.targets import Target
 
 AUTH_PROTOCOLS = {

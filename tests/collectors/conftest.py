@@ -18,7 +18,7 @@ import pytest
 from collectors.mibmodules import load_modules
 from collectors.poller import Poller
 from collectors.sim.agents import AgentSpec, SimAgents, free_udp_port
-from collectors.snmp.walk import SnmpClient
+from collectors.snmp import SnmpClient
 from collectors.store import PollResult, SampleStore
 from collectors.targets import Target, parse_target
 from collectors.v3 import PysnmpClient

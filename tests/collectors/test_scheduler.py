@@ -14,7 +14,7 @@ from collectors.metrics import CollectorMetrics
 from collectors.mibmodules import load_modules
 from collectors.poller import Poller
 from collectors.scheduler import Scheduler, backoff_delay, phase
-from collectors.snmp.walk import SnmpClient
+from collectors.snmp import SnmpClient
 from collectors.store import SampleStore
 from collectors.v3 import PysnmpClient
 
