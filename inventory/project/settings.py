@@ -187,6 +187,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "inventory.api.schema.InventoryAutoSchema",
     "EXCEPTION_HANDLER": "inventory.api.exceptions.exception_handler",
+    "DEFAULT_METADATA_CLASS": "inventory.api.metadata.BulkOperationMetadata",
     "COERCE_DECIMAL_TO_STRING": False,
     "PAGE_SIZE": 50,
 }
