@@ -8,7 +8,8 @@ because snmpsim 1.2.2 cannot pick a data file by the endpoint a request arrived 
 responder calls the removed `registerRecvCbFun`), and because its delay variation blocks its
 whole process.  A process costs ~55 MB: fine for tests and the demo, not a load generator.
 
-    python -m collectors.sim.agents devices.yaml     # [{name, kind, address, port, community}, ...]
+    python -m collectors.sim.agents --devices devices.yaml      # [{name, kind, address, port, community}]
+    python -m collectors.sim.agents --targets-file targets.json # contract 1: kind from role/device_type
 """
 
 from __future__ import annotations
@@ -174,9 +175,25 @@ def load_specs(path: Path) -> list[AgentSpec]:
     entries = yaml.safe_load(Path(path).read_text())
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of devices")
+    keys = ("name", "kind", "address", "port", "community")
+    return [AgentSpec(**{k: e[k] for k in keys if k in e}) for e in entries]
+
+
+def kind_for(labels: dict[str, str]) -> str:
+    """The fixture kind that suits an inventory device, from its role/device type/platform labels."""
+    text = " ".join(labels.get(k, "") for k in ("role", "device_type", "platform")).lower()
+    for word, kind in (("ups", "ups"), ("router", "router"), ("server", "server"), ("switch", "switch")):
+        if word in text:
+            return kind
+    return "switch"
+
+
+def specs_from_targets(document: dict) -> list[AgentSpec]:
+    """One simulated device per v1/v2c target of a contract-1 document (the demo inventory's)."""
     return [
-        AgentSpec(**{k: e[k] for k in ("name", "kind", "address", "port", "community") if k in e})
-        for e in entries
+        AgentSpec(t["name"], kind_for(t.get("labels") or {}), t["address"], int(t["port"]), t["community"])
+        for t in document.get("targets", [])
+        if t.get("version", "2c") in ("1", "2c") and t.get("community")
     ]
 
 
@@ -184,20 +201,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collectors.sim.agents", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("devices", type=Path, help="YAML/JSON list of {name, kind, address, port, community}")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--devices", type=Path, help="YAML/JSON list of {name, kind, address, port, community}"
+    )
+    source.add_argument("--targets-file", type=Path, help="a contract-1 targets document (kind from labels)")
     parser.add_argument("--workdir", type=Path, help="where data files and logs go (default: a temp dir)")
     args = parser.parse_args(argv)
-    agents = SimAgents(load_specs(args.devices), args.workdir)
+    if args.devices:
+        specs = load_specs(args.devices)
+    else:
+        specs = specs_from_targets(yaml.safe_load(args.targets_file.read_text()))
+    agents = SimAgents(specs, args.workdir)
     agents.start()
     print(f"{len(agents.specs)} simulated devices answering", flush=True)
-    stopping = []
+    stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     try:
         while not stopping and all(p.poll() is None for p in agents.processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        stopping.append(1)
+    died = [s.name for s, p in zip(agents.specs, agents.processes, strict=True) if p.poll() is not None]
     agents.stop()
+    if died and not stopping:
+        print(f"simulated agents exited: {', '.join(died)}", file=sys.stderr)
+        return 1
     return 0
 
 
