@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pytest
 
 from collectors.mibmodules import display_string, load_modules, octet_string, phys_address
-from collectors.targets import parse_target
+from collectors.targets import Target, parse_target
+from collectors.v3 import PysnmpClient
 
 from .conftest import Snmpd, families
 
 MODULES = ["system", "if_mib"]
 
 
-def snmpbulkwalk(args: list[str], root: str) -> dict[str, tuple[str, str]]:
-    """OID -> (net-snmp type, value) from `snmpbulkwalk -On -Oe -Ot -Ox`-style output."""
+def snmpbulkwalk(args: list[str], root: str, command: str = "snmpbulkwalk") -> dict[str, tuple[str, str]]:
+    """OID -> (net-snmp type, value) from `snmpbulkwalk -On -Oe -Ot` (or `snmpwalk` for v1)."""
+    options = ["-Cr25"] if command == "snmpbulkwalk" else []
     out = subprocess.run(
-        ["snmpbulkwalk", "-On", "-Oe", "-Ot", "-Cr25", *args, root],
+        [command, "-On", "-Oe", "-Ot", *options, *args, root],
         capture_output=True,
         text=True,
         check=True,
@@ -186,3 +189,66 @@ def test_v3_wrong_key_is_down_with_error(snmpd: Snmpd, harness):
     result = harness.poll(target)
     assert not result.up
     assert result.error and result.families == ()
+
+
+@pytest.mark.parametrize("version", ["1", "2c"])
+def test_pysnmp_reference_path_v1_and_v2c(snmpd: Snmpd, harness, version):
+    """The pysnmp path also walks v1 (GETNEXT) and v2c; both agree with snmpbulkwalk."""
+    target = parse_target(
+        {
+            "name": f"snmpd-pysnmp-v{version}",
+            "address": "127.0.0.1",
+            "port": snmpd.port,
+            "version": version,
+            "community": snmpd.community,
+            "modules": MODULES,
+        },
+        "test",
+    )
+    result = harness.poll(target, wire=False)
+    assert result.up, result.error
+    command = "snmpwalk" if version == "1" else "snmpbulkwalk"
+    walked = {}
+    for root in ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"):
+        walked.update(
+            snmpbulkwalk([f"-v{version}", "-c", snmpd.community, f"127.0.0.1:{snmpd.port}"], root, command)
+        )
+    assert compare(result, walked) > 20
+    assert ("ifHCInOctets" in families(result)) == (version == "2c")  # no Counter64 in SNMPv1
+
+
+def test_v3_engines_are_shared_per_credential_scope(snmpd: Snmpd):
+    """Devices with the same credentials share one pysnmp engine; v1/v2c devices share another."""
+
+    def v3(name: str, user: str) -> Target:
+        auth, akey, priv, pkey = snmpd.users[user]
+        v3creds = {
+            "username": user,
+            "auth_protocol": auth,
+            "auth_key": akey,
+            "priv_protocol": priv,
+            "priv_key": pkey,
+        }
+        return parse_target(
+            {"name": name, "address": "127.0.0.1", "port": snmpd.port, "version": "3", "v3": v3creds}, "t"
+        )
+
+    targets = [v3("a", "sha256aes128"), v3("b", "sha256aes128"), v3("c", "sha512aes256")]
+    targets += [
+        parse_target(
+            {"name": n, "address": "127.0.0.1", "port": snmpd.port, "community": snmpd.community}, "t"
+        )
+        for n in ("d", "e")
+    ]
+
+    async def run():
+        client = PysnmpClient()
+        try:
+            results = await asyncio.gather(*(client.walk(t, ["1.3.6.1.2.1.1"]) for t in targets))
+            return results, client.engine_count
+        finally:
+            client.close()
+
+    results, engines = asyncio.run(run())
+    assert all(r.error == "" and r.varbinds_count >= 6 for r in results), [r.error for r in results]
+    assert engines == 3

@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,11 @@ def test_targets_file_yaml_and_reload(tmp_path):
     os.utime(path, (time.time() + 5, time.time() + 5))
     targets = source.refresh()
     assert [t.name for t in targets] == ["a"] and targets[0].modules == ("system", "if_mib")
+
+
+def test_the_documented_example_file_parses():
+    path = Path(__file__).parents[2] / "collectors" / "targets.example.yaml"
+    targets = FileSource(path).refresh()
+    assert [t.name for t in targets] == ["lab-sw01", "lab-rtr01"]
+    assert targets[1].v3 is not None and targets[1].v3.auth_protocol == "SHA-256" and targets[1].port == 1162
+    assert targets[1].interval == 60.0 and targets[0].modules == ("system", "if_mib", "entity", "lldp")
