@@ -39,8 +39,10 @@ class Context:
 Scenario = Callable[[Context], dict]
 
 
-def _client_process(name: str, ctx: Context, devices: int, concurrency: int, budget: float) -> dict:
-    cmd = [sys.executable, "-m", "tests.bench.clients", name, "--port", str(ctx.agent_port),
+def _client_process(
+    name: str, ctx: Context, devices: int, concurrency: int, budget: float, loop: str
+) -> dict:
+    cmd = [sys.executable, "-m", "tests.bench.clients", name, "--port", str(ctx.agent_port), "--loop", loop,
            "--devices", str(devices), "--concurrency", str(concurrency), "--budget", str(budget)]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=budget + 120)
     if out.returncode:
@@ -49,15 +51,20 @@ def _client_process(name: str, ctx: Context, devices: int, concurrency: int, bud
 
 
 def wire(ctx: Context) -> dict:
-    """(a) our wire path: GETBULK walks of system + if_mib, decoded to (index, tag, value)."""
-    row = _client_process("wire", ctx, 10 if ctx.quick else 3000, 200, 120)
+    """(a) our wire path on asyncio's loop: GETBULK walks of system + if_mib to (index, tag, value)."""
+    row = _client_process("wire", ctx, 10 if ctx.quick else 3000, 200, 120, "asyncio")
     ctx.varbinds_per_device = row["varbinds"] // max(row["devices"], 1)
     return row
 
 
+def wire_uvloop(ctx: Context) -> dict:
+    """(a') the same on uvloop."""
+    return _client_process("wire", ctx, 10 if ctx.quick else 3000, 200, 120, "uvloop")
+
+
 def pysnmp(ctx: Context) -> dict:
     """(b) pysnmp 7 bulk_walk_cmd, lookupMib=False, lexicographicMode=False, one engine."""
-    return _client_process("pysnmp", ctx, 2 if ctx.quick else 40, 10, 120)
+    return _client_process("pysnmp", ctx, 2 if ctx.quick else 40, 10, 120, "asyncio")
 
 
 def exporter(ctx: Context) -> dict:
@@ -69,14 +76,21 @@ def exporter(ctx: Context) -> dict:
 
 def collector(ctx: Context) -> dict:
     """(d) the infrastrand collector end to end: poll -> modules -> store -> exposition rendering."""
-    return _client_process("collector", ctx, 10 if ctx.quick else 2000, 200, 120)
+    return _client_process("collector", ctx, 10 if ctx.quick else 2000, 200, 120, "asyncio")
+
+
+def collector_uvloop(ctx: Context) -> dict:
+    """(d') the same on uvloop."""
+    return _client_process("collector", ctx, 10 if ctx.quick else 2000, 200, 120, "uvloop")
 
 
 SCENARIOS: list[tuple[str, Scenario]] = [
-    ("wire path (ours)", wire),
+    ("ours wire, asyncio", wire),
+    ("ours wire, uvloop", wire_uvloop),
     ("pysnmp bulk_walk_cmd", pysnmp),
     ("snmp_exporter 0.21", exporter),
-    ("collector end-to-end", collector),
+    ("collector e2e, asyncio", collector),
+    ("collector e2e, uvloop", collector_uvloop),
 ]
 ANCHOR = "snmp_exporter 0.21"
 

@@ -4,7 +4,7 @@
 replay agent's switch (system + if_mib subtrees) and prints one JSON line: CPU seconds of the measured
 section (after a warm-up poll), wall seconds, devices, varbinds, errors and memory.  Scenarios:
 ``wire`` (our wire path), ``pysnmp`` (``bulk_walk_cmd``, lookupMib=False) and ``collector`` (the
-end-to-end collector: poll -> MIB modules -> store -> exposition).
+end-to-end collector: poll -> MIB modules -> store -> exposition); ``--loop uvloop`` runs it on uvloop.
 """
 
 from __future__ import annotations
@@ -164,9 +164,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--devices", type=int, default=100)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--budget", type=float, default=120.0, help="stop starting polls after this many seconds")
+    ap.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="event loop")
     args = ap.parse_args(argv)
-    out = asyncio.run(SCENARIOS[args.scenario](args.port, args.devices, args.concurrency, args.budget))
+    coro = SCENARIOS[args.scenario](args.port, args.devices, args.concurrency, args.budget)
+    if args.loop == "uvloop":
+        import uvloop
+
+        out = uvloop.run(coro)
+    else:
+        out = asyncio.run(coro)
     out["scenario"] = args.scenario
+    out["loop"] = args.loop
     out["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(out), flush=True)
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.bench.__main__ import SCENARIOS
 from tests.bench.replay_agent import Replay
 
 pytestmark = pytest.mark.slow
@@ -21,8 +22,10 @@ def test_bench_harness_quick_run():
     )
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
-    for name in ("wire path (ours)", "pysnmp bulk_walk_cmd", "snmp_exporter 0.21", "collector end-to-end"):
-        row = next(line for line in lines if line.startswith(name))
+    names = [name for name, _ in SCENARIOS]
+    assert len(names) >= 4
+    for name in names:
+        row = next(line for line in lines if line.startswith(name + " "))
         fields = row[len(name) :].split()
         devices, errors, varbinds = int(fields[0]), int(fields[1]), int(fields[2])
         assert devices > 0 and errors == 0 and varbinds >= devices * 1900, row
