@@ -25,7 +25,7 @@ DEPLOY_DIR = Path(__file__).resolve().parent
 DASHBOARDS_DIR = DEPLOY_DIR / "grafana" / "dashboards"
 RULES_DIR = DEPLOY_DIR / "prometheus" / "rules"
 
-VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
 LABEL_VALUES = re.compile(r"^label_values\((?:(?P<selector>.+),\s*)?(?P<label>\w+)\)$")
 
 
@@ -146,7 +146,8 @@ EXPECTED_EMPTY: dict[str, str] = {
     "InfrastrandCollectorPollsOverrunning": _ALERT_QUIET + " (a handful of devices never overruns)",
     "InfrastrandCollectorInventoryUnreachable": _ALERT_QUIET,
     "InfrastrandInventoryDown": _ALERT_QUIET,
-    "infrastrand-overview:Devices down:A": "lists devices with infrastrand_device_up 0: none when healthy",
+    "infrastrand-overview:Devices down (list):A": "lists devices with infrastrand_device_up 0: none"
+    " when healthy",
 }
 
 # May or may not return data, depending on what the demo contains or how long it has run.
@@ -154,7 +155,7 @@ MAY_BE_EMPTY: dict[str, str] = {
     "InfrastrandDeviceRebooted": "fires for 15 minutes after an agent starts: a freshly started demo has"
     " just-booted agents (sysUpTime under 15 minutes)",
     "InfrastrandInterfaceDown": "fires only if the demo has ports that are admin up and oper down",
-    "infrastrand-overview:Interfaces down (admin up):A": "lists admin-up, oper-down ports: the demo may"
+    "infrastrand-overview:Interfaces down (list):A": "lists admin-up, oper-down ports: the demo may"
     " have none",
     "infrastrand-collectors:SNMP errors per second:C": "infrastrand_snmp_malformed_packets_total{reason}"
     " has no series until a malformed packet arrives",

@@ -168,12 +168,12 @@ def overview() -> model.Dashboard:
             .max(1)
         )
         .with_panel(
-            table_panel("Devices down", (f"infrastrand_device_up{{{c}}} == 0", ""), span=12)
+            table_panel("Devices down (list)", (f"infrastrand_device_up{{{c}}} == 0", ""), span=12)
             .mappings([STATUS_UP_DOWN])
             .data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
         )
         .with_panel(
-            table_panel("Interfaces down (admin up)", (IF_DOWN % (c, c), ""), span=12)
+            table_panel("Interfaces down (list)", (IF_DOWN % (c, c), ""), span=12)
             .mappings([IF_STATUS])
             .data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )

@@ -1,0 +1,130 @@
+"""The shipped Prometheus config on a real Prometheus: relabeling of the inventory's http_sd, and every
+dashboard and rule expression evaluated against what it scraped from a contract-4-shaped stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from deploy import prometheus_config, queries
+from tests.deploy import synthetic
+from tests.deploy.servers import StaticServer, free_port, instant_query, prometheus, wait_until
+
+pytestmark = pytest.mark.slow
+
+ALL_QUERIES = queries.all_queries()
+
+
+@dataclass
+class Stack:
+    prometheus: str
+    inventory: StaticServer
+    collector: StaticServer
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("prometheus")
+    collector = synthetic.collector_server()
+    inventory = synthetic.inventory_server(collector.address)
+    token = workdir / "sd.token"
+    token.write_text(synthetic.TOKEN + "\n")
+    config = prometheus_config.repoint(
+        inventory=inventory.address,
+        collectors=[collector.address],
+        alertmanager=f"127.0.0.1:{free_port()}",
+        token_file=token,
+        scrape_interval="1s",
+    )
+    try:
+        with prometheus(prometheus_config.write(config, workdir / "prometheus.yml"), workdir) as base:
+            # Rates need two scrapes, the observed poll interval two polls, recording rules an evaluation.
+            for ready in (
+                f"count(infrastrand_device_up) == {len(synthetic.DEVICES)}",
+                "infrastrand:interface_in_utilisation:percent",
+                "infrastrand:poll_interval:seconds15m",
+                "instance:infrastrand_collector_poll_duration_seconds:p95",
+                "infrastrand_site_info",
+            ):
+                wait_until(lambda q=ready: bool(instant_query(base, q)), seconds=60, what=ready, step=0.5)
+            yield Stack(base, inventory, collector)
+    finally:
+        inventory.close()
+        collector.close()
+
+
+def test_devices_are_discovered_with_inventory_labels(stack):
+    targets = httpx.get(f"{stack.prometheus}/api/v1/targets", timeout=10).json()["data"]
+    devices = {
+        t["labels"]["device"]: t
+        for t in targets["activeTargets"]
+        if t["labels"]["job"] == "infrastrand-devices"
+    }
+    assert set(devices) == set(synthetic.DEVICES)
+    rtr = devices["casa-core-rtr01"]
+    assert rtr["health"] == "up"
+    assert rtr["labels"] == {
+        "job": "infrastrand-devices",
+        "instance": "casa-core-rtr01",
+        "device": "casa-core-rtr01",
+        "site": "casablanca-dc1",
+        "region": "grand-casablanca",
+        "country": "MA",
+        "tenant": "add",
+        "role": "core-router",
+        "strands": "e-government,infrastructure",
+    }
+    assert rtr["scrapeUrl"] == f"http://{stack.collector.address}/snmp?target=casa-core-rtr01"
+    dropped = [t["discoveredLabels"].get("__meta_infrastrand_device") for t in targets["droppedTargets"]]
+    assert synthetic.UNPOLLED in dropped
+    jobs = {t["labels"]["job"]: t["health"] for t in targets["activeTargets"]}
+    assert jobs["infrastrand-collectors"] == "up" and jobs["infrastrand-inventory"] == "up"
+
+
+def test_http_sd_sends_the_token_from_the_file(stack):
+    sd = [
+        headers
+        for path, headers in stack.inventory.requests
+        if path.startswith("/api/prometheus/sd/devices/")
+    ]
+    assert sd, "Prometheus never asked the inventory for targets"
+    assert all(h.get("authorization") == f"Token {synthetic.TOKEN}" for h in sd)
+    assert all(path.endswith("?monitored=true") for path, _ in stack.inventory.requests if "/sd/" in path)
+
+
+def test_device_series_carry_inventory_labels(stack):
+    (sample,) = instant_query(stack.prometheus, 'ifHCInOctets{device="lux-srv01", ifName="Gi0/1"}')
+    labels = sample["metric"]
+    assert labels["site"] == "luxembourg-dc1" and labels["country"] == "LU" and labels["tenant"] == "ctie"
+    assert labels["ifIndex"] == "1" and labels["ifAlias"] == "link 1"
+
+
+def test_the_expectation_lists_name_real_queries():
+    keys = {q.key for q in ALL_QUERIES}
+    assert set(queries.EXPECTED_EMPTY) <= keys
+    assert set(queries.MAY_BE_EMPTY) <= keys
+    assert not set(queries.EXPECTED_EMPTY) & set(queries.MAY_BE_EMPTY)
+    assert len(keys) == len(ALL_QUERIES), "query keys must be unique"
+
+
+def dashboard_variables() -> dict[str, dict[str, queries.Variable]]:
+    found = {}
+    for path in queries.dashboard_files():
+        dashboard = __import__("json").loads(path.read_text())
+        found[path.name] = queries.dashboard_variables(dashboard)
+    return found
+
+
+@pytest.mark.parametrize("query", ALL_QUERIES, ids=lambda q: q.key)
+def test_query_evaluates_as_expected(stack, query):
+    variables = dashboard_variables().get(query.source.rsplit("/", 1)[-1], {})
+    exprs = queries.expansions(query, variables, {"device": sorted(synthetic.DEVICES)})
+    results = [instant_query(stack.prometheus, expr) for expr in exprs]
+    expected, reason = queries.expectation(query.key)
+    if expected == "data":
+        assert any(results), f"{query.key}: no data for any of {exprs}"
+    elif expected == "empty":
+        assert not any(results), f"{query.key} should be empty ({reason}): {results}"
