@@ -7,6 +7,7 @@ import asyncio
 import struct
 
 import pytest
+import uvloop
 
 from collectors.snmp import (
     COUNTER32,
@@ -74,7 +75,7 @@ def theirs(rows) -> dict[str, tuple[int, object]]:
     return {oid: (KINDS[kind], netsnmp_value(kind, text)) for oid, kind, text in rows}
 
 
-def walk(agent: Agent, community: str, roots, **kw):
+def walk(agent: Agent, community: str, roots, loop: str = "asyncio", **kw):
     async def run():
         async with SnmpClient(bind6=None) as client:
             res = await client.walk(
@@ -82,7 +83,7 @@ def walk(agent: Agent, community: str, roots, **kw):
             )
             return res, client.stats
 
-    return asyncio.run(run())
+    return uvloop.run(run()) if loop == "uvloop" else asyncio.run(run())
 
 
 SNMPD_ROOTS = (
@@ -125,9 +126,10 @@ def test_snmpd_walk_equals_snmpbulkwalk(snmpd, version):
         assert res.pdus == res.varbinds_count + len(SNMPD_ROOTS)  # one GETNEXT per varbind plus one per end
 
 
-def test_snmpsim_walk_equals_snmpbulkwalk_and_data(snmpsim):
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_snmpsim_walk_equals_snmpbulkwalk_and_data(snmpsim, loop):
     roots = (*IF_MIB_ROOTS, "1.3.6.1.2.1.25.2.3.1")
-    res, _ = walk(snmpsim, "switch", IF_MIB_ROOTS, max_repetitions=25)
+    res, _ = walk(snmpsim, "switch", IF_MIB_ROOTS, loop=loop, max_repetitions=25)
     assert res.error == ""
     data = {oid: (tag, value) for oid, tag, value in switch_records()}
     for root in IF_MIB_ROOTS:
@@ -135,7 +137,7 @@ def test_snmpsim_walk_equals_snmpbulkwalk_and_data(snmpsim):
         assert got == theirs(snmpbulkwalk(snmpsim, "switch", root))
         assert got == {o: v for o, v in data.items() if o.startswith(root + ".")}
     assert len(res.varbinds["1.3.6.1.2.1.31.1.1"]) == 48 * 19
-    res, _ = walk(snmpsim, "linux", roots, max_repetitions=7)
+    res, _ = walk(snmpsim, "linux", roots, loop=loop, max_repetitions=7)
     assert res.error == ""
     for root in roots:
         assert ours(res, root) == theirs(snmpbulkwalk(snmpsim, "linux", root)), root

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import uvloop
 
 from collectors.snmp import COUNTER32, END_OF_MIB_VIEW, INTEGER, OCTET_STRING, SnmpClient, SnmpTarget
 from collectors.snmp.ber import GET_BULK, GET_NEXT, RESPONSE
@@ -17,7 +18,7 @@ TABLE = [(f"{ROOT}.{col}.{i}", COUNTER32, col * 1000 + i) for col in (1, 2, 3) f
 TABLE += [("1.3.6.1.2.1.2.3.0", INTEGER, 1)]
 
 
-def run_walk(agent: ScriptedAgent, roots=(ROOT,), **kw):
+def run_walk(agent: ScriptedAgent, roots=(ROOT,), loop: str = "asyncio", **kw):
     kw.setdefault("timeout", 0.3)
     kw.setdefault("retries", 1)
 
@@ -27,7 +28,7 @@ def run_walk(agent: ScriptedAgent, roots=(ROOT,), **kw):
             await asyncio.sleep(0.05)  # let trailing datagrams arrive and be counted
             return res, client.stats
 
-    return asyncio.run(go())
+    return uvloop.run(go()) if loop == "uvloop" else asyncio.run(go())
 
 
 def reply_with(mib: Mib):
@@ -174,7 +175,8 @@ def test_v1_walk_uses_getnext_and_ends_on_no_such_name():
     assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.pdus == 121
 
 
-def test_wrong_address_wrong_request_id_and_garbled_answers_are_dropped_and_counted():
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_wrong_address_wrong_request_id_and_garbled_answers_are_dropped_and_counted(loop):
     """Each request first gets a copy from another socket, one with a foreign request-id and a truncated
     one; then the right answer. The walk is unaffected; every bad datagram is counted."""
     import socket
@@ -193,7 +195,7 @@ def test_wrong_address_wrong_request_id_and_garbled_answers_are_dropped_and_coun
 
     try:
         with ScriptedAgent(reply) as agent:
-            res, stats = run_walk(agent, max_repetitions=10)
+            res, stats = run_walk(agent, max_repetitions=10, loop=loop)
     finally:
         other.close()
     assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.retries == 0
@@ -203,7 +205,8 @@ def test_wrong_address_wrong_request_id_and_garbled_answers_are_dropped_and_coun
     assert sum(stats.malformed.values()) == n and stats.responses == n
 
 
-def test_garbled_varbinds_with_right_request_id_time_out_not_crash():
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_garbled_varbinds_with_right_request_id_time_out_not_crash(loop):
     def reply(msg, raw):
         good = encode_message(
             Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, [(f"{ROOT}.1.1", OCTET_STRING, b"x")])
@@ -213,7 +216,7 @@ def test_garbled_varbinds_with_right_request_id_time_out_not_crash():
         return [(bytes(broken), None)]
 
     with ScriptedAgent(reply) as agent:
-        res, stats = run_walk(agent, timeout=0.2, retries=2)
+        res, stats = run_walk(agent, timeout=0.2, retries=2, loop=loop)
     assert res.error == "timeout" and res.pdus == 3 and res.retries == 2
     assert sum(stats.malformed.values()) == 3 and stats.timeouts == 1
     assert res.varbinds[ROOT] == []
