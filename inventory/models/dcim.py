@@ -136,11 +136,14 @@ class Site(PrimaryModel):
 
     def clean(self) -> None:
         super().clean()
-        if self.country:
-            self.country = self.country.upper()
+        self.country = (self.country or "").upper()
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
             raise ValidationError({missing: "Give both latitude and longitude, or neither."})
+
+    def save(self, *args, **kwargs):
+        self.country = (self.country or "").upper()
+        super().save(*args, **kwargs)
 
 
 class Location(NestedGroupModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 
@@ -27,7 +28,7 @@ def _split(model: type[models.Model], data: Mapping[str, Any]) -> tuple[dict[str
             continue
         if field.many_to_many:
             m2m[name] = value
-        elif field.concrete:
+        elif field.concrete or isinstance(field, GenericForeignKey):
             fields[name] = value
         else:
             raise ValidationError({name: f"{name!r} cannot be written on {model._meta.verbose_name}."})

@@ -254,3 +254,24 @@ def test_snapshot_serializes_fk_ids_decimals_and_lists(inv):
     assert data["tenant"] == inv.tenant.pk
     assert data["latitude"] == "49.684600"
     assert data["strands"] == ["digital-inclusion", "infrastructure"]
+
+
+def test_generic_relation_written_through_services(inv, user):
+    contact = m.Contact.objects.create(name="C. Contact")
+    role = m.ContactRole.objects.create(name="Owner", slug="owner")
+    counter = ChangeCounter()
+    assignment = create_object(
+        model=m.ContactAssignment, data={"object": inv.site, "contact": contact, "role": role}, user=user
+    )
+    assert assignment.object == inv.site
+    record = counter.one()
+    assert record.related_object == inv.site
+
+
+def test_unknown_field_is_a_validation_error(db):
+    with pytest.raises(ValidationError) as exc_info:
+        create_object(model=m.Tag, data={"name": "x", "slug": "x", "colour": "ffffff"})
+    assert "colour" in exc_info.value.message_dict
+    with pytest.raises(ValidationError) as exc_info:
+        create_object(model=m.Tag, data={"name": "x", "slug": "x", "sites": [999999]})
+    assert not m.Tag.objects.filter(slug="x").exists()

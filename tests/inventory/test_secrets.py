@@ -127,3 +127,19 @@ def test_tokens_store_only_a_hash(db, django_user_model):
     assert m.Token.lookup(plaintext[:-1] + ("0" if plaintext[-1] != "0" else "1")) is None
     assert m.Token.lookup("") is None
     assert plaintext not in str(token)
+
+
+def test_rotatesecrets_command(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(SECRETS_KEYS=[old]):
+        profile = make_profile(community="cmd-rotated")
+    out = StringIO()
+    with override_settings(SECRETS_KEYS=[new, old]):
+        call_command("rotatesecrets", stdout=out)
+    assert "Re-encrypted 1" in out.getvalue()
+    with override_settings(SECRETS_KEYS=[new]):
+        assert m.SnmpProfile.objects.get(pk=profile.pk).community == "cmd-rotated"
