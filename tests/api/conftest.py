@@ -77,3 +77,9 @@ def client_for() -> Callable[[Credentials | None], APIClient]:
 @pytest.fixture
 def inv(db) -> Inventory:
     return build_inventory()
+
+
+@pytest.fixture
+def metrics_public(settings):
+    """/metrics without credentials (``METRICS_PUBLIC``), for tests that scan every answer."""
+    settings.METRICS_PUBLIC = True

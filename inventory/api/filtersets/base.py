@@ -69,6 +69,37 @@ class MultiValueField(forms.Field):
         return cleaned
 
 
+class StrictBooleanField(forms.Field):
+    """``true/false``, ``1/0``, ``yes/no``; anything else is an error (not silently ignored)."""
+
+    TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+    def clean(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(f"{value!r} is not a boolean (use true or false).")
+
+
+class BooleanFilter(django_filters.Filter):
+    """``x=true`` / ``x=false`` (a bad value is a 400, unlike django-filter's silent null)."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._spectacular_annotation = {"field": {"type": "boolean"}}
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return super().filter(qs, value)
+
+
 _OPENAPI_ITEM_TYPES = {
     forms.IntegerField: {"type": "integer"},
     forms.FloatField: {"type": "number"},
@@ -105,7 +136,7 @@ class LookupFilter(django_filters.Filter):
         return qs.distinct() if self.distinct else qs
 
 
-class EmptyFilter(django_filters.BooleanFilter):
+class EmptyFilter(BooleanFilter):
     """``x__empty=true`` matches blank or null values; ``false`` the others."""
 
     def filter(self, qs: models.QuerySet, value: bool | None) -> models.QuerySet:
@@ -156,7 +187,7 @@ def filters_for_field(field: models.Field) -> dict[str, Any]:
             filters.update(_lookup_filters(name, f"{name}__{key}", forms.CharField(), EXACT_LOOKUPS))
         return filters
     if isinstance(field, models.BooleanField):
-        return {name: django_filters.BooleanFilter(field_name=name)}
+        return {name: BooleanFilter(field_name=name)}
     if field.choices:
         return _lookup_filters(name, name, _text_item_field(field), EXACT_LOOKUPS)
     if isinstance(field, (models.CharField, models.TextField)):

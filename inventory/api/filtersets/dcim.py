@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import django_filters
 from django import forms
 
-from inventory.api.filtersets.base import BaseFilterSet, LookupFilter
+from inventory.api.filtersets.base import BaseFilterSet, BooleanFilter, LookupFilter
 from inventory.choices import StrandChoices
 from inventory.fields import choice_list_contains
 from inventory.models import (
@@ -182,7 +181,7 @@ class DeviceFilterSet(BaseFilterSet):
         field_name="tenant__group", item_field=forms.IntegerField(), allow_null=True
     )
     tenant_group = LookupFilter(field_name="tenant__group__slug", item_field=forms.CharField())
-    has_primary_ip = django_filters.BooleanFilter(method="filter_has_primary_ip", label="Has a primary IP")
+    has_primary_ip = BooleanFilter(method="filter_has_primary_ip", label="Has a primary IP")
 
     class Meta:
         model = Device
