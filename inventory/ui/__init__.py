@@ -1,0 +1,1 @@
+"""The engineers' web UI: NetBox-style generic views declared once per model."""

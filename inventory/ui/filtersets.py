@@ -1,0 +1,274 @@
+"""One list filter set per model (the sidebar of each list page)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from inventory.choices import (
+    DeviceStatusChoices,
+    IPAddressStatusChoices,
+    LocationStatusChoices,
+    PrefixStatusChoices,
+    RackStatusChoices,
+    SiteStatusChoices,
+    SnmpVersionChoices,
+    StrandChoices,
+)
+from inventory.fields import choice_list_contains
+from inventory.models import (
+    CollectorGroup,
+    Contact,
+    ContactAssignment,
+    ContactRole,
+    Device,
+    DeviceRole,
+    DeviceType,
+    Interface,
+    IPAddress,
+    Location,
+    Manufacturer,
+    Platform,
+    Prefix,
+    Rack,
+    Region,
+    Site,
+    SnmpProfile,
+    Tag,
+    Tenant,
+    TenantGroup,
+)
+from inventory.ui.filtersets_base import SearchFilterSet
+
+
+def multi(choices) -> django_filters.MultipleChoiceFilter:
+    return django_filters.MultipleChoiceFilter(choices=choices)
+
+
+def related(model, field_name: str, label: str | None = None) -> django_filters.ModelMultipleChoiceFilter:
+    return django_filters.ModelMultipleChoiceFilter(
+        queryset=model.objects.all(), field_name=field_name, label=label
+    )
+
+
+class RegionFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+    parent = related(Region, "parent")
+
+    class Meta:
+        model = Region
+        fields = ("q", "parent")
+
+
+class SiteFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "facility", "physical_address", "description", "country")
+    status = multi(SiteStatusChoices.CHOICES)
+    country = django_filters.CharFilter(lookup_expr="iexact", label="Country (ISO code)")
+    strand = django_filters.ChoiceFilter(choices=StrandChoices.CHOICES, method="filter_strand")
+    region = related(Region, "region")
+    tenant = related(Tenant, "tenant")
+    tag = related(Tag, "tags", "Tag")
+
+    class Meta:
+        model = Site
+        fields = ("q", "status", "country", "strand", "region", "tenant", "tag")
+
+    def filter_strand(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(choice_list_contains("strands", value)) if value else queryset
+
+
+class LocationFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "facility", "description")
+    site = related(Site, "site")
+    status = multi(LocationStatusChoices.CHOICES)
+
+    class Meta:
+        model = Location
+        fields = ("q", "site", "status")
+
+
+class RackFilterSet(SearchFilterSet):
+    search_fields = ("name", "facility_id", "serial", "asset_tag", "description")
+    site = related(Site, "site")
+    location = related(Location, "location")
+    status = multi(RackStatusChoices.CHOICES)
+    tenant = related(Tenant, "tenant")
+
+    class Meta:
+        model = Rack
+        fields = ("q", "site", "location", "status", "tenant")
+
+
+class ManufacturerFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = Manufacturer
+        fields = ("q",)
+
+
+class DeviceTypeFilterSet(SearchFilterSet):
+    search_fields = ("model", "slug", "part_number", "description")
+    manufacturer = related(Manufacturer, "manufacturer")
+
+    class Meta:
+        model = DeviceType
+        fields = ("q", "manufacturer")
+
+
+class DeviceRoleFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = DeviceRole
+        fields = ("q",)
+
+
+class PlatformFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+    manufacturer = related(Manufacturer, "manufacturer")
+
+    class Meta:
+        model = Platform
+        fields = ("q", "manufacturer")
+
+
+class DeviceFilterSet(SearchFilterSet):
+    search_fields = ("name", "serial", "asset_tag", "description", "primary_ip4__address")
+    status = multi(DeviceStatusChoices.CHOICES)
+    site = related(Site, "site")
+    country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact", label="Country")
+    rack = related(Rack, "rack")
+    role = related(DeviceRole, "role")
+    device_type = related(DeviceType, "device_type", "Type")
+    tenant = related(Tenant, "tenant")
+    collector_group = related(CollectorGroup, "collector_group")
+    monitored = django_filters.BooleanFilter()
+    poll = django_filters.ChoiceFilter(
+        choices=(("up", "Up"), ("down", "Down"), ("never", "Never polled")),
+        method="filter_poll",
+        label="Last poll",
+    )
+
+    class Meta:
+        model = Device
+        fields = (
+            "q",
+            "status",
+            "site",
+            "country",
+            "rack",
+            "role",
+            "device_type",
+            "tenant",
+            "collector_group",
+            "monitored",
+            "poll",
+        )
+
+    def filter_poll(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "never":
+            return queryset.filter(observation__isnull=True)
+        return queryset.filter(observation__up=(value == "up")) if value else queryset
+
+
+class InterfaceFilterSet(SearchFilterSet):
+    search_fields = ("name", "label", "description", "mac_address", "device__name")
+    device = related(Device, "device")
+    site = related(Site, "device__site", "Site")
+    enabled = django_filters.BooleanFilter()
+    mgmt_only = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Interface
+        fields = ("q", "device", "site", "type", "enabled", "mgmt_only")
+
+
+class PrefixFilterSet(SearchFilterSet):
+    search_fields = ("prefix", "description")
+    status = multi(PrefixStatusChoices.CHOICES)
+    site = related(Site, "site")
+    tenant = related(Tenant, "tenant")
+
+    class Meta:
+        model = Prefix
+        fields = ("q", "status", "site", "tenant", "family")
+
+
+class IPAddressFilterSet(SearchFilterSet):
+    search_fields = ("address", "dns_name", "description", "assigned_object__device__name")
+    status = multi(IPAddressStatusChoices.CHOICES)
+    tenant = related(Tenant, "tenant")
+    device = related(Device, "assigned_object__device", "Device")
+
+    class Meta:
+        model = IPAddress
+        fields = ("q", "family", "status", "role", "tenant", "device")
+
+
+class TenantGroupFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = TenantGroup
+        fields = ("q", "parent")
+
+
+class TenantFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+    group = related(TenantGroup, "group")
+
+    class Meta:
+        model = Tenant
+        fields = ("q", "group")
+
+
+class ContactRoleFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = ContactRole
+        fields = ("q",)
+
+
+class ContactFilterSet(SearchFilterSet):
+    search_fields = ("name", "title", "phone", "email", "description")
+
+    class Meta:
+        model = Contact
+        fields = ("q",)
+
+
+class ContactAssignmentFilterSet(SearchFilterSet):
+    search_fields = ("contact__name", "role__name")
+    contact = related(Contact, "contact")
+    role = related(ContactRole, "role")
+
+    class Meta:
+        model = ContactAssignment
+        fields = ("q", "contact", "role", "priority")
+
+
+class TagFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description")
+
+    class Meta:
+        model = Tag
+        fields = ("q",)
+
+
+class SnmpProfileFilterSet(SearchFilterSet):
+    search_fields = ("name", "description", "username")
+    version = multi(SnmpVersionChoices.CHOICES)
+
+    class Meta:
+        model = SnmpProfile
+        fields = ("q", "version")
+
+
+class CollectorGroupFilterSet(SearchFilterSet):
+    search_fields = ("name", "slug", "description", "exporter_address")
+
+    class Meta:
+        model = CollectorGroup
+        fields = ("q",)

@@ -1,0 +1,116 @@
+"""Table base class and columns shared by every list: linked names, status badges, row actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.utils.html import format_html, format_html_join
+
+from inventory.ui import registry
+from inventory.ui.generic import user_can
+
+
+def badge(value: str, label: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', value or "none", label or "—")
+
+
+class LinkColumn(tables.Column):
+    """A column whose cell links to the UI page of the object (or related object) it shows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("linkify", lambda record, value: _link_target(record, value))
+        super().__init__(*args, **kwargs)
+
+
+def _link_target(record: Any, value: Any) -> str | None:
+    target = value if hasattr(value, "_meta") else record
+    return registry.object_url(target) or None
+
+
+class ChoiceBadgeColumn(tables.Column):
+    """A choice field (status, role …) shown as a coloured badge; CSV gets the label."""
+
+    def render(self, record: Any, value: Any, bound_column: tables.columns.BoundColumn) -> str:
+        return badge(str(value), _display(record, bound_column.accessor))
+
+    def value(self, record: Any, value: Any, bound_column: tables.columns.BoundColumn) -> str:
+        return _display(record, bound_column.accessor)
+
+
+def _display(record: Any, accessor: str) -> str:
+    getter = getattr(record, f"get_{accessor}_display", None)
+    return str(getter()) if getter else str(getattr(record, accessor, ""))
+
+
+class BooleanBadgeColumn(tables.Column):
+    def render(self, value: Any) -> str:
+        return badge("yes" if value else "no", "Yes" if value else "No")
+
+    def value(self, value: Any) -> str:
+        return "true" if value else "false"
+
+
+class ManyColumn(tables.Column):
+    """A many-to-many or list value, comma-joined (links where the related object has a page)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("orderable", False)
+        super().__init__(*args, **kwargs)
+
+    def _items(self, value: Any) -> list[Any]:
+        if value is None:
+            return []
+        return list(value.all()) if hasattr(value, "all") else list(value)
+
+    def render(self, value: Any) -> str:
+        items = self._items(value)
+        return format_html_join(
+            ", ",
+            "{}",
+            (
+                (format_html('<a href="{}">{}</a>', url, item) if (url := _url(item)) else item,)
+                for item in items
+            ),
+        )
+
+    def value(self, value: Any) -> str:
+        return ",".join(str(item) for item in self._items(value))
+
+
+def _url(item: Any) -> str:
+    return registry.object_url(item) if hasattr(item, "_meta") else ""
+
+
+class ActionsColumn(tables.Column):
+    """Edit / delete links, shown only to users allowed to use them."""
+
+    empty_values = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(orderable=False, verbose_name="", exclude_from_export=True)
+        kwargs.setdefault("attrs", {"td": {"class": "actions"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, record: Any, table: tables.Table) -> str:
+        request = getattr(table, "request", None)
+        if request is None:
+            return ""
+        links = []
+        if user_can(request, type(record), "change"):
+            links.append((registry.object_url(record, "edit"), "Edit", "button small"))
+        if user_can(request, type(record), "delete"):
+            links.append((registry.object_url(record, "delete"), "Delete", "button small danger"))
+        return format_html_join(" ", '<a href="{0}" class="{2}">{1}</a>', ((u, t, c) for u, t, c in links))
+
+
+class ObjectTable(tables.Table):
+    """Base of every list table: linked id column, row actions, the project's look."""
+
+    actions = ActionsColumn()
+
+    class Meta:
+        attrs = {"class": "object-table"}
+        template_name = "inventory/generic/table.html"
+        order_by = ("pk",)
+        sequence = ("...", "actions")

@@ -1,0 +1,21 @@
+"""URLs of the web UI, mounted at "/": home, login/logout, import, change log and every model's pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from inventory.ui import home, importing, registry
+from inventory.ui import views as _declarations  # noqa: F401  (registers the view sets)
+
+ui_patterns = [
+    path("", home.HomeView.as_view(), name="home"),
+    path("import/", importing.ImportView.as_view(), name="import"),
+    path("changelog/", home.ChangeLogView.as_view(), name="changelog"),
+]
+for views in registry.all_views():
+    ui_patterns += views.urls()
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((ui_patterns, "ui"))),
+]
