@@ -1,7 +1,7 @@
 """The shipped Prometheus configuration, re-pointed at other addresses (tests, demos, other hosts).
 
-Only addresses and file locations change: the inventory, the collectors, Alertmanager, the http_sd
-token file and the rule files (made absolute so the result can live anywhere).
+Only addresses and file locations change: the inventory, the collectors, Alertmanager, the inventory
+token file (http_sd and /metrics) and the rule files (made absolute so the result can live anywhere).
 """
 
 from __future__ import annotations
@@ -35,32 +35,38 @@ def _job(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 def repoint(
     *,
-    inventory: str,
-    collectors: list[str],
-    alertmanager: str,
     token_file: Path,
+    inventory: str | None = None,
+    collectors: list[str] | None = None,
+    alertmanager: str | None = None,
     scrape_interval: str | None = None,
 ) -> dict[str, Any]:
-    """The shipped config with every address replaced; addresses are ``host:port``.
+    """The shipped config reading the inventory token from ``token_file``, with addresses replaced.
 
-    ``collectors`` replaces the collectors job's targets (keeping the first target's labels).
-    ``scrape_interval`` (e.g. "2s") optionally shortens every job's interval for fast tests.
+    Addresses are ``host:port``; ``None`` keeps the shipped one. ``collectors`` replaces the collectors
+    job's targets (keeping the first target's labels). ``scrape_interval`` (e.g. "2s") optionally
+    shortens every job's interval for fast tests. Rule files become absolute paths into deploy/.
     """
     config = load()
     config["rule_files"] = [str(RULES_DIR / Path(pattern).name) for pattern in config["rule_files"]]
-    config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
+    if alertmanager is not None:
+        config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
 
-    devices = _job(config, DEVICES_JOB)
-    for sd in devices["http_sd_configs"]:
-        url = urlsplit(sd["url"])
-        sd["url"] = urlunsplit((url.scheme, inventory, url.path, url.query, url.fragment))
+    for sd in _job(config, DEVICES_JOB)["http_sd_configs"]:
         sd["authorization"]["credentials_file"] = str(token_file)
+        if inventory is not None:
+            url = urlsplit(sd["url"])
+            sd["url"] = urlunsplit((url.scheme, inventory, url.path, url.query, url.fragment))
 
-    collectors_job = _job(config, COLLECTORS_JOB)
-    labels = collectors_job["static_configs"][0].get("labels", {})
-    collectors_job["static_configs"] = [{"targets": list(collectors), "labels": labels}]
+    if collectors is not None:
+        collectors_job = _job(config, COLLECTORS_JOB)
+        labels = collectors_job["static_configs"][0].get("labels", {})
+        collectors_job["static_configs"] = [{"targets": list(collectors), "labels": labels}]
 
-    _job(config, INVENTORY_JOB)["static_configs"][0]["targets"] = [inventory]
+    inventory_job = _job(config, INVENTORY_JOB)
+    inventory_job["authorization"]["credentials_file"] = str(token_file)
+    if inventory is not None:
+        inventory_job["static_configs"][0]["targets"] = [inventory]
 
     if scrape_interval is not None:
         config["global"]["scrape_interval"] = scrape_interval

@@ -237,8 +237,10 @@ def inventory_exposition() -> str:
             country=info["country"],
             region=info["region"],
             tenant=info["tenant"],
+            strands="infrastructure",
             latitude=info["lat"],
             longitude=info["lon"],
+            status="active",
         )
         for site, info in SITES.items()
     ]
@@ -263,13 +265,17 @@ def collector_server() -> StaticServer:
 
 
 def inventory_server(collector: str) -> StaticServer:
+    denied = (401, "application/json", '{"detail": "Authentication credentials were not provided."}')
+
     def sd(_query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, str, str]:
         if headers.get("authorization") != f"Token {TOKEN}":
-            return 401, "application/json", '{"detail": "Authentication credentials were not provided."}'
+            return denied
         return 200, "application/json", json.dumps(sd_targets(collector))
 
-    routes: dict[str, Route] = {
-        "/api/prometheus/sd/devices/": sd,
-        "/metrics": lambda _q, _h: (200, TEXT, inventory_exposition()),
-    }
+    def metrics(_query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, str, str]:
+        if headers.get("authorization") != f"Token {TOKEN}":
+            return denied
+        return 200, TEXT, inventory_exposition()
+
+    routes: dict[str, Route] = {"/api/prometheus/sd/devices/": sd, "/metrics": metrics}
     return StaticServer(routes)

@@ -84,14 +84,11 @@ def test_devices_are_discovered_with_inventory_labels(stack):
     assert jobs["infrastrand-collectors"] == "up" and jobs["infrastrand-inventory"] == "up"
 
 
-def test_http_sd_sends_the_token_from_the_file(stack):
-    sd = [
-        headers
-        for path, headers in stack.inventory.requests
-        if path.startswith("/api/prometheus/sd/devices/")
-    ]
-    assert sd, "Prometheus never asked the inventory for targets"
-    assert all(h.get("authorization") == f"Token {synthetic.TOKEN}" for h in sd)
+def test_http_sd_and_inventory_scrapes_send_the_token_from_the_file(stack):
+    for endpoint in ("/api/prometheus/sd/devices/", "/metrics"):
+        seen = [headers for path, headers in stack.inventory.requests if path.startswith(endpoint)]
+        assert seen, f"Prometheus never asked the inventory for {endpoint}"
+        assert all(h.get("authorization") == f"Token {synthetic.TOKEN}" for h in seen)
     assert all(path.endswith("?monitored=true") for path, _ in stack.inventory.requests if "/sd/" in path)
 
 
