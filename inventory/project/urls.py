@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("inventory.api.urls")),
     path("metrics", MetricsView.as_view(), name="metrics"),
+    path("", include("inventory.ui.urls")),
 ]
