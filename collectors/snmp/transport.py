@@ -40,6 +40,7 @@ class SnmpStats:
     retries: int = 0  # retransmissions
     timeouts: int = 0  # requests that got no answer after all retries
     responses: int = 0  # responses accepted
+    reopened: int = 0  # sockets reopened after a fatal socket error
     malformed: Counter = field(default_factory=Counter)  # reason -> datagrams
     unexpected: Counter = field(default_factory=Counter)  # address | request_id | late -> datagrams
 
@@ -104,6 +105,10 @@ class _Endpoint(asyncio.DatagramProtocol):
     def error_received(self, exc: Exception) -> None:
         log.debug("SNMP socket error: %s", exc)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            log.error("SNMP socket closed: %s", exc)
+
 
 class Transport:
     """Request/response matching over one UDP socket per address family."""
@@ -126,15 +131,40 @@ class Transport:
         self._endpoints: dict[int, _Endpoint] = {}
         self._log_drop = _RateLimitedLog()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._binds: dict[int, str] = {}
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        self._reopen_lock = asyncio.Lock()
+        self._binds = {socket.AF_INET: self.bind4}
         await self._open(socket.AF_INET, self.bind4)
         if self.bind6 is not None and socket.has_ipv6:
             try:
                 await self._open(socket.AF_INET6, self.bind6)
+                self._binds[socket.AF_INET6] = self.bind6
             except OSError as exc:  # IPv6 disabled on this host
                 log.info("no IPv6 SNMP socket: %s", exc)
+
+    async def ensure(self, family: int) -> bool:
+        """Is there an open socket for ``family``?  Reopens one that was closed by a fatal error."""
+        ep = self._endpoints.get(family)
+        if ep is not None and ep.transport is not None and not ep.transport.is_closing():
+            return True
+        host = self._binds.get(family)
+        if host is None:
+            return False
+        async with self._reopen_lock:
+            ep = self._endpoints.get(family)
+            if ep is not None and ep.transport is not None and not ep.transport.is_closing():
+                return True
+            try:
+                await self._open(family, host)
+            except OSError as exc:
+                log.error("cannot reopen the SNMP socket: %s", exc)
+                return False
+            self.stats.reopened += 1
+            log.warning("reopened the SNMP socket for address family %s", family)
+            return True
 
     async def _open(self, family: int, host: str) -> None:
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -210,7 +240,7 @@ class Transport:
         """
         ep = self._endpoints.get(family)
         if ep is None:
-            raise OSError(f"no SNMP socket for address family {family}")
+            raise OSError(f"no SNMP socket for address family {family}")  # callers check ensure() first
         future = self.loop.create_future()
         pending = _Pending(future, addr, packet, version, timeout, retries, parser)
         self._pending[request_id] = pending

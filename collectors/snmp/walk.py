@@ -8,7 +8,8 @@ reported in :attr:`WalkResult.error` with what was collected up to then:
 (the target's PDU budget ran out: an agent that never ends a walk), ``tooBig`` (even one repetition
 did not fit; a tooBig answer first halves max-repetitions, and the lowered value is remembered for the
 device), ``resolve`` (the address did not resolve), or the agent's error-status name (``genErr``,
-``noAccess`` …).  In v1 a ``noSuchName`` answer to GETNEXT ends that root normally.
+``noAccess`` …), ``addressFamily`` (no socket of the target's family, e.g. IPv6 off).  In v1 a
+``noSuchName`` answer to GETNEXT ends that root normally.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class SnmpTarget:
             object.__setattr__(self, "community", self.community.encode())
         if self.version not in VERSIONS:
             raise ValueError(f"SNMP version {self.version!r} is not handled by the wire path (1 or 2c)")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port!r} is not a UDP port")
+        if not self.timeout > 0 or self.retries < 0 or self.max_repetitions < 1 or self.max_pdus < 1:
+            raise ValueError("timeout must be > 0, retries >= 0, max_repetitions and max_pdus >= 1")
 
 
 @dataclass(slots=True)
@@ -176,6 +181,9 @@ class SnmpClient:
             family, ip = await self._resolve(target.address)
         except (OSError, ValueError):
             res.error = "resolve"
+            return None
+        if not await self.transport.ensure(family):
+            res.error = "addressFamily"  # no socket of the target's address family (e.g. IPv6 disabled)
             return None
         return family, (ip, target.port)
 

@@ -43,11 +43,18 @@ class Agent:
     port: int
     communities: tuple[str, ...]
     log: Path | None = None
+    port6: int | None = None  # the same agent on [::1], when it listens there
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_udp_port6() -> int:
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
         return s.getsockname()[1]
 
 
@@ -95,10 +102,12 @@ def snmpd_agent(workdir: Path, community: str = "public") -> Iterator[Agent]:
     """Debian's net-snmp snmpd with a v2c community, on a free loopback port."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_udp_port()
+    port6 = free_udp_port6()
     conf = workdir / "snmpd.conf"
     conf.write_text(
-        f"agentaddress udp:127.0.0.1:{port}\n"
+        f"agentaddress udp:127.0.0.1:{port},udp6:[::1]:{port6}\n"
         f"rocommunity {community} 127.0.0.1\n"
+        f"rocommunity6 {community} ::1\n"
         "sysLocation infrastrand wire-path tests\n"
         "sysContact noc@example.org\n"
         f"persistentDir {workdir}\n"
@@ -107,7 +116,7 @@ def snmpd_agent(workdir: Path, community: str = "public") -> Iterator[Agent]:
     cmd = ["/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", str(conf), "-p", str(workdir / "snmpd.pid")]
     log = workdir / "snmpd.log"
     with running_process(cmd, port=port, community=community, log=log, env=env):
-        yield Agent("127.0.0.1", port, (community,), log)
+        yield Agent("127.0.0.1", port, (community,), log, port6=port6)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import struct
 
 import pytest
@@ -200,3 +201,60 @@ def test_slow_agent_retry_counted(snmpsim):
     assert res.retries >= 1 and res.pdus == 1 + res.retries
     assert stats.retries == res.retries
     assert stats.unexpected["late"] >= 1
+
+
+def test_ipv6_and_host_name_targets(snmpd):
+    """The same snmpd over [::1] (the client's IPv6 socket) and by host name gives the same rows."""
+    root = "1.3.6.1.2.1.2.2.1.2"
+
+    async def run():
+        async with SnmpClient(bind6="::1") as client:
+            v4 = await client.walk(SnmpTarget(snmpd.host, snmpd.port, community="public"), [root])
+            v6 = await client.walk(SnmpTarget("::1", snmpd.port6, community="public"), [root])
+            named = await client.walk(SnmpTarget("localhost", snmpd.port, community="public"), [root])
+            return v4, v6, named
+
+    v4, v6, named = asyncio.run(run())
+    assert v4.error == v6.error == named.error == ""
+    assert v4.varbinds[root] and v4.varbinds == v6.varbinds == named.varbinds
+
+
+def test_no_socket_of_the_family_is_an_error_not_an_exception(snmpd):
+    async def run():
+        async with SnmpClient(bind6=None) as client:
+            return await client.walk(SnmpTarget("::1", snmpd.port6, community="public"), ["1.3.6.1.2.1.1"])
+
+    res = asyncio.run(run())
+    assert res.error == "addressFamily" and res.pdus == 0
+
+
+def test_unresolvable_name_is_an_error(snmpd):
+    async def run():
+        async with SnmpClient(bind6=None) as client:
+            return await client.walk(SnmpTarget("no-such-host.invalid", 161), ["1.3.6.1.2.1.1"])
+
+    assert asyncio.run(run()).error == "resolve"
+
+
+def test_socket_closed_under_the_client_is_reopened(snmpd):
+    async def run():
+        async with SnmpClient(bind6=None) as client:
+            t = SnmpTarget(snmpd.host, snmpd.port, community="public")
+            before = await client.walk(t, ["1.3.6.1.2.1.1.5"])
+            client.transport._endpoints[socket.AF_INET].transport.close()  # as a fatal socket error would
+            await asyncio.sleep(0)
+            after = await client.walk(t, ["1.3.6.1.2.1.1.5"])
+            return before, after, client.stats
+
+    before, after, stats = asyncio.run(run())
+    assert before.error == after.error == "" and before.varbinds == after.varbinds
+    assert stats.reopened == 1
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"port": 0}, {"port": 70000}, {"version": "3"}, {"timeout": 0}, {"retries": -1}, {"max_repetitions": 0}],
+)
+def test_bad_targets_are_refused_when_built(kw):
+    with pytest.raises(ValueError):
+        SnmpTarget("127.0.0.1", **({"port": 161} | kw))
