@@ -96,23 +96,6 @@ class NestedGroupModel(ChangeLoggedModel):
             seen.add(node.pk)
             node = node.parent
 
-    def ancestors(self) -> list:
-        """Parents from the root down to the direct parent."""
-        chain, node = [], self.parent
-        while node is not None and len(chain) < 64:
-            chain.append(node)
-            node = node.parent
-        return list(reversed(chain))
-
-    def descendant_ids(self) -> set[int]:
-        """Primary keys of this node and everything below it."""
-        ids, frontier = {self.pk}, [self.pk]
-        while frontier:
-            frontier = list(type(self).objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            frontier = [pk for pk in frontier if pk not in ids]
-            ids.update(frontier)
-        return ids
-
 
 def sibling_constraints(prefix: str, scope: tuple[str, ...] = ()) -> list[models.UniqueConstraint]:
     """Name and slug unique among siblings, also at the top level where ``parent`` is NULL."""

@@ -235,10 +235,6 @@ class Rack(PrimaryModel):
                 {"location": f"Location {self.location} belongs to {self.location.site}, not {self.site}."}
             )
 
-    @property
-    def units(self) -> range:
-        return range(self.starting_unit, self.starting_unit + self.u_height)
-
 
 # -- device types, roles, platforms ----------------------------------------------------------------
 
@@ -283,10 +279,6 @@ class DeviceType(PrimaryModel):
 
     def __str__(self) -> str:
         return self.model
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.manufacturer} {self.model}"
 
 
 class DeviceRole(OrganizationalModel):

@@ -275,3 +275,21 @@ def test_unknown_field_is_a_validation_error(db):
     with pytest.raises(ValidationError) as exc_info:
         create_object(model=m.Tag, data={"name": "x", "slug": "x", "sites": [999999]})
     assert not m.Tag.objects.filter(slug="x").exists()
+
+
+def test_interface_add_ip_as_primary_is_one_record_per_object(inv, user):
+    from inventory.services.dcim import device_set_primary_ip, interface_add_ip
+
+    counter = ChangeCounter()
+    ip = interface_add_ip(interface=inv.interface, address="127.0.1.9/32", primary=True, user=user)
+    records = counter.records()
+    assert [(r.changed_object_type.model, r.action) for r in records] == [
+        ("ipaddress", "create"),
+        ("device", "update"),
+    ]
+    assert len({r.request_id for r in records}) == 1
+    inv.device.refresh_from_db()
+    assert inv.device.primary_ip4 == ip
+    device_set_primary_ip(device=inv.device, ip=None, user=user)
+    inv.device.refresh_from_db()
+    assert inv.device.primary_ip4 is None
