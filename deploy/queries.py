@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,7 +122,7 @@ def substitute(expr: str, values: Mapping[str, str]) -> str:
 def expansions(query: Query, variables: Mapping[str, Variable], values: Mapping[str, list[str]]) -> list[str]:
     """``query`` with its variables substituted: All-able variables by their All regex, the others by
     every combination of the ``values`` given for them."""
-    fixed = {name: variables[name].all_value for name in query.variables if variables[name].all_value}
+    fixed = {n: variables[n].all_value for n in query.variables if n in variables and variables[n].all_value}
     free = [name for name in query.variables if name not in fixed]
     combos = itertools.product(*(values[name] for name in free))
     return [substitute(query.expr, {**fixed, **dict(zip(free, combo, strict=True))}) for combo in combos]
@@ -176,3 +176,27 @@ def expectation(key: str) -> tuple[str, str]:
     if key in MAY_BE_EMPTY:
         return "any", MAY_BE_EMPTY[key]
     return "data", "a healthy demo has data for it"
+
+
+def variables_for(query: Query) -> dict[str, Variable]:
+    """The template variables of the dashboard a query comes from (none for rules)."""
+    if not query.source.startswith("grafana/"):
+        return {}
+    return dashboard_variables(json.loads((DEPLOY_DIR / query.source).read_text()))
+
+
+def verdict(query: Query, evaluate: Callable[[str], list], values: Mapping[str, list[str]]) -> str | None:
+    """Evaluate every expansion of ``query`` with ``evaluate`` (expr -> result list, raising on a
+    query error); return why the results break the query's expectation, or None when they do not.
+
+    The end-to-end check is: ``[m for q in all_queries() if (m := verdict(q, evaluate, values))]``
+    must be empty, with ``values = {"device": <every demo device name>}``.
+    """
+    exprs = expansions(query, variables_for(query), values)
+    results = [evaluate(expr) for expr in exprs]
+    expected, reason = expectation(query.key)
+    if expected == "data" and not any(results):
+        return f"{query.key}: no data for any of {exprs}"
+    if expected == "empty" and any(results):
+        return f"{query.key}: should be empty ({reason}) but returned {next(r for r in results if r)[:3]}"
+    return None

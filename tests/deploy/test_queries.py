@@ -107,21 +107,23 @@ def test_the_expectation_lists_name_real_queries():
     assert len(keys) == len(ALL_QUERIES), "query keys must be unique"
 
 
-def dashboard_variables() -> dict[str, dict[str, queries.Variable]]:
-    found = {}
-    for path in queries.dashboard_files():
-        dashboard = __import__("json").loads(path.read_text())
-        found[path.name] = queries.dashboard_variables(dashboard)
-    return found
-
-
 @pytest.mark.parametrize("query", ALL_QUERIES, ids=lambda q: q.key)
 def test_query_evaluates_as_expected(stack, query):
-    variables = dashboard_variables().get(query.source.rsplit("/", 1)[-1], {})
-    exprs = queries.expansions(query, variables, {"device": sorted(synthetic.DEVICES)})
-    results = [instant_query(stack.prometheus, expr) for expr in exprs]
-    expected, reason = queries.expectation(query.key)
-    if expected == "data":
-        assert any(results), f"{query.key}: no data for any of {exprs}"
-    elif expected == "empty":
-        assert not any(results), f"{query.key} should be empty ({reason}): {results}"
+    def evaluate(expr: str) -> list[dict]:
+        return instant_query(stack.prometheus, expr)
+
+    assert queries.verdict(query, evaluate, {"device": sorted(synthetic.DEVICES)}) is None
+
+
+def test_verdict_fails_a_query_without_data(stack):
+    """The check can fail: a panel query on a metric nobody exposes has no data."""
+    missing = queries.Query(
+        "x:Missing:A", 'ifHCInOctets{device="$device", ifName=~"nope"}', "rules", ("device",)
+    )
+    message = queries.verdict(
+        missing, lambda e: instant_query(stack.prometheus, e), {"device": ["lux-srv01"]}
+    )
+    assert message and "no data" in message
+    healthy = queries.Query("InfrastrandDeviceDown", "infrastrand_device_up == 1", "rules")
+    message = queries.verdict(healthy, lambda e: instant_query(stack.prometheus, e), {})
+    assert message and "should be empty" in message
