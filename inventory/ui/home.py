@@ -58,7 +58,7 @@ class HomeView(LoginRequiredMixin, View):
             .order_by("-polled_at")
         )
         observed = DeviceObservation.objects.filter(device__in=devices).aggregate(
-            up=Count("pk", filter=Q(up=True)), down=Count("pk", filter=Q(up=False))
+            answering=Count("pk", filter=Q(up=True)), failing=Count("pk", filter=Q(up=False))
         )
         context = {
             "strand": strand,
