@@ -220,3 +220,19 @@ def test_garbled_varbinds_with_right_request_id_time_out_not_crash(loop):
     assert res.error == "timeout" and res.pdus == 3 and res.retries == 2
     assert sum(stats.malformed.values()) == 3 and stats.timeouts == 1
     assert res.varbinds[ROOT] == []
+
+
+def test_receive_buffer_is_raised():
+    """Bursts of answers from hundreds of devices must not be dropped by a 208 KiB default buffer."""
+    import os
+    from pathlib import Path
+
+    async def go():
+        async with SnmpClient(rcvbuf=4 * 2**20, bind6=None) as client:
+            return client.transport.rcvbuf_effective()
+
+    got = asyncio.run(go())
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    assert got >= min(4 * 2**20, rmem_max)
+    if os.geteuid() == 0:  # SO_RCVBUFFORCE goes past rmem_max
+        assert got >= 4 * 2**20
