@@ -24,8 +24,15 @@ def counts(inv):
 def test_no_token_is_401_everywhere(inv, counts):
     client = APIClient()
     before = counts()
-    for url in ("/api/", "/api/status/", "/api/dcim/sites/", "/api/prometheus/sd/devices/", "/api/schema/",
-                "/api/collector/targets/?group=ma-casablanca", "/metrics"):  # fmt: skip
+    for url in (
+        "/api/",
+        "/api/status/",
+        "/api/dcim/sites/",
+        "/api/prometheus/sd/devices/",
+        "/api/schema/",
+        "/api/collector/targets/?group=ma-casablanca",
+        "/metrics",
+    ):
         response = client.get(url)
         assert response.status_code == 401, url
         assert response["WWW-Authenticate"] == "Token"
@@ -124,8 +131,10 @@ def test_collector_token_is_limited_to_collector_endpoints(inv, make_token, clie
 
 
 def test_ordinary_tokens_cannot_use_collector_endpoints(inv, admin_token, make_token, client_for):
-    observation = {"collector": "c1", "observations": [
-        {"device_id": inv.devices[0].pk, "polled_at": "2026-11-29T06:00:00Z", "up": True}]}  # fmt: skip
+    observation = {
+        "collector": "c1",
+        "observations": [{"device_id": inv.devices[0].pk, "polled_at": "2026-11-29T06:00:00Z", "up": True}],
+    }
     for credentials in (admin_token, make_token(superuser=True, write=False)):
         client = client_for(credentials)
         assert client.get("/api/collector/targets/?group=ma-casablanca").status_code == 403

@@ -284,10 +284,15 @@ class TestIPAddresses(CrudCase):
     def create_data(self, inv):
         interface = inv.devices[0].interfaces.get(name="Gi0/1")
         return [
-            {"address": f"10.9.0.{i + 1}/24", "assigned_object_type": "dcim.interface",
-             "assigned_object_id": interface.pk, "status": "active", "dns_name": f"host{i}.example.ma"}
+            {
+                "address": f"10.9.0.{i + 1}/24",
+                "assigned_object_type": "dcim.interface",
+                "assigned_object_id": interface.pk,
+                "status": "active",
+                "dns_name": f"host{i}.example.ma",
+            }
             for i in range(3)
-        ]  # fmt: skip
+        ]
 
     def bad_row(self, inv):
         return {"address": "10.9.0.300/24"}
@@ -390,10 +395,15 @@ class TestContactAssignments(CrudCase):
 
     def create_data(self, inv):
         return [
-            {"object_type": "dcim.site", "object_id": inv.sites[0].pk, "contact": c.pk, "role": self.role.pk,
-             "priority": "primary"}
+            {
+                "object_type": "dcim.site",
+                "object_id": inv.sites[0].pk,
+                "contact": c.pk,
+                "role": self.role.pk,
+                "priority": "primary",
+            }
             for c in self.contacts[:3]
-        ]  # fmt: skip
+        ]
 
     def bad_row(self, inv):
         return {
@@ -472,8 +482,10 @@ class TestSnmpProfiles(CrudCase):
     brief_fields = {"id", "url", "display", "name", "description"}
 
     def create_data(self, inv):
-        return [{"name": f"v2c-{i}", "version": "2c", "community": f"new-secret-{i}", "modules": ["system"]}
-                for i in range(3)]  # fmt: skip
+        return [
+            {"name": f"v2c-{i}", "version": "2c", "community": f"new-secret-{i}", "modules": ["system"]}
+            for i in range(3)
+        ]
 
     def bad_row(self, inv):
         return {"name": "v2c-missing", "version": "2c"}

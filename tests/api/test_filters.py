@@ -66,8 +66,12 @@ def test_numeric_lookups(api, inv):
 
 
 def test_invalid_filter_values_are_400_with_the_field(api, inv):
-    for query, field in [({"status": "sleeping"}, "status"), ({"site_id": "abc"}, "site_id"),
-                         ({"id__gt": "x"}, "id__gt"), ({"monitored": "maybe"}, "monitored")]:  # fmt: skip
+    for query, field in [
+        ({"status": "sleeping"}, "status"),
+        ({"site_id": "abc"}, "site_id"),
+        ({"id__gt": "x"}, "id__gt"),
+        ({"monitored": "maybe"}, "monitored"),
+    ]:
         response = api.get("/api/dcim/devices/", query)
         assert response.status_code == 400, query
         assert field in response.json()
@@ -80,7 +84,10 @@ def test_interface_and_ip_filters(api, inv):
     assert names(api.get("/api/dcim/interfaces/", {"device": "rtr-001", "name": "Gi0/1"})) == ["Gi0/1"]
     assert names(api.get("/api/ipam/ip-addresses/", {"device": "rtr-002"})) == ["127.0.2.3/24"]
     assert names(api.get("/api/ipam/ip-addresses/", {"address__isw": "127.0.2."})) == [
-        "127.0.2.1/24", "127.0.2.2/24", "127.0.2.3/24"]  # fmt: skip
+        "127.0.2.1/24",
+        "127.0.2.2/24",
+        "127.0.2.3/24",
+    ]
 
 
 def test_pagination_shape_and_limits(api, inv):

@@ -45,10 +45,17 @@ def test_secrets_written_through_the_api_stay_hidden(api, inv):
     community, auth_key, priv_key = NEW_SECRETS
     created = api.post(
         "/api/monitoring/snmp-profiles/",
-        {"name": "written", "version": "3", "username": "u", "auth_protocol": "SHA", "auth_key": auth_key,
-         "priv_protocol": "AES-256", "priv_key": priv_key},
+        {
+            "name": "written",
+            "version": "3",
+            "username": "u",
+            "auth_protocol": "SHA",
+            "auth_key": auth_key,
+            "priv_protocol": "AES-256",
+            "priv_key": priv_key,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.content
     assert created.json()["has_auth_key"] and created.json()["has_priv_key"]
     pk = created.json()["id"]
@@ -100,9 +107,14 @@ def test_clearing_a_required_secret_is_refused_and_writes_nothing(api, inv):
 def test_secret_fields_cannot_be_used_as_lookups(api, inv):
     response = api.post(
         "/api/dcim/devices/",
-        {"name": "probe", "site": inv.sites[0].pk, "role": inv.roles[0].pk, "device_type": inv.device_type.pk,
-         "snmp_profile": {"community": SECRETS[0]}},
+        {
+            "name": "probe",
+            "site": inv.sites[0].pk,
+            "role": inv.roles[0].pk,
+            "device_type": inv.device_type.pk,
+            "snmp_profile": {"community": SECRETS[0]},
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "snmp_profile" in response.json()

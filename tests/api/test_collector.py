@@ -1,0 +1,182 @@
+"""Collector endpoints: contract 1 targets (decrypted credentials, ETag/304) and contract 2 observations."""
+
+from __future__ import annotations
+
+import pytest
+
+from inventory import models as m
+from tests.api.data import AUTH_KEY, COMMUNITY, PRIV_KEY
+
+
+@pytest.fixture
+def collector(inv, make_token, client_for):
+    return client_for(make_token(collector=True))
+
+
+def targets(client, group="ma-casablanca", **headers):
+    return client.get(f"/api/collector/targets/?group={group}", **headers)
+
+
+def test_targets_follow_contract_1(collector, inv):
+    response = targets(collector)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["group"] == "ma-casablanca"
+    by_name = {t["name"]: t for t in body["targets"]}
+    assert sorted(by_name) == ["rtr-000", "rtr-001", "rtr-002"]
+    v2c = by_name["rtr-000"]
+    assert v2c == {
+        "id": inv.devices[0].pk,
+        "name": "rtr-000",
+        "address": "127.0.2.1",
+        "port": 161,
+        "version": "2c",
+        "community": COMMUNITY,
+        "v3": None,
+        "timeout": 5.0,
+        "retries": 3,
+        "max_repetitions": 25,
+        "interval": 60,
+        "modules": ["system", "if_mib"],
+        "labels": {
+            "device": "rtr-000",
+            "site": "casablanca-dc1",
+            "region": "grand-casablanca",
+            "country": "MA",
+            "tenant": "add",
+            "role": "core-router",
+            "strands": "e-government,infrastructure",
+            "platform": "ios-xe",
+            "device_type": "c8300",
+        },
+    }
+    v3 = by_name["rtr-001"]
+    assert v3["version"] == "3" and v3["community"] is None
+    assert v3["v3"] == {
+        "username": "monitor",
+        "auth_protocol": "SHA-256",
+        "auth_key": AUTH_KEY,
+        "priv_protocol": "AES-128",
+        "priv_key": PRIV_KEY,
+        "context": "",
+    }
+    assert v3["labels"]["country"] == "LU" and v3["labels"]["strands"] == "digital-inclusion"
+
+
+def test_only_pollable_devices_are_targets(collector, inv):
+    m.Device.objects.filter(pk=inv.devices[0].pk).update(monitored=False)
+    m.Device.objects.filter(pk=inv.devices[1].pk).update(status="planned")
+    assert [t["name"] for t in targets(collector).json()["targets"]] == ["rtr-002"]
+
+
+def test_etag_and_304(collector, inv, api):
+    first = targets(collector)
+    etag = first["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    again = targets(collector, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    assert targets(collector, HTTP_IF_NONE_MATCH=f'W/{etag}, "other"').status_code == 304
+    assert targets(collector, HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+    api.patch(f"/api/dcim/devices/{inv.devices[2].pk}/", {"poll_interval": 30}, format="json")
+    changed = targets(collector, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert {t["name"]: t["interval"] for t in changed.json()["targets"]}["rtr-002"] == 30
+    profile = inv.profiles[0]
+    api.patch(
+        f"/api/monitoring/snmp-profiles/{profile.pk}/", {"community": "rotated-c0mmunity"}, format="json"
+    )
+    rotated = targets(collector, HTTP_IF_NONE_MATCH=changed["ETag"])
+    assert rotated.status_code == 200
+    assert {t["name"]: t["community"] for t in rotated.json()["targets"]}["rtr-000"] == "rotated-c0mmunity"
+
+
+def test_group_is_required_and_must_exist(collector, inv):
+    assert collector.get("/api/collector/targets/").status_code == 400
+    assert targets(collector, group="nowhere").status_code == 404
+
+
+def test_observations_store_the_latest_per_device(collector, inv):
+    device = inv.devices[0]
+    payload = {
+        "collector": "collector-01",
+        "observations": [
+            {
+                "device_id": device.pk,
+                "device": device.name,
+                "polled_at": "2026-11-29T06:00:00Z",
+                "up": True,
+                "duration_seconds": 0.084,
+                "error": "",
+                "facts": {
+                    "sysName": "rtr-000",
+                    "sysDescr": "IOS-XE",
+                    "sysObjectID": "1.3.6.1.4.1.9.1.1",
+                    "uptime_seconds": 123456.78,
+                    "serial": "SN00000",
+                    "model": "C8300",
+                },
+                "interfaces": [
+                    {
+                        "ifIndex": 1,
+                        "ifName": "Gi0/0",
+                        "ifDescr": "Gi0/0",
+                        "ifAlias": "",
+                        "ifAdminStatus": "up",
+                        "ifOperStatus": "up",
+                        "speed_bps": 1000000000,
+                        "mac": "00:11:22:33:44:55",
+                    }
+                ],
+            },
+            {
+                "device_id": inv.devices[1].pk,
+                "device": "rtr-001",
+                "polled_at": "2026-11-29T06:00:01Z",
+                "up": False,
+                "error": "timeout",
+            },
+            {"device_id": 987654, "device": "gone", "polled_at": "2026-11-29T06:00:01Z", "up": False},
+        ],
+    }
+    response = collector.post("/api/collector/observations/", payload, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"accepted": 2, "unknown_devices": [987654]}
+    stored = m.DeviceObservation.objects.get(device=device)
+    assert stored.up and stored.collector == "collector-01"
+    assert stored.facts["sysObjectID"] == "1.3.6.1.4.1.9.1.1"
+    assert stored.interfaces[0]["ifName"] == "Gi0/0"
+    failed = m.DeviceObservation.objects.get(device=inv.devices[1])
+    assert not failed.up and failed.error == "timeout"
+    newer = {
+        "collector": "collector-02",
+        "observations": [
+            {"device_id": device.pk, "polled_at": "2026-11-29T06:01:00Z", "up": False, "error": "no answer"}
+        ],
+    }
+    older = {
+        "collector": "collector-03",
+        "observations": [{"device_id": device.pk, "polled_at": "2026-11-29T05:00:00Z", "up": True}],
+    }
+    assert collector.post("/api/collector/observations/", newer, format="json").status_code == 200
+    assert collector.post("/api/collector/observations/", older, format="json").status_code == 200
+    stored.refresh_from_db()
+    assert (stored.collector, stored.up, stored.error) == ("collector-02", False, "no answer")
+    assert m.DeviceObservation.objects.count() == 2
+
+
+def test_bad_observations_are_400_and_store_nothing(collector, inv):
+    bad = {
+        "collector": "c",
+        "observations": [
+            {"device_id": inv.devices[0].pk, "polled_at": "2026-11-29T06:00:00Z", "up": True},
+            {"device_id": inv.devices[1].pk, "polled_at": "yesterday", "up": "perhaps"},
+        ],
+    }
+    response = collector.post("/api/collector/observations/", bad, format="json")
+    assert response.status_code == 400
+    errors = response.json()["observations"]
+    assert "polled_at" in str(errors) and "up" in str(errors)
+    assert not m.DeviceObservation.objects.exists()
+    assert (
+        collector.post("/api/collector/observations/", {"observations": []}, format="json").status_code == 400
+    )
