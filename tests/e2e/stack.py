@@ -1,0 +1,225 @@
+"""The whole infrastrand stack as local processes: inventory, simulated agents, collector, Prometheus.
+
+Used by the end-to-end test (free loopback ports, a temp directory) and by ``make demo`` (the demo's
+fixed addresses).  Every process is started here and stopped by its own handle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from collectors.sim.agents import AgentSpec
+from inventory import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, headers=None) -> None:
+    """Wait until ``url`` answers 200 (bounded); fail early if ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode} before {url} answered")
+        try:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError) as exc:
+            last = exc
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer within {timeout} s ({last})")
+
+
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def free_udp_port_on(addresses: list[str], attempts: int = 20) -> int:
+    """A UDP port free on every one of ``addresses`` right now."""
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((addresses[0], 0))
+            port = probe.getsockname()[1]
+        try:
+            for address in addresses:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no UDP port free on all of {addresses}")
+
+
+class Service:
+    """A child process with its output in ``<workdir>/<name>.log``."""
+
+    def __init__(self, name: str, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def logs(self, tail: int = 4000) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-tail:]
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log.close()
+
+
+class Inventory:
+    """The Django inventory on SQLite in ``var_dir``: migrated, demo loaded, tokens, dev server."""
+
+    def __init__(self, var_dir: Path, address: str) -> None:
+        self.var_dir = var_dir
+        self.address = address
+        self.url = f"http://{address}"
+        self.env = {**os.environ, "INFRASTRAND_VAR_DIR": str(var_dir), "DATABASE_URL": ""}
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.server: Service | None = None
+        self.tokens: dict[str, str] = {}
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def prepare(self) -> None:
+        """Migrate, load the demo inventory, create an admin and its tokens, and a collector token."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput")
+        self.manage("loaddemo")
+        admin = "demo-admin"
+        if not (self.var_dir / "tokens.json").exists():
+            self.manage(
+                "createsuperuser",
+                "--noinput",
+                f"--username={admin}",
+                "--email=admin@example.org",
+                extra_env={"DJANGO_SUPERUSER_PASSWORD": os.urandom(12).hex()},
+            )
+            tokens = {
+                "read": self.manage("createtoken", admin, "--description=Prometheus http_sd").strip(),
+                "write": self.manage("createtoken", admin, "--write", "--description=demo setup").strip(),
+                "collector": self.manage(
+                    "createtoken", "demo-collector", "--collector", "--description=demo collector"
+                ).strip(),
+            }
+            path = self.var_dir / "tokens.json"
+            path.write_text(json.dumps(tokens))
+            path.chmod(0o600)
+        self.tokens = json.loads((self.var_dir / "tokens.json").read_text())
+        for kind in ("read", "collector"):
+            path = self.token_file(kind)
+            path.write_text(self.tokens[kind] + "\n")
+            path.chmod(0o600)
+
+    def token_file(self, kind: str) -> Path:
+        return self.var_dir / f"{kind}.token"
+
+    def start(self, workdir: Path) -> None:
+        self.server = Service(
+            "inventory", [PYTHON, "manage.py", "runserver", self.address, "--noreload"], workdir, self.env
+        )
+        wait_http(f"{self.url}/api/status/", 120, self.server.process, self._auth("read"))
+
+    def _auth(self, kind: str) -> dict[str, str]:
+        return {"Authorization": f"Token {self.tokens[kind]}", "Accept": "application/json"}
+
+    def api(self, method: str, path: str, body: Any = None, token: str = "write") -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {**self._auth(token), "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
+
+    def repoint_demo(self, *, snmp_port: int, exporter: str, poll_interval: int) -> None:
+        """Through the API: every SNMP profile to ``snmp_port``, every collector group to ``exporter``,
+        every device and group to ``poll_interval`` (devices in one bulk PATCH, NetBox-style)."""
+        for profile in self.api("GET", "/api/monitoring/snmp-profiles/?limit=1000")["results"]:
+            self.api("PATCH", f"/api/monitoring/snmp-profiles/{profile['id']}/", {"port": snmp_port})
+        for group in self.api("GET", "/api/monitoring/collector-groups/?limit=1000")["results"]:
+            self.api(
+                "PATCH",
+                f"/api/monitoring/collector-groups/{group['id']}/",
+                {"exporter_address": exporter, "poll_interval": poll_interval},
+            )
+        devices = self.api("GET", "/api/dcim/devices/?brief=1&limit=1000")["results"]
+        self.api(
+            "PATCH", "/api/dcim/devices/", [{"id": d["id"], "poll_interval": poll_interval} for d in devices]
+        )
+
+    def targets(self, group: str) -> list[dict[str, Any]]:
+        """Contract 1 targets of ``group``, as the collector sees them."""
+        return self.api("GET", f"/api/collector/targets/?group={group}", token="collector")["targets"]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def demo_agent_specs(targets: list[dict[str, Any]]) -> list[AgentSpec]:
+    """One simulated agent per demo target, of the demo device's kind, where the inventory says it is."""
+    kinds = {device.name: device.kind for device in demo.DEVICES}
+    return [
+        AgentSpec(t["name"], kinds[t["name"]], t["address"], t["port"], t["community"])
+        for t in targets
+        if t["name"] in kinds
+    ]
+
+
+def start_collector(inventory: Inventory, group: str, listen: str, workdir: Path) -> Service:
+    collector = Service(
+        "collector",
+        [
+            PYTHON,
+            "-m",
+            "collectors",
+            f"--inventory-url={inventory.url}",
+            f"--token-file={inventory.token_file('collector')}",
+            f"--group={group}",
+            f"--listen={listen}",
+            f"--cache-dir={workdir / 'collector-cache'}",
+            "--name=demo-collector",
+            "--refresh=5",
+        ],
+        workdir,
+        {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    wait_http(f"http://{listen}/-/ready", 120, collector.process)
+    return collector
