@@ -8,6 +8,7 @@ walk root, so the hot path costs one dict lookup per varbind and one tuple per s
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,7 +132,9 @@ class Module:
     walk: tuple[str, ...]
     metrics: tuple[Metric, ...]
     column_names: tuple[str, ...]  # column id -> metric name or lookup label name (for observations)
-    roots: dict[str, tuple[tuple[int, ...], dict[str, int]]]  # root -> (depths, column path -> column id)
+    # root -> (column id when the root is itself a column, else None;
+    #          (OID text between root and column, column sub-identifier -> column id), longest first)
+    roots: dict[str, tuple[int | None, tuple[tuple[str, dict[str, int]], ...]]]
 
 
 def decode_index(row: str, types: tuple[str, ...]) -> list[str] | None:
@@ -291,15 +294,23 @@ def compile_module(data: Any, path: str) -> Module:
                 )
             )
 
-    roots: dict[str, tuple[tuple[int, ...], dict[str, int]]] = {}
+    oids = sorted(columns)
+    for a, b in itertools.pairwise(oids):
+        if b.startswith(a + "."):
+            raise _fail(path, "tables", f"OID {a} contains another metric's or lookup's OID {b}")
+    groups: dict[str, dict[str, dict[str, int]]] = {}  # root -> prefix -> column sub-id -> column id
+    whole: dict[str, int] = {}
     for oid, cid in columns.items():
         root = _root_of(oid, walk)
         assert root is not None
-        colpath = oid[len(root) + 1 :]
-        depth = colpath.count(".") + 1 if colpath else 0
-        depths, colmap = roots.setdefault(root, ((), {}))
-        colmap[colpath] = cid
-        roots[root] = (tuple(sorted({*depths, depth})), colmap)
+        if oid == root:
+            whole[root] = cid
+            continue
+        prefix, _, col = oid[len(root) + 1 :].rpartition(".")
+        groups.setdefault(root, {}).setdefault(prefix + "." if prefix else "", {})[col] = cid
+    roots = {root: (cid, ()) for root, cid in whole.items()}
+    for root, by_prefix in groups.items():
+        roots[root] = (None, tuple(sorted(by_prefix.items(), key=lambda kv: -len(kv[0]))))
     return Module(name, path, walk, tuple(metrics), tuple(column_names), roots)
 
 
@@ -343,37 +354,28 @@ def collect_columns(
 ) -> list[dict[str, Any]]:
     """Phase 1: sort the walked varbinds of the module's roots into its columns (row -> value)."""
     columns: list[dict[str, Any]] = [{} for _ in module.column_names]
-    for root, (depths, colmap) in module.roots.items():
+    for root, (whole, groups) in module.roots.items():
         rows = varbinds.get(root)
         if not rows:
             continue
-        if depths == (0,):
-            columns[colmap[""]].update((index, value) for index, _tag, value in rows)
+        if whole is not None:  # the walk root is the column: the whole suffix is the row
+            columns[whole].update((index, value) for index, _tag, value in rows)
             continue
-        if depths == (1,):
-            get = colmap.get
+        if len(groups) == 1 and not groups[0][0]:  # the usual table entry: "column.row"
+            get = groups[0][1].get
             for index, _tag, value in rows:
-                i = index.find(".")
-                if i > 0:
-                    c = get(index[:i])
-                    if c is not None:
-                        columns[c][index[i + 1 :]] = value
-            continue
-        for index, _tag, value in rows:
-            for depth in depths:
-                if depth == 0:
-                    c, row = colmap.get(""), index
-                else:
-                    i = -1
-                    for _ in range(depth):
-                        i = index.find(".", i + 1)
-                        if i < 0:
-                            break
-                    if i < 0:
-                        break
-                    c, row = colmap.get(index[:i]), index[i + 1 :]
-                if c is not None:
+                col, _, row = index.partition(".")
+                c = get(col)
+                if c is not None and row:
                     columns[c][row] = value
+            continue
+        for index, _tag, value in rows:  # e.g. ifNumber "1.0" and ifTable "2.1.<col>.<row>" under one root
+            for prefix, colmap in groups:
+                if index.startswith(prefix):
+                    col, _, row = index[len(prefix) :].partition(".")
+                    c = colmap.get(col)
+                    if c is not None and row:
+                        columns[c][row] = value
                     break
     return columns
 

@@ -93,7 +93,8 @@ def write(tmp_path: Path, text: str, name: str = "vendor") -> Path:
 def test_valid_module_file(tmp_path):
     module = load_module_file(write(tmp_path, VALID.format(name="vendor")))
     assert [m.name for m in module.metrics] == ["ifMtu", "ifInOctets"]
-    assert module.roots["1.3.6.1.2.1.2.2.1"][0] == (1,)
+    whole, groups = module.roots["1.3.6.1.2.1.2.2.1"]
+    assert whole is None and groups == (("", {"2": 0, "4": 1, "10": 2}),)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +117,11 @@ def test_valid_module_file(tmp_path):
             "duplicate label",
         ),
         (("walk: [1.3.6.1.2.1.2.2.1]", "walk: []"), "walk", "non-empty list"),
+        (
+            ("oid: 1.3.6.1.2.1.2.2.1.10,", "oid: 1.3.6.1.2.1.2.2.1.4.1,"),
+            "tables",
+            "contains another metric's",
+        ),
         (("module: vendor", "module: other"), "module", "must match the file name"),
     ],
 )

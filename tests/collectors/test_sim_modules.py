@@ -36,6 +36,8 @@ def test_switch_system_if_entity_lldp(sim, harness):
         assert label_names(fams[name]) == {IF_LABELS}, name
         assert len(fams[name].samples) == 48, name
     assert fams["ifHCInOctets"].type == "counter" and fams["ifHighSpeed"].type == "gauge"
+    assert fams["ifNumber"].samples == (((), 48.0),)
+    assert not {"ifName", "ifDescr", "ifAlias"} & fams.keys()  # lookup labels, as in snmp_exporter
     oper = fams["ifOperStatus"]
     assert sum(1 for _, v in oper.samples if v == 2) == 9
     assert sample(oper, ifName="Gi1/0/40") == 2 and sample(oper, ifName="Gi1/0/1") == 1

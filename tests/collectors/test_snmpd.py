@@ -91,7 +91,8 @@ def compare(result, walked: dict[str, tuple[str, str]]) -> int:
                 if metric.name == "sysUpTime" or metric.name == "sysUpTimeInstance":
                     assert got is not None and abs(got - want) < 1000, (oid, got, want)
                 elif metric.type == "counter" and isinstance(want, float):
-                    assert got is not None and 0 <= got - want < 1e7, (oid, got, want)
+                    # polled before the reference walk, whose own traffic moves the loopback counters
+                    assert got is not None and 0 <= want - got < 1e7, (oid, got, want)
                 else:
                     assert got == want, (metric.name, oid, got, want)
                 checked += 1
