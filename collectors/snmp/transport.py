@@ -46,9 +46,20 @@ class SnmpStats:
 
 
 class _Pending:
-    __slots__ = ("addr", "future", "handle", "packet", "parser", "retries_left", "sent", "timeout", "version")
+    __slots__ = (
+        "addr",
+        "args",
+        "future",
+        "handle",
+        "packet",
+        "parser",
+        "retries_left",
+        "sent",
+        "timeout",
+        "version",
+    )
 
-    def __init__(self, future, addr, packet, version, timeout, retries, parser):
+    def __init__(self, future, addr, packet, version, timeout, retries, parser, args):
         self.future = future
         self.addr = addr
         self.packet = packet
@@ -56,6 +67,7 @@ class _Pending:
         self.timeout = timeout
         self.retries_left = retries
         self.parser = parser
+        self.args = args
         self.sent = 0
         self.handle = None
 
@@ -222,7 +234,7 @@ class Transport:
         """Request-ids waiting for an answer (tests, debugging)."""
         return list(self._pending)
 
-    async def request(
+    def request(
         self,
         family: int,
         addr: tuple[str, int],
@@ -232,26 +244,22 @@ class Transport:
         timeout: float,
         retries: int,
         parser: Callable,
-    ):
-        """Send ``packet`` and wait for its response.
+        args: tuple = (),
+    ) -> asyncio.Future:
+        """Send ``packet``; the returned future gets the response.
 
-        Returns ``TIMEOUT`` or ``(error_status, error_index, parsed, retransmissions)`` where ``parsed``
-        is ``parser(data, vb_start, vb_end)`` (``None`` when error_status is not 0).
+        Its result is ``TIMEOUT`` or ``(error_status, error_index, parsed, retransmissions)`` where
+        ``parsed`` is ``parser(data, vb_start, vb_end, *args)`` (``None`` when error_status is not 0).
+        Cancelling the future abandons the request (forgotten at its next timer).
         """
         ep = self._endpoints.get(family)
         if ep is None:
             raise OSError(f"no SNMP socket for address family {family}")  # callers check ensure() first
         future = self.loop.create_future()
-        pending = _Pending(future, addr, packet, version, timeout, retries, parser)
+        pending = _Pending(future, addr, packet, version, timeout, retries, parser, args)
         self._pending[request_id] = pending
-        try:
-            self._send(ep, request_id, pending)
-            return await future
-        finally:
-            if self._pending.get(request_id) is pending:
-                del self._pending[request_id]
-                if pending.handle is not None:
-                    pending.handle.cancel()
+        self._send(ep, request_id, pending)
+        return future
 
     def _send(self, ep: _Endpoint, request_id: int, pending: _Pending) -> None:
         self.stats.requests += 1
@@ -261,7 +269,10 @@ class Transport:
 
     def _expire(self, ep: _Endpoint, request_id: int) -> None:
         pending = self._pending.get(request_id)
-        if pending is None or pending.future.done():
+        if pending is None:
+            return
+        if pending.future.done():  # cancelled by its caller
+            del self._pending[request_id]
             return
         if pending.retries_left > 0 and ep.transport is not None and not ep.transport.is_closing():
             pending.retries_left -= 1
@@ -287,6 +298,10 @@ class Transport:
             self._log_drop("malformed", exc.reason, addr)
             return
         pending = self._pending.get(rid)
+        if pending is not None and pending.future.done():  # its caller cancelled it: no one waits
+            del self._pending[rid]
+            pending.handle.cancel()
+            pending = None
         if pending is None:
             reason = "late" if 0 < (self._next_id - rid) % _ID_MASK <= _LATE_WINDOW else "request_id"
             stats.unexpected[reason] += 1
@@ -304,7 +319,7 @@ class Transport:
         parsed = None
         if status == 0:
             try:
-                parsed = pending.parser(data, vb_start, vb_end)
+                parsed = pending.parser(data, vb_start, vb_end, *pending.args)
             except MalformedPacket as exc:
                 stats.malformed[exc.reason] += 1
                 self._log_drop("malformed", exc.reason, addr)
@@ -312,5 +327,4 @@ class Transport:
         del self._pending[rid]
         pending.handle.cancel()
         stats.responses += 1
-        if not pending.future.done():  # its task may have been cancelled meanwhile
-            pending.future.set_result((status, index, parsed, pending.sent - 1))
+        pending.future.set_result((status, index, parsed, pending.sent - 1))

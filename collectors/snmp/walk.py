@@ -19,7 +19,6 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
-from functools import partial
 
 from collectors.snmp.ber import (
     GET,
@@ -98,7 +97,7 @@ class SnmpError(Exception):
     """Raised for misuse of the client (not started, closed); poll failures are in WalkResult.error."""
 
 
-def _get_parser(requested: list[bytes], data: bytes, pos: int, end: int) -> list:
+def _get_parser(data: bytes, pos: int, end: int, requested: list[bytes]) -> list:
     vbs = parse_get_varbinds(data, pos, end)
     if len(vbs) != len(requested) or any(vb[0] != oid for vb, oid in zip(vbs, requested, strict=False)):
         raise MalformedPacket("varbinds")
@@ -222,10 +221,10 @@ class SnmpClient:
                 packet = encode_request(0, community, GET_NEXT, rid, [current])
             else:
                 packet = encode_request(1, community, GET_BULK, rid, [current], 0, max_reps)
-            parser = partial(parse_walk_varbinds, root=root_raw, prev_key=prev_key, out=out)
             answer = await transport.request(
-                family, addr, rid, packet, version, target.timeout, target.retries, parser
-            )
+                family, addr, rid, packet, version, target.timeout, target.retries,
+                parse_walk_varbinds, (root_raw, prev_key, out),
+            )  # fmt: skip
             if answer is TIMEOUT:
                 res.pdus += target.retries + 1
                 res.retries += target.retries
@@ -273,7 +272,7 @@ class SnmpClient:
             rid = transport.new_request_id()
             packet = encode_request(version, target.community, GET, rid, raw)
             answer = await transport.request(
-                family, addr, rid, packet, version, target.timeout, target.retries, partial(_get_parser, raw)
+                family, addr, rid, packet, version, target.timeout, target.retries, _get_parser, (raw,)
             )
             if answer is TIMEOUT:
                 res.pdus += target.retries + 1

@@ -4,6 +4,7 @@ address or with the wrong request-id, garbled answers.  The agents are scripted 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import uvloop
@@ -236,3 +237,27 @@ def test_receive_buffer_is_raised():
     assert got >= min(4 * 2**20, rmem_max)
     if os.geteuid() == 0:  # SO_RCVBUFFORCE goes past rmem_max
         assert got >= 4 * 2**20
+
+
+def test_cancelled_walk_leaves_nothing_behind():
+    """A poll cancelled mid-walk (e.g. at shutdown) forgets its request; a late answer is counted."""
+
+    def reply(msg, raw):
+        time.sleep(0.3)  # answer after the caller gave up
+        return [(encode_message(Mib(TABLE).answer(msg)), None)]
+
+    async def go(port):
+        async with SnmpClient(bind6=None) as client:
+            t = SnmpTarget("127.0.0.1", port, timeout=0.5, retries=0)
+            task = asyncio.create_task(client.walk(t, [ROOT]))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0.7)  # past the answer and the request's timer
+            return client.transport.in_flight, client.stats
+
+    with ScriptedAgent(reply) as agent:
+        in_flight, stats = asyncio.run(go(agent.port))
+    assert in_flight == 0
+    assert stats.unexpected["late"] == 1 and stats.timeouts == 0 and stats.responses == 0
