@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "NetBox-compatible inventory API for the shared digital infrastructure strand",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
