@@ -19,11 +19,10 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# The whole stack on the demo inventory (SQLite in var/demo): web app, simulated agents, collector and
+# exporter, Prometheus with the shipped config; prints the URLs; Ctrl-C stops everything.
 demo: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py loaddemo
-	@echo "infrastrand admin: http://127.0.0.1:8000/admin/  (create a user: $(PY) manage.py createsuperuser)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) -m tests.e2e.demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

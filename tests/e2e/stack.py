@@ -123,13 +123,16 @@ class Inventory:
         self.manage("loaddemo")
         admin = "demo-admin"
         if not (self.var_dir / "tokens.json").exists():
+            password = os.urandom(12).hex()
             self.manage(
                 "createsuperuser",
                 "--noinput",
                 f"--username={admin}",
                 "--email=admin@example.org",
-                extra_env={"DJANGO_SUPERUSER_PASSWORD": os.urandom(12).hex()},
+                extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
             )
+            self.password_file.write_text(password + "\n")
+            self.password_file.chmod(0o600)
             tokens = {
                 "read": self.manage("createtoken", admin, "--description=Prometheus http_sd").strip(),
                 "write": self.manage("createtoken", admin, "--write", "--description=demo setup").strip(),
@@ -145,6 +148,11 @@ class Inventory:
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")
             path.chmod(0o600)
+
+    @property
+    def password_file(self) -> Path:
+        """The web UI password of ``demo-admin`` (created by :meth:`prepare`)."""
+        return self.var_dir / "admin.password"
 
     def token_file(self, kind: str) -> Path:
         return self.var_dir / f"{kind}.token"
@@ -168,21 +176,29 @@ class Inventory:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
 
-    def repoint_demo(self, *, snmp_port: int, exporter: str, poll_interval: int) -> None:
+    def repoint_demo(
+        self, *, snmp_port: int | None = None, exporter: str | None = None, poll_interval: int | None = None
+    ) -> None:
         """Through the API: every SNMP profile to ``snmp_port``, every collector group to ``exporter``,
         every device and group to ``poll_interval`` (devices in one bulk PATCH, NetBox-style)."""
-        for profile in self.api("GET", "/api/monitoring/snmp-profiles/?limit=1000")["results"]:
-            self.api("PATCH", f"/api/monitoring/snmp-profiles/{profile['id']}/", {"port": snmp_port})
-        for group in self.api("GET", "/api/monitoring/collector-groups/?limit=1000")["results"]:
-            self.api(
-                "PATCH",
-                f"/api/monitoring/collector-groups/{group['id']}/",
-                {"exporter_address": exporter, "poll_interval": poll_interval},
-            )
-        devices = self.api("GET", "/api/dcim/devices/?brief=1&limit=1000")["results"]
-        self.api(
-            "PATCH", "/api/dcim/devices/", [{"id": d["id"], "poll_interval": poll_interval} for d in devices]
-        )
+        if snmp_port is not None:
+            for profile in self.api("GET", "/api/monitoring/snmp-profiles/?limit=1000")["results"]:
+                self.api("PATCH", f"/api/monitoring/snmp-profiles/{profile['id']}/", {"port": snmp_port})
+        change = {"exporter_address": exporter, "poll_interval": poll_interval}
+        change = {key: value for key, value in change.items() if value is not None}
+        if change:
+            for group in self.api("GET", "/api/monitoring/collector-groups/?limit=1000")["results"]:
+                self.api("PATCH", f"/api/monitoring/collector-groups/{group['id']}/", change)
+        if poll_interval is not None:
+            devices = self.api("GET", "/api/dcim/devices/?brief=1&limit=1000")["results"]
+            changes = [{"id": d["id"], "poll_interval": poll_interval} for d in devices]
+            self.api("PATCH", "/api/dcim/devices/", changes)
+
+    def collector_group(self, slug: str) -> dict[str, Any]:
+        groups = self.api("GET", f"/api/monitoring/collector-groups/?slug={slug}")["results"]
+        if len(groups) != 1:
+            raise RuntimeError(f"no collector group {slug!r} in the inventory")
+        return groups[0]
 
     def targets(self, group: str) -> list[dict[str, Any]]:
         """Contract 1 targets of ``group``, as the collector sees them."""

@@ -26,25 +26,27 @@ def free_port() -> int:
 class Prometheus:
     """``prometheus`` with ``config`` in ``workdir``; ``query``/``wait_for`` against its API."""
 
-    def __init__(self, config: dict[str, Any], workdir: Path) -> None:
+    def __init__(self, config: dict[str, Any], workdir: Path, port: int | None = None) -> None:
+        """Start on ``port``, or on a free port (retried if another process takes it first)."""
         self.workdir = workdir
         self.config_file = workdir / "prometheus.yml"
         self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
         self.log = (workdir / "prometheus.log").open("wb")
-        for _attempt in range(5):
-            self.port = free_port()
+        for _attempt in range(1 if port else 5):
+            self.port = port or free_port()
             self.url = f"http://127.0.0.1:{self.port}"
             self.process = subprocess.Popen(
                 [
                     PROMETHEUS,
                     f"--config.file={self.config_file}",
-                    f"--storage.tsdb.path={workdir / 'data'}",
+                    f"--storage.tsdb.path={workdir / 'prometheus-data'}",
                     f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--storage.tsdb.retention.time=1h",
+                    "--storage.tsdb.retention.time=1d",
                     "--log.level=warn",
                 ],
                 stdout=self.log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in a terminal reaches the launcher, which stops us in order
             )
             if self._wait_ready(timeout=30):
                 return

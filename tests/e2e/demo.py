@@ -1,0 +1,140 @@
+"""``make demo``: the whole stack on one machine, on the demo inventory, until Ctrl-C.
+
+Migrates the embedded SQLite database, loads the demo inventory, starts one simulated SNMP agent per
+demo device (moving counters), the web app, the collector with its exporter and, where the
+``prometheus`` binary exists, a Prometheus running the shipped ``deploy/prometheus/prometheus.yml``
+with only addresses changed.  Prints the URLs, reports when every demo device is up in Prometheus, and
+stops everything in order on Ctrl-C or SIGTERM.
+
+    python -m tests.e2e.demo [--var-dir var/demo] [--inventory 127.0.0.1:8000] [--prometheus 127.0.0.1:9090]
+
+The other options re-point the demo inventory through its API (tests use them for free ports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from collectors.sim.agents import SimAgents
+from deploy import prometheus_config
+from tests.e2e.stack import ROOT, Inventory, demo_agent_specs, start_collector
+from tests.exporters.prometheus import PROMETHEUS, Prometheus
+
+GROUP = "demo"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tests.e2e.demo", description=__doc__.splitlines()[0])
+    p.add_argument("--var-dir", type=Path, default=ROOT / "var" / "demo", help="state (default %(default)s)")
+    p.add_argument("--inventory", default="127.0.0.1:8000", help="web app address (default %(default)s)")
+    p.add_argument("--prometheus", default="127.0.0.1:9090", help="Prometheus address (default %(default)s)")
+    p.add_argument("--alertmanager", default="127.0.0.1:9093", help="where Prometheus sends alerts")
+    p.add_argument("--exporter", help="re-point the demo collector group's exporter to host:port")
+    p.add_argument("--snmp-port", type=int, help="re-point every SNMP profile to this UDP port")
+    p.add_argument("--poll-interval", type=int, help="re-point every device's poll interval (seconds)")
+    p.add_argument("--scrape-interval", help="shorten every Prometheus interval, e.g. 5s (default: shipped)")
+    p.add_argument("--max-seconds", type=float, default=0, help="stop by itself after this long (0: never)")
+    return p.parse_args(argv)
+
+
+def devices_up(prometheus: Prometheus) -> set[str]:
+    query = urllib.parse.urlencode({"query": 'infrastrand_device_up{job="infrastrand-devices"} == 1'})
+    with urllib.request.urlopen(f"{prometheus.url}/api/v1/query?{query}", timeout=5) as response:
+        return {s["metric"]["device"] for s in json.load(response)["data"]["result"] if "site" in s["metric"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    start = time.monotonic()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # Ctrl-C: KeyboardInterrupt while starting up
+    workdir = args.var_dir
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    started: list = []
+    try:
+        inventory = Inventory(workdir, args.inventory)
+        print("demo: migrating and loading the demo inventory ...", flush=True)
+        inventory.prepare()
+        inventory.start(workdir / "logs")
+        started.append(inventory)
+        inventory.repoint_demo(
+            snmp_port=args.snmp_port, exporter=args.exporter, poll_interval=args.poll_interval
+        )
+        exporter = inventory.collector_group(GROUP)["exporter_address"]
+        targets = inventory.targets(GROUP)
+        print(f"demo: starting {len(targets)} simulated SNMP agents ...", flush=True)
+        agents = SimAgents(demo_agent_specs(targets), workdir / "agents")
+        agents.start()
+        started.append(agents)
+        collector = start_collector(inventory, GROUP, exporter, workdir / "logs")
+        started.append(collector)
+        children = [*agents.processes, inventory.server.process, collector.process]
+        prometheus = None
+        if shutil.which(PROMETHEUS) or Path(PROMETHEUS).exists():
+            config = prometheus_config.repoint(
+                inventory=args.inventory,
+                collectors=[exporter],
+                alertmanager=args.alertmanager,
+                token_file=inventory.token_file("read"),
+                scrape_interval=args.scrape_interval,
+            )
+            prometheus = Prometheus(config, workdir, port=int(args.prometheus.rpartition(":")[2]))
+            started.append(prometheus)
+            children.append(prometheus.process)
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        print(
+            "\ninfrastrand demo is running (Ctrl-C stops everything):\n"
+            f"  inventory web UI   http://{args.inventory}/   (user demo-admin, password in "
+            f"{inventory.password_file})\n"
+            f"  inventory API      http://{args.inventory}/api/   "
+            f"(read token in {inventory.token_file('read')})\n"
+            f"  exporter           http://{exporter}/snmp/all   /snmp?target=<device>   /metrics\n"
+            + (
+                f"  Prometheus         {prometheus.url}/\n"
+                if prometheus
+                else "  Prometheus         (not installed)\n"
+            )
+            + f"  logs               {workdir / 'logs'}\n",
+            flush=True,
+        )
+        names = {t["name"] for t in targets}
+        reported = prometheus is None
+        while not stop.wait(2.0):
+            if args.max_seconds and time.monotonic() - start > args.max_seconds:  # bounded runs
+                break
+            if any(child.poll() is not None for child in children) and not stop.is_set():
+                print("demo: a component exited; stopping (see the logs)", flush=True)
+                return 1
+            if not reported:
+                try:
+                    up = devices_up(prometheus)
+                except OSError:
+                    continue
+                if up >= names:
+                    reported = True
+                    print(
+                        f"demo: all {len(names)} demo devices are up in Prometheus with inventory labels "
+                        f"({time.monotonic() - start:.0f} s after start)",
+                        flush=True,
+                    )
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        print("demo: stopping ...", flush=True)
+        for part in reversed(started):
+            part.stop()
+        print("demo: stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
