@@ -119,7 +119,8 @@ class Collector:
                 "requests": stats.requests,
                 "retries": stats.retries,
                 "timeouts": stats.timeouts,
-                "malformed": dict(stats.malformed),
+                # varbinds of the wrong type for their column count as malformed data too
+                "malformed": {**stats.malformed, "value_type": self.poller.bad_values},
                 "unexpected": dict(stats.unexpected),
             },
         }

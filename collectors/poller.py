@@ -14,6 +14,7 @@ from collectors.store import MetricFamily, PollResult, SampleStore
 from collectors.targets import Target
 
 log = logging.getLogger(__name__)
+BAD_VALUE_LOG_INTERVAL = 300.0
 
 
 class WalkClient(Protocol):
@@ -76,7 +77,8 @@ class Poller:
         self.wire = wire
         self.pysnmp = pysnmp
         self.observe = observe
-        self.bad_values = 0
+        self.bad_values = 0  # varbinds whose value did not fit their metric's type (or index)
+        self._last_bad_log = 0.0
         self._plans: dict[Target, tuple[list[Module], list[str], Any]] = {}
 
     def plan(self, target: Target) -> tuple[list[Module], list[str], Any]:
@@ -104,6 +106,13 @@ class Poller:
         result, columns, bad = build_result(target, modules, walk, started)
         if bad:
             self.bad_values += bad
+            if time.monotonic() - self._last_bad_log > BAD_VALUE_LOG_INTERVAL or not self._last_bad_log:
+                self._last_bad_log = time.monotonic()
+                log.warning(
+                    "%s: %d varbinds of unexpected type or index skipped (logged once per 5 min)",
+                    target.name,
+                    bad,
+                )
         self.store.put(result, dict(target.labels))
         if self.observe is not None:
             self.observe(

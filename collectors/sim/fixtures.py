@@ -88,6 +88,8 @@ def interfaces(name: str, ports: int, *, down_from: int, descr: str, short: str)
             f"{IF}.17.{p}|65:numeric|rate={max(1, rate // 2000)}",
             f"{IF}.19.{p}|65|0",
             f"{IF}.20.{p}|65|{p % 2}",
+            # a buggy agent: a text value in the uplink's Gauge32 column (the collector skips and counts it)
+            f"{IF}.21.{p}|4|n/a" if uplink else f"{IF}.21.{p}|66|0",
         ]
         lines += [
             f"{IFX}.1.{p}|4|{short}{p}",
