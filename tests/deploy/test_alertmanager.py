@@ -16,14 +16,14 @@ CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "aler
 
 # (labels of an alert, receivers it must reach)
 ROUTES = [
-    ({"country": "MA", "tenant": "add", "scope": "device"}, "ma-add"),
-    ({"country": "MA", "tenant": "anrt", "scope": "interface"}, "ma-anrt"),
+    ({"country": "MA", "tenant": "ma-dda-demo", "scope": "device"}, "ma-dda"),
+    ({"country": "MA", "tenant": "ma-nco-demo", "scope": "interface"}, "ma-nco"),
     ({"country": "MA", "tenant": "other-agency", "scope": "device"}, "ma-noc"),
     ({"country": "MA", "tenant": "none", "scope": "site"}, "ma-noc"),
-    ({"country": "LU", "tenant": "ctie", "scope": "device"}, "lu-ctie"),
-    ({"country": "LU", "tenant": "luxconnect", "scope": "site"}, "lu-luxconnect"),
+    ({"country": "LU", "tenant": "lu-gitc-demo", "scope": "device"}, "lu-gitc"),
+    ({"country": "LU", "tenant": "lu-gitc-demo", "scope": "site"}, "lu-gitc"),
     ({"country": "LU", "tenant": "none", "scope": "device"}, "lu-noc"),
-    ({"country": "MA", "tenant": "add", "scope": "collector"}, "platform-oncall,ma-add"),
+    ({"country": "MA", "tenant": "ma-dda-demo", "scope": "collector"}, "platform-oncall,ma-dda"),
     ({"country": "none", "tenant": "none", "scope": "inventory"}, "platform-oncall"),
     ({"country": "FR", "tenant": "x", "scope": "device"}, "platform-oncall"),
 ]
@@ -54,7 +54,11 @@ def test_check_config_rejects_an_unknown_receiver(tmp_path):
     assert amtool("check-config", str(path)).returncode != 0
 
 
-@pytest.mark.parametrize(("labels", "receivers"), ROUTES, ids=[r for _, r in ROUTES])
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    ROUTES,
+    ids=[f"{labels['country']}-{labels['tenant']}-{labels['scope']}" for labels, _ in ROUTES],
+)
 def test_route(labels, receivers):
     result = routes_test(labels, receivers)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -62,7 +66,7 @@ def test_route(labels, receivers):
 
 
 def test_routes_test_detects_a_wrong_receiver():
-    assert routes_test({"country": "MA", "tenant": "add"}, "lu-noc").returncode != 0
+    assert routes_test({"country": "MA", "tenant": "ma-dda-demo"}, "lu-noc").returncode != 0
 
 
 def test_every_receiver_is_routed_to():
