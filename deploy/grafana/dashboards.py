@@ -28,6 +28,7 @@ from deploy.grafana.panels import (
     SITE_UID,
     STATUS_UP_DOWN,
     UPS_SOURCE,
+    Column,
     bargauge_panel,
     base,
     data_link,
@@ -168,26 +169,27 @@ def overview() -> model.Dashboard:
             .max(1)
         )
         .with_panel(
-            table_panel("Devices down (list)", (f"infrastrand_device_up{{{c}}} == 0", ""), span=12)
-            .mappings([STATUS_UP_DOWN])
-            .data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
+            table_panel(
+                "Devices down (list)",
+                Column(f"infrastrand_device_up{{{c}}} == 0", "Status", mapping=STATUS_UP_DOWN),
+                span=12,
+            ).data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
         )
         .with_panel(
-            table_panel("Interfaces down (list)", (IF_DOWN % (c, c), ""), span=12)
-            .mappings([IF_STATUS])
-            .data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
+            table_panel(
+                "Interfaces down (list)", Column(IF_DOWN % (c, c), "Oper status", mapping=IF_STATUS), span=12
+            ).data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )
         .with_panel(
             table_panel(
                 "Top utilised links (max of in and out, %)",
-                (
+                Column(
                     "topk(10, max by (device, site, country, ifName, ifAlias) "
                     f'({{__name__=~"infrastrand:interface_(in|out)_utilisation:percent", {c}}}))',
-                    "",
+                    "Utilisation",
+                    unit="percent",
                 ),
-            )
-            .unit("percent")
-            .data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
+            ).data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )
         .build()
     )
@@ -223,12 +225,10 @@ def site() -> model.Dashboard:
         .with_panel(
             table_panel(
                 "Devices",
-                (f"infrastrand_device_up{{{s}}}", ""),
-                (f"infrastrand:device_uptime:seconds{{{s}}}", ""),
-                (f"infrastrand:poll_age:seconds{{{s}}}", ""),
-            )
-            .mappings([STATUS_UP_DOWN])
-            .data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
+                Column(f"infrastrand_device_up{{{s}}}", "Status", mapping=STATUS_UP_DOWN),
+                Column(f"infrastrand:device_uptime:seconds{{{s}}}", "Uptime", unit="s"),
+                Column(f"infrastrand:poll_age:seconds{{{s}}}", "Last poll", unit="s"),
+            ).data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
         )
         .with_panel(
             timeseries_panel(
@@ -301,14 +301,14 @@ def device() -> model.Dashboard:
         .with_panel(
             table_panel(
                 "System",
-                (f"infrastrand_device_up{{{d}}}", ""),
-                (f"sysName{{{d}}}", ""),
-                (f"sysDescr{{{d}}}", ""),
-                (f"sysObjectID{{{d}}}", ""),
-                (f"sysLocation{{{d}}}", ""),
-                (f"sysContact{{{d}}}", ""),
+                Column(f"infrastrand_device_up{{{d}}}", "Status", mapping=STATUS_UP_DOWN),
+                Column(f"sysName{{{d}}}", None),
+                Column(f"sysDescr{{{d}}}", None),
+                Column(f"sysObjectID{{{d}}}", None),
+                Column(f"sysLocation{{{d}}}", None),
+                Column(f"sysContact{{{d}}}", None),
                 height=6,
-            ).mappings([STATUS_UP_DOWN])
+            )
         )
         .with_panel(
             timeseries_panel(
@@ -338,29 +338,28 @@ def device() -> model.Dashboard:
         .with_panel(
             table_panel(
                 "Sensors",
-                (f"entPhySensorOperStatus{{{d}}}", ""),
+                Column(f"entPhySensorOperStatus{{{d}}}", "Status", mapping=SENSOR_STATUS),
+                Column(f"entPhySensorValue{{{d}}}", "Raw value"),
                 span=12,
-            ).mappings([SENSOR_STATUS])
+            )
         )
         .with_panel(
             table_panel(
                 "LLDP neighbours",
-                (f"lldpRemSysName{{{d}}}", ""),
+                Column(f"lldpRemSysName{{{d}}}", None),
                 span=12,
             )
         )
         .with_panel(
             table_panel(
                 "Interfaces",
-                (f"ifOperStatus{{{d}}}", ""),
-                (f"ifAdminStatus{{{d}}}", ""),
-                (f"ifHighSpeed{{{d}}}", ""),
-                (f"infrastrand:interface_in_utilisation:percent{{{d}}}", ""),
-                (f"infrastrand:interface_out_utilisation:percent{{{d}}}", ""),
+                Column(f"ifOperStatus{{{d}}}", "Oper", mapping=IF_STATUS),
+                Column(f"ifAdminStatus{{{d}}}", "Admin", mapping=IF_STATUS),
+                Column(f"ifHighSpeed{{{d}}}", "Speed (Mbit/s)"),
+                Column(f"infrastrand:interface_in_utilisation:percent{{{d}}}", "In", unit="percent"),
+                Column(f"infrastrand:interface_out_utilisation:percent{{{d}}}", "Out", unit="percent"),
                 height=12,
-            )
-            .mappings([IF_STATUS])
-            .data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
+            ).data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )
         .build()
     )
@@ -413,10 +412,10 @@ def interfaces() -> model.Dashboard:
         .with_panel(
             table_panel(
                 "Details",
-                (f"ifAdminStatus{{{i}}}", ""),
-                (f"ifHighSpeed{{{i}}}", ""),
-                (f"ifMtu{{{i}}}", ""),
-            ).mappings([IF_STATUS])
+                Column(f"ifAdminStatus{{{i}}}", "Admin", mapping=IF_STATUS),
+                Column(f"ifHighSpeed{{{i}}}", "Speed (Mbit/s)"),
+                Column(f"ifMtu{{{i}}}", "MTU"),
+            )
         )
         .build()
     )
@@ -537,20 +536,16 @@ def collectors() -> model.Dashboard:
         .with_panel(
             table_panel(
                 "Slowest polls (share of the poll interval)",
-                ("topk(10, infrastrand:poll_duration_interval:ratio)", ""),
+                Column("topk(10, infrastrand:poll_duration_interval:ratio)", "Share", unit="percentunit"),
                 span=12,
-            )
-            .unit("percentunit")
-            .data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
+            ).data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
         )
         .with_panel(
             table_panel(
                 "Slowest polls (seconds)",
-                ("topk(10, infrastrand_poll_duration_seconds)", ""),
+                Column("topk(10, infrastrand_poll_duration_seconds)", "Duration", unit="s"),
                 span=12,
-            )
-            .unit("s")
-            .data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
+            ).data_links([data_link("Device ${__data.fields.device}", DEVICE_LINK)])
         )
         .build()
     )

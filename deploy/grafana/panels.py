@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from grafana_foundation_sdk.builders import (
     bargauge,
     dashboard,
@@ -169,16 +171,41 @@ def timeseries_panel(
     return panel.targets(queries(*exprs))
 
 
-def table_panel(title: str, *exprs: tuple[str, str], span: int = 24, height: int = 8) -> table.Panel:
+@dataclass(frozen=True)
+class Column:
+    """One query of a table: its value column's title (None hides it: info series of value 1),
+    unit and value mapping (applied to this column only)."""
+
+    expr: str
+    title: str | None
+    unit: str = ""
+    mapping: model.ValueMap | None = None
+
+
+def table_panel(title: str, *columns: Column, span: int = 24, height: int = 8) -> table.Panel:
     """An instant table; several queries are merged into one row per label set."""
     panel = table.Panel().title(title).datasource(DATASOURCE).height(height).span(span)
-    panel = panel.targets(queries(*exprs, instant=True))
-    if len(exprs) > 1:
+    panel = panel.targets(queries(*((c.expr, "") for c in columns), instant=True))
+    if len(columns) > 1:
         panel = panel.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
+    exclude = {"Time": True, "job": True, "instance": True, "__name__": True}
+    rename = {}
+    for index, column in enumerate(columns):
+        value = "Value" if len(columns) == 1 else f"Value #{LETTERS[index]}"
+        if column.title is None:
+            exclude[value] = True
+            continue
+        rename[value] = column.title
+        properties = []
+        if column.unit:
+            properties.append(model.DynamicConfigValue(id_val="unit", value=column.unit))
+        if column.mapping is not None:
+            properties.append(model.DynamicConfigValue(id_val="mappings", value=[column.mapping]))
+        if properties:
+            panel = panel.override_by_name(column.title, properties)
     return panel.with_transformation(
         model.DataTransformerConfig(
-            id_val="organize",
-            options={"excludeByName": {"Time": True, "job": True, "instance": True, "__name__": True}},
+            id_val="organize", options={"excludeByName": exclude, "renameByName": rename}
         )
     )
 
