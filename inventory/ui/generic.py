@@ -273,7 +273,8 @@ class ObjectEditView(ObjectPermissionView):
             **self.base_context(request),
             "object": obj,
             "form": form,
-            "return_url": safe_return_url(request, fallback),
+            "return_url": safe_return_url(request, ""),  # only an explicit one; else the saved object
+            "cancel_url": safe_return_url(request, fallback),
         }
         return render(request, self.template_name, context, status=status)
 

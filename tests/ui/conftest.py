@@ -23,3 +23,35 @@ def reader(db, django_user_model):
     from tests.ui.data import make_reader
 
     return make_reader()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.ui.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (cookies, storage) per test, JavaScript on."""
+    from tests.ui.browser import TIMEOUT_MS
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser):
+    """A browser context with JavaScript disabled: the core flows must work without it."""
+    from tests.ui.browser import TIMEOUT_MS
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
