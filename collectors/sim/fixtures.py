@@ -2,8 +2,9 @@
 
 Kinds: `switch` (48 ports, HC counters moving, ports 40-48 down, a 10G uplink whose 32-bit ifInOctets
 wraps every ~11 s, ENTITY model/serial, LLDP neighbours), `server` (snmpsim's recorded linux-full-walk
-with this device's sysName and moving interface counters), `router` (ENTITY-SENSOR temperatures),
-`ups` (RFC 1628), `slow` (answers after `SLOW_WAIT_MS`) and `failing` (answers genErr).
+with this device's sysName and moving interface counters), `router` (ENTITY-SENSOR temperatures, one
+unavailable sensor reporting text), `ups` (RFC 1628), `slow` (answers after `SLOW_WAIT_MS`) and
+`failing` (answers genErr).
 
 Counter rates are deterministic: the HC in/out octets of port p move at `port_rate(p)` and
 `port_rate(p) // 2` bytes per second, so tests and the demo can check `rate()`.
@@ -88,8 +89,7 @@ def interfaces(name: str, ports: int, *, down_from: int, descr: str, short: str)
             f"{IF}.17.{p}|65:numeric|rate={max(1, rate // 2000)}",
             f"{IF}.19.{p}|65|0",
             f"{IF}.20.{p}|65|{p % 2}",
-            # a buggy agent: a text value in the uplink's Gauge32 column (the collector skips and counts it)
-            f"{IF}.21.{p}|4|n/a" if uplink else f"{IF}.21.{p}|66|0",
+            f"{IF}.21.{p}|66|0",
         ]
         lines += [
             f"{IFX}.1.{p}|4|{short}{p}",
@@ -152,15 +152,22 @@ def router(name: str) -> list[str]:
             (10, 8, "Inlet temperature", "", ""),
             (11, 8, "CPU temperature", "", ""),
             (12, 8, "Outlet temperature", "", ""),
+            (13, 8, "PSU temperature", "", ""),
         ],
     )
-    for idx, value in ((10, "24"), (11, "2:numeric|function=sin,rate=0.1,scale=5,offset=52"), (12, "31")):
+    sensors = (
+        (10, "2|24", 1),
+        (11, "2:numeric|function=sin,rate=0.1,scale=5,offset=52", 1),
+        (12, "2|31", 1),
+        (13, "4|n/a", 2),  # a buggy agent: text in an Integer column (skipped and counted by the collector)
+    )
+    for idx, value, status in sensors:
         lines += [
             f"{SENSOR}.1.{idx}|2|8",
             f"{SENSOR}.2.{idx}|2|9",
             f"{SENSOR}.3.{idx}|2|0",
-            f"{SENSOR}.4.{idx}|{value if ':' in value else '2|' + value}",
-            f"{SENSOR}.5.{idx}|2|1",
+            f"{SENSOR}.4.{idx}|{value}",
+            f"{SENSOR}.5.{idx}|2|{status}",
         ]
     return lines
 

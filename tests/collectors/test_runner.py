@@ -118,7 +118,7 @@ def test_targets_file_live_changes_and_sigterm(sim, tmp_path):
         assert 'infrastrand_collector_targets{state="up"}' in metrics
         assert "process_resident_memory_bytes" in metrics
         bad = [ln for ln in metrics.splitlines() if 'malformed_packets_total{reason="value_type"}' in ln]
-        assert bad and float(bad[0].split()[-1]) >= 1  # the switch's text value in a Gauge32 column
+        assert bad and float(bad[0].split()[-1]) >= 1  # the router's text sensor value
     finally:
         rc = runner.terminate()
     assert rc == 0

@@ -115,7 +115,7 @@ def test_cli_starts_from_a_targets_document_and_stops_on_sigterm(tmp_path):
     )
     try:
         assert proc.stdout.readline().startswith("1 simulated devices answering")
-        assert answers(AgentSpec("cli-rtr", "router", "127.0.0.1", port, "cli-comm"))
+        assert answers(AgentSpec("cli-rtr", "router", "127.0.0.1", port, "cli-comm"), timeout=5)
         data = (tmp_path / "w" / "cli-rtr" / "data" / "cli-comm.snmprec").read_text()
         assert "1.3.6.1.2.1.99.1.1.1.4.10|2|24" in data  # the router fixture (entity sensors)
     finally:
