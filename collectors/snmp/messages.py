@@ -194,17 +194,22 @@ def encode_value(tag: int, value) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- varbinds
 
-_INDEX_CACHE_MAX = 100_000  # about 25 MB at most
-_index_cache: dict[bytes, tuple[str, tuple[int, ...]]] = {}
+_INDEX_CACHE_MAX = 100_000  # entries over all roots: about 25 MB at most
+_index_caches: dict[bytes, dict[bytes, tuple[str, tuple[int, ...]]]] = {}
+_index_cache_size = 0
 
 
-def _index_entry(suffix: bytes) -> tuple[str, tuple[int, ...]]:
-    """(dotted index string, ordering key) of an OID suffix below a root."""
-    ids = subids(suffix)
+def _index_entry(cache: dict, oid: bytes, rlen: int) -> tuple[str, tuple[int, ...]]:
+    """(dotted index string, ordering key) of an OID below a root, remembered in the root's cache."""
+    global _index_cache_size
+    ids = subids(oid[rlen:])
     entry = (".".join(map(str, ids)), tuple(ids))
-    if len(_index_cache) >= _INDEX_CACHE_MAX:
-        _index_cache.clear()
-    _index_cache[suffix] = entry
+    if _index_cache_size >= _INDEX_CACHE_MAX:
+        for c in _index_caches.values():
+            c.clear()
+        _index_cache_size = 0
+    cache[oid] = entry
+    _index_cache_size += 1
     return entry
 
 
@@ -231,7 +236,9 @@ def parse_walk_varbinds(
     :class:`MalformedPacket` nothing is appended.  noSuchObject/noSuchInstance varbinds are skipped.
     """
     rlen = len(root)
-    cache = _index_cache
+    cache = _index_caches.get(root)
+    if cache is None:
+        cache = _index_caches[root] = {}
     n0 = len(out)
     append = out.append
     last = None
@@ -263,17 +270,17 @@ def parse_walk_varbinds(
                 n, vs = read_length(data, oe + 1)
             if vs + n != pos or pos > end:
                 raise MalformedPacket("varbind")
-            if not oid.startswith(root):
-                status = WALK_END
-                break
+            entry = cache.get(oid)  # only OIDs below the root are cached
+            if entry is None:
+                if not oid.startswith(root):
+                    status = WALK_END
+                    break
+                entry = ("", ()) if tag == END_OF_MIB_VIEW else _index_entry(cache, oid, rlen)
             if tag == END_OF_MIB_VIEW:  # carries the requested OID: no ordering check
                 if n:
                     raise MalformedPacket("value")
                 status = WALK_END
                 break
-            entry = cache.get(oid[rlen:])
-            if entry is None:
-                entry = _index_entry(oid[rlen:])
             key = entry[1]
             if key <= prev_key:
                 status = WALK_NON_INCREASING

@@ -332,3 +332,18 @@ def test_unsigned_without_leading_zero_reads_as_unsigned():
     """Some agents send Counter32 0xffffffff without the leading zero octet; net-snmp reads it unsigned."""
     assert decode_value(ber.COUNTER32, b"\xff\xff\xff\xff") == U32
     assert decode_value(ber.COUNTER64, b"\xff" * 8) == 2**64 - 1
+
+
+def test_index_cache_is_bounded(monkeypatch):
+    from collectors.snmp import messages
+
+    monkeypatch.setattr(messages, "_INDEX_CACHE_MAX", 100)
+    root = "1.3.6.1.2.1.31.1.1.1"
+    for start in range(1, 2000, 25):
+        vbs = [(f"{root}.1.{i}", ber.INTEGER, i) for i in range(start, start + 25)]
+        data = encode_message(Message(1, b"c", ber.RESPONSE, 1, 0, 0, vbs))
+        _, _, _, _, _, _, pos, end = parse_header(data)
+        out: list = []
+        assert parse_walk_varbinds(data, pos, end, oid_to_bytes(root), (), out)[0] == WALK_MORE
+        assert out == [(f"1.{i}", ber.INTEGER, i) for i in range(start, start + 25)]
+        assert sum(len(c) for c in messages._index_caches.values()) <= 100
