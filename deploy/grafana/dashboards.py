@@ -12,6 +12,7 @@ from collections.abc import Callable
 from grafana_foundation_sdk.builders import common, geomap
 from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import geomap as geomap_model
 
 from deploy.grafana.panels import (
     AVAILABILITY_THRESHOLDS,
@@ -80,6 +81,7 @@ def overview() -> model.Dashboard:
             )
         )
         .view(geomap.MapViewConfig().id("coords").lat(40).lon(0).zoom(4))
+        .tooltip(geomap.TooltipOptions().mode(geomap_model.TooltipMode.DETAILS))
         .basemap(common.MapLayerOptions().type("default").name("Basemap"))
         .layers(
             [
