@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from inventory.api.fields import (
     ChoiceField,
@@ -43,6 +45,38 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     def get_display(self, obj) -> str:
         return str(obj)
+
+    def to_representation(self, instance) -> dict:
+        """DRF's loop with the readable fields worked out once per serializer instance.
+
+        A field read from one plain attribute is read with ``getattr`` (relations come from the
+        queryset's select_related); everything else goes through DRF's ``get_attribute``.
+        """
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self._read_plan = [
+                (
+                    field.field_name,
+                    field,
+                    field.source_attrs[0]
+                    if len(field.source_attrs) == 1 and not isinstance(field, serializers.ManyRelatedField)
+                    else None,
+                )
+                for field in self._readable_fields
+            ]
+        data = {}
+        for name, field, attribute_name in plan:
+            if attribute_name is not None:
+                attribute = getattr(instance, attribute_name)
+                if callable(attribute) and not isinstance(attribute, models.Model):
+                    attribute = field.get_attribute(instance)
+            else:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            data[name] = None if attribute is None else field.to_representation(attribute)
+        return data
 
     def get_unique_together_validators(self):
         """None: the model's constraints (run by the services) name the field they concern."""
