@@ -2,7 +2,7 @@
 
 :class:`Transport` sends a request datagram, retransmits the same bytes on timeout, and resolves the
 request when a response with its request-id arrives from the address it was sent to.  Every datagram
-is checked in :meth:`Transport.datagram_received` and a bad one is dropped and counted in
+is checked in :meth:`Transport.received` and a bad one is dropped and counted in
 :class:`SnmpStats`, never raised: malformed packets by reason, unexpected ones by ``address``
 (right request-id, wrong sender), ``request_id`` (never issued) or ``late`` (issued, no longer waited
 for).  A response whose varbinds the request's parser rejects is counted as malformed and the

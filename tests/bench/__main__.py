@@ -138,9 +138,13 @@ def decoder_bench(ctx: Context, budget: float) -> list[str]:
             fn()
             done += 1
         per_call = (time.process_time() - t0) / done * 1e6
-        per_vb = per_call / n_vb if "encode" not in name else per_call
-        unit = "µs per varbind" if "encode" not in name else "µs per request"
-        lines.append(f"  {name:45s} {per_call:9.1f} µs per {n_vb}-varbind PDU   {per_vb:7.2f} {unit}")
+        if fn is request:
+            lines.append(f"  {name:45s} {per_call:9.1f} µs per request")
+        else:
+            per_vb = per_call / n_vb
+            lines.append(
+                f"  {name:45s} {per_call:9.1f} µs per {n_vb}-varbind PDU   {per_vb:7.2f} µs per varbind"
+            )
     return lines
 
 
