@@ -412,7 +412,8 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
                 if counter and v >= _COUNTER_WRAP:
                     v = float(int(value) % _COUNTER_WRAP)
                 append((labels, v))
-            families.append(MetricFamily(metric.name, mtype, metric.help, tuple(samples)))
+            if samples:
+                families.append(MetricFamily(metric.name, mtype, metric.help, tuple(samples)))
             continue
         render = (
             (lambda v, e=metric.enum_values: e.get(v, str(v)) if isinstance(v, int) else display_string(v))
@@ -430,8 +431,9 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             if not own_label:
                 labels = (*labels, (metric.name, render(value)))
             append((labels, 1.0))
-        name = metric.name + "_info" if mtype == "EnumAsInfo" else metric.name
-        families.append(MetricFamily(name, "gauge", metric.help, tuple(samples)))
+        if samples:
+            name = metric.name + "_info" if mtype == "EnumAsInfo" else metric.name
+            families.append(MetricFamily(name, "gauge", metric.help, tuple(samples)))
     named = {module.column_names[i]: c for i, c in enumerate(columns) if c}
     return ModuleOutput(families, named, bad)
 

@@ -2,9 +2,9 @@
 
 Kinds: `switch` (48 ports, HC counters moving, ports 40-48 down, a 10G uplink whose 32-bit ifInOctets
 wraps every ~11 s, ENTITY model/serial, LLDP neighbours), `server` (snmpsim's recorded linux-full-walk
-with this device's sysName and moving interface counters), `router` (ENTITY-SENSOR temperatures, one
-unavailable sensor reporting text), `ups` (RFC 1628), `slow` (answers after `SLOW_WAIT_MS`) and
-`failing` (answers genErr).
+with this device's sysName and moving interface counters), `router` (ENTITY-SENSOR temperatures),
+`ups` (RFC 1628), `slow` (answers after `SLOW_WAIT_MS`), `failing` (answers genErr) and `buggy`
+(answers text where numbers belong).
 
 Counter rates are deterministic: the HC in/out octets of port p move at `port_rate(p)` and
 `port_rate(p) // 2` bytes per second, so tests and the demo can check `rate()`.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import snmpsim
 
-KINDS = ("switch", "server", "router", "ups", "slow", "failing")
+KINDS = ("switch", "server", "router", "ups", "slow", "failing", "buggy")
 SLOW_WAIT_MS = 3000
 UPLINK_RATE = 400_000_000  # bytes/s on the switch uplink: its Counter32 ifInOctets wraps every ~10.7 s
 END_MARKER = "1.3.6.1.6.3.1.1.6.1.0|2|1"  # a later OID so no walked table ends the data file
@@ -152,22 +152,16 @@ def router(name: str) -> list[str]:
             (10, 8, "Inlet temperature", "", ""),
             (11, 8, "CPU temperature", "", ""),
             (12, 8, "Outlet temperature", "", ""),
-            (13, 8, "PSU temperature", "", ""),
         ],
     )
-    sensors = (
-        (10, "2|24", 1),
-        (11, "2:numeric|function=sin,rate=0.1,scale=5,offset=52", 1),
-        (12, "2|31", 1),
-        (13, "4|n/a", 2),  # a buggy agent: text in an Integer column (skipped and counted by the collector)
-    )
-    for idx, value, status in sensors:
+    sensors = ((10, "2|24"), (11, "2:numeric|function=sin,rate=0.1,scale=5,offset=52"), (12, "2|31"))
+    for idx, value in sensors:
         lines += [
             f"{SENSOR}.1.{idx}|2|8",
             f"{SENSOR}.2.{idx}|2|9",
             f"{SENSOR}.3.{idx}|2|0",
             f"{SENSOR}.4.{idx}|{value}",
-            f"{SENSOR}.5.{idx}|2|{status}",
+            f"{SENSOR}.5.{idx}|2|1",
         ]
     return lines
 
@@ -238,7 +232,16 @@ def failing(name: str) -> list[str]:
     ]
 
 
+def buggy(name: str) -> list[str]:
+    """Text in numeric columns: sysUpTime and an interface's ifMtu (skipped and counted by the collector)."""
+    lines = system(name, "Fictional buggy agent", "1.3.6.1.4.1.99999.9.3")
+    lines = [f"{SYS}.3.0|4|n/a" if line.startswith(f"{SYS}.3.0|") else line for line in lines]
+    lines += interfaces(name, 2, down_from=3, descr="eth", short="eth")
+    return [f"{IF}.4.2|4|jumbo" if line.startswith(f"{IF}.4.2|") else line for line in lines]
+
+
 BUILDERS = {
+    "buggy": buggy,
     "switch": switch,
     "server": server,
     "router": router,

@@ -30,6 +30,7 @@ KIND_MODULES = {
     "ups": ["system", "ups_mib"],
     "slow": ["system"],
     "failing": ["system"],
+    "buggy": ["system", "if_mib"],
 }
 SNMPD_COMMUNITY = "infra-test-ro"
 SNMPD_USERS = {

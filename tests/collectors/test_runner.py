@@ -100,7 +100,9 @@ def up_line(body: str) -> bool:
 
 def test_targets_file_live_changes_and_sigterm(sim, tmp_path):
     targets = tmp_path / "targets.yaml"
-    targets.write_text(json.dumps({"targets": [entry(sim["switch"]), entry(sim["ups"])]}))
+    targets.write_text(
+        json.dumps({"targets": [entry(sim["switch"]), entry(sim["ups"]), entry(sim["buggy"])]})
+    )
     runner = Runner(["--targets-file", str(targets)], tmp_path)
     try:
         body = runner.wait_for("/snmp?target=test-switch", lambda s, b: s == 200 and up_line(b))
@@ -111,14 +113,16 @@ def test_targets_file_live_changes_and_sigterm(sim, tmp_path):
         assert "# TYPE ifHCInOctets counter" in body and "ifHCInOctets_total" not in body
         runner.wait_for("/snmp?target=test-ups", lambda s, b: s == 200 and "upsBatteryStatus 2" in b)
         # change the file: drop the UPS, add the router -> applied without a restart
-        targets.write_text(json.dumps({"targets": [entry(sim["switch"]), entry(sim["router"])]}))
+        targets.write_text(
+            json.dumps({"targets": [entry(sim["switch"]), entry(sim["router"]), entry(sim["buggy"])]})
+        )
         runner.wait_for("/snmp?target=test-router", lambda s, b: s == 200 and "entPhySensorValue" in b)
         runner.wait_for("/snmp?target=test-ups", lambda s, b: s == 404)
         metrics = runner.wait_for("/metrics", lambda s, b: s == 200)
         assert 'infrastrand_collector_targets{state="up"}' in metrics
         assert "process_resident_memory_bytes" in metrics
         bad = [ln for ln in metrics.splitlines() if 'malformed_packets_total{reason="value_type"}' in ln]
-        assert bad and float(bad[0].split()[-1]) >= 1  # the router's text sensor value
+        assert bad and float(bad[0].split()[-1]) >= 1  # the buggy agent's text values
     finally:
         rc = runner.terminate()
     assert rc == 0

@@ -53,7 +53,7 @@ def test_same_port_and_community_on_two_loopback_addresses_serve_two_devices(har
 
 
 def test_fixtures_are_sorted_and_end_after_the_walked_tables():
-    for kind in ("switch", "server", "router", "ups", "slow", "failing"):
+    for kind in ("switch", "server", "router", "ups", "slow", "failing", "buggy"):
         lines = snmprec(kind, "dev").splitlines()
         keys = [tuple(int(x) for x in line.split("|")[0].split(".")) for line in lines]
         assert keys == sorted(keys) and len(set(keys)) == len(keys), kind
