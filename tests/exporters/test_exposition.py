@@ -315,3 +315,10 @@ def test_promtool_complains_only_about_snmp_exporter_names(view: str) -> None:
 def test_synthetic_device_shape() -> None:
     result = device_result("d", 10, started=NOW)
     assert sum(len(f.samples) for f in result.families) == 200
+
+
+def test_undecodable_label_text_is_replaced_not_fatal() -> None:
+    odd = MetricFamily("ifAlias", "gauge", "Alias.", (((("ifAlias", "bad \udcff byte"),), 1.0),))
+    for fmt in ex.FORMATS:
+        samples = parsed(ex.render_target(entry(poll(odd)), fmt, NOW), fmt)["ifAlias"]
+        assert samples[0][1]["ifAlias"] == "bad ? byte"
