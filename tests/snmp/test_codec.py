@@ -6,6 +6,7 @@ pyasn1, pyasn1's encoding decoded by us (the generic codec and the hot-path walk
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 
 import pytest
@@ -347,3 +348,41 @@ def test_index_cache_is_bounded(monkeypatch):
         assert parse_walk_varbinds(data, pos, end, oid_to_bytes(root), (), out)[0] == WALK_MORE
         assert out == [(f"1.{i}", ber.INTEGER, i) for i in range(start, start + 25)]
         assert sum(len(c) for c in messages._index_caches.values()) <= 100
+
+
+@st.composite
+def mutated(draw):
+    """A valid pyasn1-encoded walk response with bytes flipped, cut, inserted or lengths lying."""
+    root, msg, _ = draw(walk_responses())
+    data = bytearray(oracle_encode(msg))
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "cut", "insert", "length"]))
+        i = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "cut":
+            del data[i:]
+        elif kind == "insert":
+            data.insert(i, draw(st.integers(0, 255)))
+        elif data:
+            data[i] = draw(st.sampled_from([0x00, 0x7F, 0x80, 0x81, 0x82, 0x84, 0x85, 0xFF]))
+    return root, bytes(data)
+
+
+@FAST
+@given(mutated())
+def test_decoders_raise_only_malformed_packet(case):
+    """Garbage never escapes as another exception, and the walk decoder never half-fills its output."""
+    root, data = case
+    try:
+        _, _, _, _, _, _, start, stop = parse_header(data)
+    except MalformedPacket:
+        return
+    out: list = [("sentinel", 0, None)]
+    try:
+        parse_walk_varbinds(data, start, stop, oid_to_bytes(root), (), out)
+    except MalformedPacket:
+        assert out == [("sentinel", 0, None)]
+    for decode in (lambda: parse_get_varbinds(data, start, stop), lambda: decode_message(data)):
+        with contextlib.suppress(MalformedPacket):
+            decode()
