@@ -64,6 +64,7 @@ class Scheduler:
         self.max_in_flight = max_in_flight
         self._semaphore: asyncio.Semaphore | None = None
         self._running: set[asyncio.Task] = set()
+        self._scheduled: dict[str, datetime] = {}  # device -> scheduled time of its submitted run
         self._stopping = False
         self.aps = AsyncIOScheduler(
             timezone=UTC,
@@ -116,6 +117,7 @@ class Scheduler:
     def _remove(self, name: str) -> None:
         target = self.targets.pop(name)
         self.states.pop(name, None)
+        self._scheduled.pop(name, None)
         if self.aps.get_job(name) is not None:
             self.aps.remove_job(name)
         self.poller.forget(target)
@@ -140,6 +142,9 @@ class Scheduler:
         async with self._semaphore:
             if self.targets.get(name) is not target:  # changed or removed while waiting
                 return
+            scheduled = self._scheduled.pop(name, None)
+            if scheduled is not None:  # lag includes the wait for an in-flight slot
+                self.metrics.scheduler_lag.observe(max(0.0, (datetime.now(UTC) - scheduled).total_seconds()))
             self.metrics.in_flight.inc()
             started = time.monotonic()
             try:
@@ -172,8 +177,7 @@ class Scheduler:
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         if event.scheduled_run_times:
-            lag = (datetime.now(UTC) - event.scheduled_run_times[-1]).total_seconds()
-            self.metrics.scheduler_lag.observe(max(0.0, lag))
+            self._scheduled[event.job_id] = event.scheduled_run_times[-1]
 
     def _on_overrun(self, event: JobEvent) -> None:
         self.metrics.overruns.inc()

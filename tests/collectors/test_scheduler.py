@@ -135,6 +135,12 @@ def test_self_metrics_pass_promtool(sim, tmp_path):
         "process_cpu_seconds_total",
     ):
         assert name.encode() in text, name
+    lag_count = [
+        ln
+        for ln in text.decode().splitlines()
+        if ln.startswith("infrastrand_collector_scheduler_lag_seconds_count")
+    ]
+    assert float(lag_count[0].split()[-1]) >= 2  # every poll observed its lag
     promtool = shutil.which("promtool")
     assert promtool, "promtool (Debian package prometheus) is required"
     check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
