@@ -9,6 +9,11 @@ Content negotiation: ``/metrics`` follows prometheus_client (OpenMetrics when th
 for it).  The device endpoints prefer the text format and answer OpenMetrics only to a client that does
 not accept text: Prometheus asks for OpenMetrics first, and OpenMetrics would turn snmp_exporter's
 ``ifHCInOctets`` into the series ``ifHCInOctets_total``, breaking the names of contract 4.
+
+A device's gzipped body is cached beside its text in ``StoreEntry.rendered`` (key ``<view>:gzip``), so
+a repeated scrape of an unchanged poll costs a dict lookup.  ``/snmp/all`` bodies above
+``THREAD_MIN_SERIES`` series are merged and compressed in a worker thread: the collector's event loop
+keeps polling meanwhile.
 """
 
 from __future__ import annotations
@@ -214,6 +219,14 @@ class Server:
         self.metrics = ExporterMetrics.for_registry(registry)
         self._server: asyncio.base_events.Server | None = None
         self._connections: dict[asyncio.Task, asyncio.StreamWriter] = {}
+        self._routes = {
+            "/snmp": ("snmp", self._snmp),
+            "/snmp/all": ("snmp_all", self._snmp_all),
+            "/metrics": ("metrics", self._metrics),
+            "/-/healthy": ("healthy", self._healthy),
+            "/-/ready": ("ready", self._ready),
+            "/": ("index", self._index),
+        }
 
     @property
     def host(self) -> str:
@@ -393,15 +406,7 @@ class Server:
     # --- endpoints ---------------------------------------------------------------------------------
 
     async def _route(self, request: Request) -> tuple[str, Response]:
-        routes = {
-            "/snmp": ("snmp", self._snmp),
-            "/snmp/all": ("snmp_all", self._snmp_all),
-            "/metrics": ("metrics", self._metrics),
-            "/-/healthy": ("healthy", self._healthy),
-            "/-/ready": ("ready", self._ready),
-            "/": ("index", self._index),
-        }
-        endpoint, handler = routes.get(request.path, ("other", None))
+        endpoint, handler = self._routes.get(request.path, ("other", None))
         if handler is None:
             return endpoint, Response(HTTPStatus.NOT_FOUND, b"not found\n")
         if request.method not in ("GET", "HEAD"):
