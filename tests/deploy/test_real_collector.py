@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -27,24 +28,30 @@ from tests.deploy.servers import StaticServer, free_port, instant_query, prometh
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-# name -> (simulated kind, modules, site, tenant, role)
+# name -> (simulated kind, modules, site, tenant, role); names that neither the demo nor other tests use
 DEVICES = {
-    "casa-sw01": ("switch", ["system", "if_mib", "entity", "lldp"], "casablanca-dc1", "add", "access-switch"),
-    "casa-rtr01": (
+    "dt-casa-sw01": (
+        "switch",
+        ["system", "if_mib", "entity", "lldp"],
+        "casablanca-dc1",
+        "add",
+        "access-switch",
+    ),
+    "dt-casa-rtr01": (
         "router",
         ["system", "if_mib", "entity", "entity_sensor"],
         "casablanca-dc1",
         "add",
         "core-router",
     ),
-    "lux-srv01": (
+    "dt-lux-srv01": (
         "server",
         ["system", "if_mib", "host_resources", "ucd"],
         "luxembourg-dc1",
         "ctie",
         "server",
     ),
-    "lux-ups01": ("ups", ["system", "if_mib", "ups_mib"], "luxembourg-dc1", "ctie", "ups"),
+    "dt-lux-ups01": ("ups", ["system", "if_mib", "ups_mib"], "luxembourg-dc1", "ctie", "ups"),
 }
 # Run from a targets file the collector has no inventory to reach: it says so, and that alert rightly
 # fires here. With the inventory (the end-to-end test) it must stay quiet.
@@ -164,6 +171,18 @@ def scraped(tmp_path_factory) -> Iterator[str]:
         scrape_interval="5s",
     )
     try:
+        # Our collector has polled a device (not some other process that took the port first).
+        wait_until(
+            lambda: (
+                poller.poll() is None
+                and httpx.get(
+                    f"http://{collector}/snmp", params={"target": next(iter(DEVICES))}, timeout=2
+                ).status_code
+                == 200
+            ),
+            seconds=90,
+            what="the collector to serve its first device",
+        )
         with prometheus(prometheus_config.write(config, workdir / "prometheus.yml"), workdir) as base:
             # Every device answered, counters moved between two polls, recording rules ran on them.
             for ready in (
