@@ -134,7 +134,8 @@ class ObservationSender:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.sent = 0
-        self.failures = 0
+        self.failures = 0  # flushes that failed (kept for the next flush)
+        self.rejected = 0  # observations the endpoint refused (4xx), dropped
         self._last_error_log = 0.0
 
     def put(self, observation: dict[str, Any]) -> None:
@@ -180,6 +181,20 @@ class ObservationSender:
                         json={"collector": self.collector, "observations": batch},
                         headers=self._headers,
                     )
+                    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                        # refused as such: retrying the same batch would block every later one
+                        self.rejected += len(batch)
+                        log.warning(
+                            "observations refused by %s (HTTP %d): %s; %d dropped",
+                            self.url,
+                            response.status_code,
+                            response.text[:200],
+                            len(batch),
+                        )
+                        for d, obs in zip(devices, batch, strict=True):
+                            if self._pending.get(d) is obs:
+                                del self._pending[d]
+                        continue
                     response.raise_for_status()
                 except httpx.HTTPError as exc:
                     self.failures += 1

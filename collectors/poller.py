@@ -114,7 +114,7 @@ class Poller:
                     bad,
                 )
         self.store.put(result, dict(target.labels))
-        if self.observe is not None:
+        if self.observe is not None and target.id is not None:  # the inventory matches by device id
             self.observe(
                 observation_from(
                     device=target.name,

@@ -18,6 +18,7 @@ class Endpoint:
     def __init__(self) -> None:
         self.batches: list[dict] = []
         self.fail_next = 0
+        self.refuse_next = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +30,13 @@ class Endpoint:
                 ):
                     self.send_response(403)
                     self.end_headers()
+                    return
+                if outer.refuse_next:
+                    outer.refuse_next -= 1
+                    self.send_response(400)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
                     return
                 if outer.fail_next:
                     outer.fail_next -= 1
@@ -142,3 +150,13 @@ def test_unreachable_endpoint_never_raises():
     sender = ObservationSender("http://127.0.0.1:9", TOKEN, "c", timeout=1)
     sender.put(obs("dev-a"))
     assert asyncio.run(sender.flush()) == 0 and sender.pending == 1
+
+
+def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
+    sender = ObservationSender(endpoint.url, TOKEN, "c", batch_size=2)
+    for i in range(3):
+        sender.put(obs(f"dev-{i}"))
+    endpoint.refuse_next = 1
+    assert asyncio.run(sender.flush()) == 1  # the first batch refused and dropped, the second sent
+    assert sender.rejected == 2 and sender.pending == 0
+    assert [o["device"] for b in endpoint.batches for o in b["observations"]] == ["dev-2"]
