@@ -339,6 +339,8 @@ def test_index_cache_is_bounded(monkeypatch):
     from collectors.snmp import messages
 
     monkeypatch.setattr(messages, "_INDEX_CACHE_MAX", 100)
+    monkeypatch.setattr(messages, "_index_caches", {})  # start empty whatever ran before
+    monkeypatch.setattr(messages, "_index_cache_size", 0)
     root = "1.3.6.1.2.1.31.1.1.1"
     for start in range(1, 2000, 25):
         vbs = [(f"{root}.1.{i}", ber.INTEGER, i) for i in range(start, start + 25)]
