@@ -53,6 +53,9 @@ def process(args: list[str], ready_url: str, log: Path) -> Iterator[subprocess.P
             return httpx.get(ready_url, timeout=2).status_code == 200
 
         wait_until(ready, seconds=STARTUP_SECONDS, what=ready_url)
+        time.sleep(0.5)  # a process that lost the port race to another server exits by now
+        if proc.poll() is not None:
+            raise AssertionError(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         yield proc
     finally:
         proc.terminate()
@@ -76,6 +79,8 @@ def prometheus(config: Path, workdir: Path) -> Iterator[str]:
         "--log.level=warn",
     ]
     with process(args, f"{base}/-/ready", workdir / "prometheus.log"):
+        flags = httpx.get(f"{base}/api/v1/status/flags", timeout=5).json()["data"]
+        assert flags["config.file"] == str(config), f"{base} is another Prometheus"
         yield base
 
 
