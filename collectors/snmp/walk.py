@@ -10,6 +10,9 @@ did not fit; a tooBig answer first halves max-repetitions, and the lowered value
 device), ``resolve`` (the address did not resolve), or the agent's error-status name (``genErr``,
 ``noAccess`` …), ``addressFamily`` (no socket of the target's family, e.g. IPv6 off).  In v1 a
 ``noSuchName`` answer to GETNEXT ends that root normally.
+
+A root naming a leaf instance (``1.3.6.1.2.1.1.3.0``) walks nothing below it: GET it instead.  A root
+given twice is walked once.  A malformed OID string raises ``ValueError`` (a programming error).
 """
 
 from __future__ import annotations
@@ -194,7 +197,7 @@ class SnmpClient:
         res = WalkResult(varbinds={root: [] for root in roots})
         dest = await self._begin(target, res)
         if dest is not None:
-            for root in roots:
+            for root in res.varbinds:  # the roots without duplicates, in order
                 error = await self._walk_root(target, dest[0], dest[1], root, res)
                 if error:
                     res.error = error

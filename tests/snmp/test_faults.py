@@ -261,3 +261,9 @@ def test_cancelled_walk_leaves_nothing_behind():
         in_flight, stats = asyncio.run(go(agent.port))
     assert in_flight == 0
     assert stats.unexpected["late"] == 1 and stats.timeouts == 0 and stats.responses == 0
+
+
+def test_a_root_given_twice_is_walked_once():
+    with ScriptedAgent(reply_with(Mib(TABLE))) as agent:
+        res, _ = run_walk(agent, roots=(ROOT, ROOT), max_repetitions=50)
+    assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.pdus == 3
