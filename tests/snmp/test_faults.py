@@ -267,3 +267,54 @@ def test_a_root_given_twice_is_walked_once():
     with ScriptedAgent(reply_with(Mib(TABLE))) as agent:
         res, _ = run_walk(agent, roots=(ROOT, ROOT), max_repetitions=50)
     assert res.error == "" and len(res.varbinds[ROOT]) == 120 and res.pdus == 3
+
+
+def run_get(agent: ScriptedAgent, oids, **kw):
+    kw.setdefault("timeout", 0.3)
+    kw.setdefault("retries", 0)
+
+    async def go():
+        async with SnmpClient(bind6=None) as client:
+            return await client.get(SnmpTarget("127.0.0.1", agent.port, **kw), list(oids)), client.stats
+
+    return asyncio.run(go())
+
+
+def test_get_too_big_splits_the_request():
+    mib = Mib(TABLE)
+    oids = [oid for oid, _, _ in TABLE[:7]]
+
+    def reply(msg, raw):
+        if len(msg.varbinds) > 2:
+            return [(encode_message(mib.answer(msg, error_status=1)), None)]
+        return [(encode_message(mib.answer(msg)), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, _ = run_get(agent, oids)
+        sizes = [len(m.varbinds) for m in agent.requests]
+    assert res.error == ""
+    assert res.varbinds == {oid: [("", tag, value)] for oid, tag, value in TABLE[:7]}
+    assert sizes[:3] == [7, 3, 1] and max(sizes[3:]) <= 2 and sum(s for s in sizes if s <= 2) == 7
+
+
+def test_get_answer_for_other_oids_is_malformed():
+    def reply(msg, raw):  # answers a different object than asked
+        vbs = [("1.3.6.1.2.1.1.5.0", OCTET_STRING, b"x") for _ in msg.varbinds]
+        return [(encode_message(Message(1, msg.community, RESPONSE, msg.request_id, 0, 0, vbs)), None)]
+
+    with ScriptedAgent(reply) as agent:
+        res, stats = run_get(agent, ["1.3.6.1.2.1.1.3.0"])
+    assert res.error == "timeout" and stats.malformed["varbinds"] == 1
+    assert res.varbinds == {"1.3.6.1.2.1.1.3.0": []}
+
+
+def test_get_with_a_pdu_budget_stops():
+    def reply(msg, raw):  # tooBig forever: the client keeps splitting until its budget is spent
+        return [(encode_message(Mib(TABLE).answer(msg, error_status=1)), None)]
+
+    oids = [oid for oid, _, _ in TABLE[:8]]
+    with ScriptedAgent(reply) as agent:
+        budget, _ = run_get(agent, oids, max_pdus=3)
+        unbounded, _ = run_get(agent, oids)
+    assert budget.error == "maxPdus" and budget.pdus == 3  # 8, 4, 2 OIDs per request
+    assert unbounded.error == "tooBig" and unbounded.pdus == 4  # even one OID is too big
