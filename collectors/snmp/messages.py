@@ -72,6 +72,32 @@ def encode_request(
     max_repetitions: int = 0,
 ) -> bytes:
     """A request message; ``oids`` are BER content bytes, values NULL.  Bulk fields only for GetBulk."""
+    if len(oids) == 1:  # a walk step: all lengths short, framed in one go
+        oid = oids[0]
+        rid = encode_signed(request_id)
+        if pdu_type == GET_BULK:
+            a, b = encode_signed(non_repeaters), encode_signed(max_repetitions)
+        else:
+            a = b = b"\x00"
+        n = len(oid)
+        pdu_len = len(rid) + len(a) + len(b) + n + 14
+        msg_len = pdu_len + len(community) + 7
+        if msg_len < 128:
+            return b"".join(
+                (
+                    bytes((0x30, msg_len, 0x02, 0x01, version, 0x04, len(community))),
+                    community,
+                    bytes((pdu_type, pdu_len, 0x02, len(rid))),
+                    rid,
+                    bytes((0x02, len(a))),
+                    a,
+                    bytes((0x02, len(b))),
+                    b,
+                    bytes((0x30, n + 6, 0x30, n + 4, 0x06, n)),
+                    oid,
+                    _NULL_VALUE,
+                )
+            )
     vbl = b"".join([tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, o) + _NULL_VALUE) for o in oids])
     a, b = (non_repeaters, max_repetitions) if pdu_type == GET_BULK else (0, 0)
     pdu = (
