@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from inventory.choices import (
@@ -174,14 +175,17 @@ class DeviceFilterSet(SearchFilterSet):
 
 class InterfaceFilterSet(SearchFilterSet):
     search_fields = ("name", "label", "description", "mac_address", "device__name")
-    device = related(Device, "device")
+    device = django_filters.CharFilter(
+        field_name="device__name", lookup_expr="icontains", label="Device name"
+    )
+    device_id = django_filters.NumberFilter(field_name="device_id", widget=forms.HiddenInput)
     site = related(Site, "device__site", "Site")
     enabled = django_filters.BooleanFilter()
     mgmt_only = django_filters.BooleanFilter()
 
     class Meta:
         model = Interface
-        fields = ("q", "device", "site", "type", "enabled", "mgmt_only")
+        fields = ("q", "device", "device_id", "site", "type", "enabled", "mgmt_only")
 
 
 class PrefixFilterSet(SearchFilterSet):
@@ -199,7 +203,9 @@ class IPAddressFilterSet(SearchFilterSet):
     search_fields = ("address", "dns_name", "description", "assigned_object__device__name")
     status = multi(IPAddressStatusChoices.CHOICES)
     tenant = related(Tenant, "tenant")
-    device = related(Device, "assigned_object__device", "Device")
+    device = django_filters.CharFilter(
+        field_name="assigned_object__device__name", lookup_expr="icontains", label="Device name"
+    )
 
     class Meta:
         model = IPAddress

@@ -15,7 +15,7 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Contacts", ("Contact", "ContactRole", "ContactAssignment")),
     ("Devices", ("Rack", "Device", "Interface", "DeviceRole", "DeviceType", "Manufacturer", "Platform")),
     ("IPAM", ("Prefix", "IPAddress")),
-    ("Monitoring", ("SnmpProfile", "CollectorGroup", "DeviceObservation")),
+    ("Monitoring", ("SnmpProfile", "CollectorGroup")),
 )
 
 

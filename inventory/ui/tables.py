@@ -128,7 +128,7 @@ class DeviceTable(ObjectTable):
     tenant = LinkColumn()
     primary_ip4 = LinkColumn(verbose_name="Primary IPv4")
     last_poll = tables.Column(
-        accessor="observation__up", verbose_name="Last poll", default="", order_by=("observation__up",)
+        accessor="observation__up", verbose_name="Last poll", default="—", order_by=("observation__up",)
     )
 
     class Meta(ObjectTable.Meta):

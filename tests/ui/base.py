@@ -113,6 +113,22 @@ class ObjectViewTests:
         self.assertGreaterEqual(len(lines), 2)
         self.assertIn(term, export.content.decode())
 
+    def test_list_sort_and_pagination(self) -> None:
+        other = self.make_object()
+        table = self.client.get(self.url("list")).context["table"]
+        column = next(c.name for c in table.columns if c.orderable)
+
+        def order(sort: str, **params: str) -> list[int]:
+            response = self.client.get(self.url("list"), {"sort": sort, **params})
+            return [row.record.pk for row in response.context["table"].page.object_list]
+
+        ascending, descending = order(column), order(f"-{column}")
+        self.assertLessEqual({self.obj.pk, other.pk}, set(ascending))
+        self.assertEqual(ascending, list(reversed(descending)))
+        first_page = order(column, per_page="1")
+        second_page = order(column, per_page="1", page="2")
+        self.assertEqual(first_page + second_page, ascending[:2])
+
     # -- detail and change log
 
     def test_detail_and_changelog_get(self) -> None:

@@ -229,6 +229,15 @@ def test_device_page_shows_last_poll_and_screenshots(live_server, page: Page):
     expect(page.locator("#coordinates circle")).to_have_count(1)
     screenshot(page, "site-casablanca")
 
+    # Responsive: on a phone-sized viewport nothing overflows the page sideways (wide tables scroll
+    # inside their card instead).
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (f"/dcim/devices/{device.pk}/", "/dcim/devices/", "/", f"/dcim/devices/{device.pk}/edit/"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.goto(f"{base}/dcim/devices/{device.pk}/")
+    screenshot(page, "device-mobile")
+
 
 def test_core_flows_work_without_javascript(live_server, nojs_page: Page, catalog):
     page = nojs_page

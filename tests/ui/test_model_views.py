@@ -253,6 +253,30 @@ class TestDeviceViews(ObjectViewTests, TestCase):
         self.assertContains(response, "Gi0/1")
         self.assertContains(response, f"/d/infrastrand-device/device?var-device={self.obj.name}")
 
+    def test_list_queries_do_not_grow_with_rows_and_filter_by_last_poll(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as ctx:
+                self.assertEqual(self.client.get(self.url("list")).status_code, 200)
+            return len(ctx)
+
+        site = d.make_site()
+        d.make_device(site=site)
+        few = queries()
+        for _ in range(10):
+            device = d.make_device(site=site, tenant=d.make_tenant(), rack=d.make_rack(site=site))
+            m.DeviceObservation.objects.create(
+                device=device, collector="c", polled_at=timezone.now(), up=False
+            )
+        self.assertEqual(queries(), few)
+        response = self.client.get(self.url("list"), {"poll": "down"})
+        self.assertEqual(len(response.context["table"].rows), 10)
+        response = self.client.get(self.url("list"), {"poll": "never"})
+        self.assertEqual(len(response.context["table"].rows), 2)
+
     def test_detail_shows_failed_poll_error_and_no_secret(self):
         from django.utils import timezone
 
@@ -285,6 +309,29 @@ class TestInterfaceViews(ObjectViewTests, TestCase):
     def invalid_data(self):
         other = d.make_interface(device=self.obj.device)
         return {"device": self.obj.device_id, "name": other.name, "type": "1000base-t"}
+
+    def test_detail_shows_what_the_last_poll_saw_on_this_interface(self):
+        from django.utils import timezone
+
+        m.DeviceObservation.objects.create(
+            device=self.obj.device,
+            collector="c1",
+            polled_at=timezone.now(),
+            up=True,
+            interfaces=[
+                {
+                    "ifIndex": 7,
+                    "ifName": self.obj.name,
+                    "ifOperStatus": "lowerLayerDown",
+                    "speed_bps": 10**10,
+                },
+                {"ifIndex": 8, "ifName": "other", "ifOperStatus": "up"},
+            ],
+        )
+        response = self.client.get(self.url("", self.obj))
+        self.assertEqual(response.context["observed"]["ifIndex"], 7)
+        self.assertContains(response, "lowerLayerDown")
+        self.assertContains(response, "10 Gbps")
 
 
 class TestPrefixViews(ObjectViewTests, TestCase):
