@@ -22,14 +22,14 @@ SITES = {
     "casablanca-dc1": {
         "country": "MA",
         "region": "grand-casablanca",
-        "tenant": "add",
+        "tenant": "ma-dda-demo",
         "lat": "33.5731",
         "lon": "-7.5898",
     },
     "luxembourg-dc1": {
         "country": "LU",
         "region": "luxembourg",
-        "tenant": "ctie",
+        "tenant": "lu-gitc-demo",
         "lat": "49.6116",
         "lon": "6.1319",
     },
@@ -38,19 +38,19 @@ SITES = {
 DEVICES = {
     "casa-core-rtr01": (
         "casablanca-dc1",
-        "add",
+        "ma-dda-demo",
         "core-router",
         ",e-government,infrastructure,",
         ("if_mib", "entity_sensor", "lldp"),
     ),
     "lux-srv01": (
         "luxembourg-dc1",
-        "ctie",
+        "lu-gitc-demo",
         "server",
         ",infrastructure,",
         ("if_mib", "host_resources", "ucd"),
     ),
-    "lux-ups01": ("luxembourg-dc1", "ctie", "ups", ",infrastructure,", ("ups_mib",)),
+    "lux-ups01": ("luxembourg-dc1", "lu-gitc-demo", "ups", ",infrastructure,", ("ups_mib",)),
 }
 UNPOLLED = "rabat-sw09"  # in the inventory but without a collector group: Prometheus must drop it
 
@@ -60,7 +60,7 @@ def sd_targets(collector: str) -> list[dict]:
     groups = []
     for index, (name, (site, tenant, role, strands, _)) in enumerate(DEVICES.items(), start=1):
         groups.append(_sd_group(index, name, site, tenant, role, strands, collector))
-    groups.append(_sd_group(99, UNPOLLED, "casablanca-dc1", "add", "access-switch", "", ""))
+    groups.append(_sd_group(99, UNPOLLED, "casablanca-dc1", "ma-dda-demo", "access-switch", "", ""))
     return groups
 
 
@@ -96,8 +96,11 @@ def _line(name: str, value: float, /, **labels: str) -> str:
     return f"{name}{{{body}}} {value!r}"
 
 
-def device_exposition(name: str, now: float) -> str:
-    """What ``/snmp?target=<name>`` answers: MIB series with MIB labels only, plus infrastrand_*."""
+def device_exposition(name: str, now: float, faults: dict[str, float] | None = None) -> str:
+    """What ``/snmp?target=<name>`` answers: MIB series with MIB labels only, plus infrastrand_*.
+
+    ``faults`` overrides the value of unlabelled series by metric name (e.g. a UPS's runtime).
+    """
     modules = DEVICES[name][4]
     last_poll = math.floor(now / POLL_EVERY) * POLL_EVERY
     lines = [
@@ -185,6 +188,8 @@ def device_exposition(name: str, now: float) -> str:
             _line("upsOutputSource", 3),
             _line("upsOutputPercentLoad", 35, upsOutputLineIndex="1"),
         ]
+    for metric, value in (faults or {}).items():
+        lines = [_line(metric, value) if line.startswith(f"{metric} ") else line for line in lines]
     return "\n".join(lines) + "\n"
 
 
@@ -250,12 +255,14 @@ def inventory_exposition() -> str:
 TEXT = "text/plain; version=0.0.4"
 
 
-def collector_server() -> StaticServer:
+def collector_server(faults: dict[str, dict[str, float]] | None = None) -> StaticServer:
+    """The collector's endpoints; ``faults`` maps a device to metric values that break it."""
+
     def snmp(query: dict[str, list[str]], _headers: dict[str, str]) -> tuple[int, str, str]:
         target = query.get("target", [""])[0]
         if target not in DEVICES:
             return 404, "text/plain", f"unknown target {target!r}\n"
-        return 200, TEXT, device_exposition(target, time.time())
+        return 200, TEXT, device_exposition(target, time.time(), (faults or {}).get(target))
 
     routes: dict[str, Route] = {
         "/snmp": snmp,

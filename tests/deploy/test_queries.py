@@ -73,7 +73,7 @@ def test_devices_are_discovered_with_inventory_labels(stack):
         "site": "casablanca-dc1",
         "region": "grand-casablanca",
         "country": "MA",
-        "tenant": "add",
+        "tenant": "ma-dda-demo",
         "role": "core-router",
         "strands": "e-government,infrastructure",
     }
@@ -95,7 +95,11 @@ def test_http_sd_and_inventory_scrapes_send_the_token_from_the_file(stack):
 def test_device_series_carry_inventory_labels(stack):
     (sample,) = instant_query(stack.prometheus, 'ifHCInOctets{device="lux-srv01", ifName="Gi0/1"}')
     labels = sample["metric"]
-    assert labels["site"] == "luxembourg-dc1" and labels["country"] == "LU" and labels["tenant"] == "ctie"
+    assert (
+        labels["site"] == "luxembourg-dc1"
+        and labels["country"] == "LU"
+        and labels["tenant"] == "lu-gitc-demo"
+    )
     assert labels["ifIndex"] == "1" and labels["ifAlias"] == "link 1"
 
 
