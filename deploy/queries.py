@@ -49,14 +49,14 @@ class Variable:
     all_value: str | None  # the regex standing for every value, when the variable offers "All"
 
 
-def _variables_in(expr: str) -> tuple[str, ...]:
+def variables_in(expr: str) -> tuple[str, ...]:
     return tuple(sorted({a or b for a, b in VARIABLE.findall(expr)}))
 
 
-def _panels(panels: list[dict]) -> Iterator[dict]:
+def iter_panels(panels: list[dict]) -> Iterator[dict]:
     for panel in panels:
         yield panel
-        yield from _panels(panel.get("panels", []))
+        yield from iter_panels(panel.get("panels", []))
 
 
 def dashboard_files(directory: Path = DASHBOARDS_DIR) -> list[Path]:
@@ -81,12 +81,12 @@ def dashboard_queries(directory: Path = DASHBOARDS_DIR) -> list[Query]:
     found = []
     for path in dashboard_files(directory):
         dashboard = json.loads(path.read_text())
-        for panel in _panels(dashboard.get("panels", [])):
+        for panel in iter_panels(dashboard.get("panels", [])):
             for target in panel.get("targets", []):
                 key = f"{dashboard['uid']}:{panel['title']}:{target['refId']}"
                 found.append(
                     Query(
-                        key, target["expr"], f"grafana/dashboards/{path.name}", _variables_in(target["expr"])
+                        key, target["expr"], f"grafana/dashboards/{path.name}", variables_in(target["expr"])
                     )
                 )
     return found

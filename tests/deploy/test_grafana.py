@@ -29,7 +29,7 @@ def load(path: Path) -> dict:
 
 
 def panels(dashboard: dict) -> list[dict]:
-    return list(queries._panels(dashboard["panels"]))
+    return list(queries.iter_panels(dashboard["panels"]))
 
 
 def test_generator_output_matches_committed_files(tmp_path):
@@ -145,7 +145,7 @@ def test_variables_come_from_label_values_and_are_defined_before_use():
         variables = queries.dashboard_variables(dash)
         order = list(variables)
         for var in variables.values():
-            for used in queries._variables_in(var.selector):
+            for used in queries.variables_in(var.selector):
                 assert order.index(used) < order.index(var.name), f"{path.name}: ${var.name} uses ${used}"
         for query in queries.dashboard_queries():
             if query.source.endswith(path.name):
