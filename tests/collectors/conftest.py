@@ -33,9 +33,13 @@ KIND_MODULES = {
     "buggy": ["system", "if_mib"],
 }
 SNMPD_COMMUNITY = "infra-test-ro"
-SNMPD_USERS = {
+SNMPD_USERS: dict[str, tuple[str, str, str | None, str | None]] = {
     "sha256aes128": ("SHA-256", "auth-pass-256", "AES-128", "priv-pass-128"),
     "sha512aes256": ("SHA-512", "auth-pass-512", "AES-256", "priv-pass-256"),
+    "md5des": ("MD5", "auth-pass-md5", "DES", "priv-pass-des"),
+    "shaaes192": ("SHA", "auth-pass-sha", "AES-192", "priv-pass-192"),
+    "sha224auth": ("SHA-224", "auth-pass-224", None, None),
+    "sha384aes128": ("SHA-384", "auth-pass-384", "AES-128", "priv-pass-aes"),
 }
 
 
@@ -121,7 +125,7 @@ class Snmpd:
 
 @pytest.fixture(scope="session")
 def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
-    """Debian's snmpd on a free loopback port with a v2c community and two v3 users (authPriv)."""
+    """Debian's snmpd on a free loopback port with a v2c community and v3 users of every protocol."""
     binary = shutil.which("snmpd") or "/usr/sbin/snmpd"
     assert os.path.exists(binary), "snmpd (Debian package snmpd) is required"
     work = tmp_path_factory.mktemp("snmpd")
@@ -136,11 +140,11 @@ def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
         "sysLocation loopback test rack",
         "sysContact tests@example.org",
     ]
-    lines += [f"rouser {user} priv" for user in SNMPD_USERS]
+    lines += [f"rouser {user} {'priv' if v[2] else 'auth'}" for user, v in SNMPD_USERS.items()]
     # with -C snmpd reads no persistent config, so the users are created from the main file; the
     # persistent directory (where snmpd stores the localized keys) is a temp dir too
     lines += [
-        f'createUser {user} {auth} "{akey}" {priv.replace("-128", "")} "{pkey}"'
+        f'createUser {user} {auth} "{akey}"' + (f' {priv.replace("-128", "")} "{pkey}"' if priv else "")
         for user, (auth, akey, priv, pkey) in SNMPD_USERS.items()
     ]
     conf.write_text("\n".join(lines) + "\n")

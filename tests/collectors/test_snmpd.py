@@ -253,3 +253,32 @@ def test_v3_engines_are_shared_per_credential_scope(snmpd: Snmpd):
     results, engines = asyncio.run(run())
     assert all(r.error == "" and r.varbinds_count >= 6 for r in results), [r.error for r in results]
     assert engines == 3
+
+
+@pytest.mark.parametrize("user", ["md5des", "shaaes192", "sha224auth", "sha384aes128"])
+def test_v3_other_usm_protocols(snmpd: Snmpd, harness, user):
+    """MD5/DES, SHA/AES-192, SHA-224 authNoPriv and SHA-384/AES-128 against snmpd."""
+    auth, akey, priv, pkey = snmpd.users[user]
+    v3creds = {
+        "username": user,
+        "auth_protocol": auth,
+        "auth_key": akey,
+        "priv_protocol": priv,
+        "priv_key": pkey,
+    }
+    target = parse_target(
+        {
+            "name": f"snmpd-{user}",
+            "address": "127.0.0.1",
+            "port": snmpd.port,
+            "version": "3",
+            "v3": v3creds,
+            "modules": ["system"],
+        },
+        "test",
+    )
+    result = harness.poll(target)
+    assert result.up, result.error
+    names = families(result)
+    assert dict(names["sysName"].samples[0][0])["sysName"] == "infrastrand-snmpd-test"
+    assert dict(names["sysLocation"].samples[0][0])["sysLocation"] == "loopback test rack"
