@@ -64,9 +64,12 @@ class ObjectViewTests:
 
     # -- helpers
 
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.writer = make_writer()
+        cls.reader = make_reader()
+
     def setUp(self) -> None:
-        self.writer = make_writer()
-        self.reader = make_reader()
         self.obj = self.make_object()
         self.client = Client()
         self.client.force_login(self.writer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.models import Permission
 
 from inventory import models as m
@@ -17,8 +18,16 @@ def n() -> int:
     return next(_seq)
 
 
+class _QuickHasher(PBKDF2PasswordHasher):
+    """Few iterations: test users only (Django verifies with the count stored in the hash)."""
+
+    iterations = 1000
+
+
 def _user(username: str, actions: tuple[str, ...]):
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
+    user = get_user_model()(username=username, email=f"{username}@example.org")
+    user.password = make_password(PASSWORD, hasher=_QuickHasher())
+    user.save()
     codenames = [
         p
         for p in Permission.objects.filter(content_type__app_label="inventory")
