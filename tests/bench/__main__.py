@@ -84,6 +84,11 @@ def collector_uvloop(ctx: Context) -> dict:
     return _client_process("collector", ctx, 10 if ctx.quick else 2000, 200, 120, "uvloop")
 
 
+def poll_store_uvloop(ctx: Context) -> dict:
+    """(d'') the collector on uvloop without exposition: poll -> modules -> store."""
+    return _client_process("poll_store", ctx, 10 if ctx.quick else 2000, 200, 120, "uvloop")
+
+
 SCENARIOS: list[tuple[str, Scenario]] = [
     ("ours wire, asyncio", wire),
     ("ours wire, uvloop", wire_uvloop),
@@ -91,6 +96,7 @@ SCENARIOS: list[tuple[str, Scenario]] = [
     ("snmp_exporter 0.21", exporter),
     ("collector e2e, asyncio", collector),
     ("collector e2e, uvloop", collector_uvloop),
+    ("poll+store only, uvloop", poll_store_uvloop),
 ]
 ANCHOR = "snmp_exporter 0.21"
 
