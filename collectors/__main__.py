@@ -116,9 +116,9 @@ class Collector:
             "from_cache": src.from_cache,
             "store_series": self.store.series_count(),
             "snmp": {
-                "requests": stats.requests,
+                "requests": stats.requests + self.pysnmp.requests,
                 "retries": stats.retries,
-                "timeouts": stats.timeouts,
+                "timeouts": stats.timeouts + self.pysnmp.timeouts,
                 # varbinds of the wrong type for their column count as malformed data too
                 "malformed": {**stats.malformed, "value_type": self.poller.bad_values},
                 "unexpected": dict(stats.unexpected),

@@ -112,6 +112,8 @@ class PysnmpClient:
 
     def __init__(self) -> None:
         self._engines: dict[tuple[int, str], SnmpEngine] = {}
+        self.requests = 0  # request PDUs issued (pysnmp retransmits inside; those are not seen here)
+        self.timeouts = 0
 
     def engine_for(self, target: Target) -> SnmpEngine:
         loop_id = id(asyncio.get_running_loop())
@@ -161,6 +163,9 @@ class PysnmpClient:
         except Exception as exc:  # a failed walk is a result, never an exception for the poller
             result.error = result.error or f"error: {type(exc).__name__}"
         result.duration = time.monotonic() - started
+        self.requests += result.pdus
+        if result.error == "timeout":
+            self.timeouts += 1
         return result
 
     async def _walk(self, engine, auth, transport, context, target, roots, result) -> None:
