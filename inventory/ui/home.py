@@ -16,6 +16,7 @@ from inventory.fields import choice_list_contains
 from inventory.models import Device, DeviceObservation, ObjectChange, Site
 from inventory.ui import changelog
 from inventory.ui.generic import user_can
+from inventory.ui.pollstate import stale_device_ids
 
 
 def counts_by(queryset: QuerySet, field: str) -> dict[str, int]:
@@ -60,6 +61,8 @@ class HomeView(LoginRequiredMixin, View):
         observed = DeviceObservation.objects.filter(device__in=devices).aggregate(
             answering=Count("pk", filter=Q(up=True)), failing=Count("pk", filter=Q(up=False))
         )
+        stale_ids = stale_device_ids(devices) if user_can(request, Device, "view") else []
+        stale = Device.objects.filter(pk__in=stale_ids[:50]).select_related("site", "observation")
         context = {
             "strand": strand,
             "strand_label": StrandChoices.label(strand) if strand else "",
@@ -75,6 +78,7 @@ class HomeView(LoginRequiredMixin, View):
             "device_status": labelled(counts_by(devices, "status"), DeviceStatusChoices.CHOICES),
             "observed": observed,
             "never_polled": devices.filter(monitored=True, observation__isnull=True).count(),
+            "stale": stale,
             "down": down[:50] if user_can(request, Device, "view") else [],
             "can_view_devices": user_can(request, Device, "view"),
             "recent_changes": changelog.recent_changes(15) if user_can(request, ObjectChange, "view") else [],

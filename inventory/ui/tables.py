@@ -26,6 +26,7 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
+from inventory.ui.pollstate import poll_state
 from inventory.ui.tables_base import (
     BooleanBadgeColumn,
     ChoiceBadgeColumn,
@@ -146,11 +147,12 @@ class DeviceTable(ObjectTable):
             "last_poll",
         )
 
-    def render_last_poll(self, value: bool) -> str:
-        return badge("up", "Up") if value else badge("down", "Down")
+    def render_last_poll(self, record: Device) -> str:
+        state = poll_state(record, record.observation)
+        return badge(state.value, state.label)
 
-    def value_last_poll(self, value: bool | None) -> str:
-        return "" if value is None else ("up" if value else "down")
+    def value_last_poll(self, record: Device) -> str:
+        return poll_state(record, record.observation).value
 
     def render_monitored(self, value: bool) -> str:
         return badge("yes" if value else "no", "Yes" if value else "No")

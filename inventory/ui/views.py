@@ -35,6 +35,7 @@ from inventory.models import (
 )
 from inventory.ui import filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
+from inventory.ui.pollstate import poll_state
 
 
 def contacts_of(obj: Model):
@@ -231,6 +232,7 @@ class DeviceViews(ObjectViews):
         observation = observation_of(obj)
         return {
             "observation": observation,
+            "poll_state": poll_state(obj, observation),
             "observed_interfaces": observed_interfaces(observation),
             "interfaces": obj.interfaces.prefetch_related("ip_addresses"),
             "contacts": contacts_of(obj),

@@ -67,6 +67,27 @@ class TestHome(TestCase):
         self.assertEqual(len(recent), min(15, m.ObjectChange.objects.count()))
         self.assertEqual(recent[0], m.ObjectChange.objects.latest("pk"))
 
+    def test_stale_observations_are_listed_apart(self):
+        from datetime import timedelta
+
+        fresh, stale = d.make_device(name="fresh-rtr"), d.make_device(name="stale-rtr", poll_interval=60)
+        now = timezone.now()
+        m.DeviceObservation.objects.create(device=fresh, collector="c", polled_at=now, up=True)
+        m.DeviceObservation.objects.create(
+            device=stale, collector="c", polled_at=now - timedelta(seconds=121), up=True
+        )
+        response = self.client.get("/")
+        self.assertEqual(list(response.context["stale"]), [stale])
+        self.assertContains(response, "stale-rtr")
+        response = self.client.get(f"/dcim/devices/{stale.pk}/")
+        self.assertEqual(response.context["poll_state"].value, "stale")
+        response = self.client.get(f"/dcim/devices/{fresh.pk}/")
+        self.assertEqual(response.context["poll_state"].value, "up")
+        export = self.client.get("/dcim/devices/", {"export": "csv"}).content.decode()
+        self.assertIn("stale-rtr", export)
+        self.assertRegex(export, r"stale-rtr,.*,stale\r\n")
+        self.assertRegex(export, r"fresh-rtr,.*,up\r\n")
+
     def test_strand_scope(self):
         d.make_site(country="MA", strands=["e-government"])
         d.make_site(country="LU", strands=["digital-inclusion"])
