@@ -76,6 +76,14 @@ class TestSiteViews(ObjectViewTests, TestCase):
         matrix = response.context["device_matrix"]
         self.assertEqual(matrix, [("Core router", [1, 1])])
 
+    def test_delete_refused_while_devices_use_it(self):
+        device = d.make_device(site=self.obj)
+        response = self.client.post(self.url("delete", self.obj), follow=True)
+        self.assertRedirects(response, self.url("", self.obj))
+        self.assertContains(response, f"Cannot delete site {self.obj.name}: still used by {device.name}")
+        self.assertTrue(m.Site.objects.filter(pk=self.obj.pk).exists())
+        self.assertEqual(self.changes(self.obj.pk, "delete"), [])
+
     def test_list_filters_by_strand_and_country(self):
         lu = d.make_site(country="LU", strands=["digital-inclusion"])
         response = self.client.get(self.url("list"), {"strand": "digital-inclusion"})
