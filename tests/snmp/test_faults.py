@@ -318,3 +318,16 @@ def test_get_with_a_pdu_budget_stops():
         unbounded, _ = run_get(agent, oids)
     assert budget.error == "maxPdus" and budget.pdus == 3  # 8, 4, 2 OIDs per request
     assert unbounded.error == "tooBig" and unbounded.pdus == 4  # even one OID is too big
+
+
+def test_refused_send_is_counted_and_times_out():
+    """The kernel refuses a broadcast destination (no SO_BROADCAST): counted, retried, then a timeout."""
+
+    async def go():
+        async with SnmpClient(bind6=None) as client:
+            res = await client.walk(SnmpTarget("255.255.255.255", 161, timeout=0.05, retries=1), [ROOT])
+            return res, client.stats
+
+    res, stats = asyncio.run(go())
+    assert res.error == "timeout" and res.pdus == 2
+    assert stats.send_errors == 2 and stats.timeouts == 1
