@@ -60,6 +60,13 @@ class ObjectUrlFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "string", "format": "uri", "readOnly": True}
 
 
+class DisplayFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "inventory.api.serializers.base.DisplayField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "readOnly": True}
+
+
 class ObjectTypeFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "inventory.api.fields.ObjectTypeField"
 

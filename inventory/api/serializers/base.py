@@ -19,6 +19,25 @@ from inventory.api.registry import register_serializer
 from inventory.fields import ChoiceListField
 
 
+class DisplayField(serializers.Field):
+    """``display``: the object's ``str()``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+def _plain_source(field: serializers.Field) -> str | None:
+    """``"*"`` for a field of the whole object, the attribute name for a one-attribute source, else None."""
+    if field.source == "*":
+        return "*"
+    if len(field.source_attrs) == 1 and not isinstance(field, serializers.ManyRelatedField):
+        return field.source_attrs[0]
+    return None
+
+
 class BaseModelSerializer(serializers.ModelSerializer):
     """``id``, ``url`` and ``display`` on every object; choices as value/label; relations nested.
 
@@ -30,7 +49,7 @@ class BaseModelSerializer(serializers.ModelSerializer):
     serializer_related_field = NestedRelatedField
 
     url = ObjectUrlField()
-    display = serializers.SerializerMethodField()
+    display = DisplayField()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Declaring a serializer registers it as its model's (derived forms pass ``register=False``)."""
@@ -43,29 +62,23 @@ class BaseModelSerializer(serializers.ModelSerializer):
         ):
             register_serializer(meta.model, cls)
 
-    def get_display(self, obj) -> str:
-        return str(obj)
-
     def to_representation(self, instance) -> dict:
         """DRF's loop with the readable fields worked out once per serializer instance.
 
         A field read from one plain attribute is read with ``getattr`` (relations come from the
-        queryset's select_related); everything else goes through DRF's ``get_attribute``.
+        queryset's select_related), one of the whole object (``source="*"``) gets the object; everything
+        else goes through DRF's ``get_attribute``.
         """
         plan = self.__dict__.get("_read_plan")
         if plan is None:
             plan = self._read_plan = [
-                (
-                    field.field_name,
-                    field,
-                    field.source_attrs[0]
-                    if len(field.source_attrs) == 1 and not isinstance(field, serializers.ManyRelatedField)
-                    else None,
-                )
-                for field in self._readable_fields
+                (field.field_name, field, _plain_source(field)) for field in self._readable_fields
             ]
         data = {}
         for name, field, attribute_name in plan:
+            if attribute_name == "*":
+                data[name] = field.to_representation(instance)
+                continue
             if attribute_name is not None:
                 attribute = getattr(instance, attribute_name)
                 if callable(attribute) and not isinstance(attribute, models.Model):

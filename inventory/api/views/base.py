@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,10 +18,58 @@ from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
 from inventory import services
 from inventory.api.exceptions import django_errors
-from inventory.api.registry import brief_serializer_for
+from inventory.api.registry import brief_serializer_for, serializer_for
 
 API_VERSION = "4.2"
 """The NetBox API version we answer like (pynetbox reads the ``API-Version`` header)."""
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a long answer is built (thread-safe, nestable).
+
+    Building 1,000 objects with their relations allocates ~400,000 short-lived objects, which makes
+    the collector scan the whole heap several times: about 40% of the CPU of a 1,000-device page.
+    Reference counting still frees them as usual; collection resumes when the last pauser leaves.
+    """
+    global _gc_pausers
+    with _gc_lock:
+        _gc_pausers += 1
+        if _gc_pausers == 1:
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0:
+                gc.enable()
+
+
+def brief_columns(model: type[models.Model]) -> list[str]:
+    """The model's columns its nested (brief) form reads: the key and the brief fields stored on it."""
+    names = {field.name for field in model._meta.concrete_fields}
+    brief = serializer_for(model).Meta.brief_fields
+    return [model._meta.pk.name, *(name for name in brief if name in names and name != model._meta.pk.name)]
+
+
+def select_brief(queryset: models.QuerySet, *paths: str) -> models.QuerySet:
+    """``select_related(*paths)`` loading only what the nested forms of those relations show.
+
+    A list of 1,000 devices then skips parsing the timestamps, comments and secrets of its 11 relations.
+    """
+    model = queryset.model
+    only = [field.name for field in model._meta.concrete_fields]
+    for path in paths:
+        related = model
+        for part in path.split("__"):
+            related = related._meta.get_field(part).related_model
+        only += [f"{path}__{name}" for name in brief_columns(related)]
+    return queryset.select_related(*paths).only(*only)
 
 
 class ApiVersionMixin:
@@ -63,11 +115,19 @@ def _row_errors(count: int, index: int, errors: Any) -> list[dict]:
     return rows
 
 
-class ReadOnlyViewSet(ApiVersionMixin, BriefModeMixin, ReadOnlyModelViewSet):
+class ListWithoutGcMixin:
+    """Lists are built with the cyclic garbage collector paused (see :func:`gc_paused`)."""
+
+    def list(self, request, *args, **kwargs):
+        with gc_paused():
+            return super().list(request, *args, **kwargs)
+
+
+class ReadOnlyViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, ReadOnlyModelViewSet):
     """List and detail of a model that is never written through the API."""
 
 
-class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ModelViewSet):
+class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, ModelViewSet):
     """CRUD of one model, single or bulk (a JSON list on the list URL), each request one transaction.
 
     Subclasses set ``queryset`` (with the select/prefetch its serializer needs), ``serializer_class``

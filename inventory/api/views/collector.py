@@ -14,34 +14,41 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory.api.labels import DEVICE_LABEL_RELATIONS, primary_host, target_labels
+from inventory.api.labels import device_rows, primary_host, target_labels
 from inventory.api.permissions import CollectorTokenOnly
 from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
-from inventory.models import CollectorGroup, Device
+from inventory.models import CollectorGroup, Device, SnmpProfile
+from inventory.models.dcim import DEFAULT_POLL_INTERVAL
 from inventory.services.monitoring import observation_record
 
 MAX_OBSERVATIONS = 10_000
 """Observations per POST (a bound on one request's work)."""
 
 
-def target_of(device: Device) -> dict:
-    """One contract-1 target, with the profile's secrets decrypted (this endpoint only)."""
-    profile = device.snmp_profile
-    v3 = None
-    if profile.version == SnmpVersionChoices.VERSION_3:
-        v3 = {
-            "username": profile.username,
-            "auth_protocol": profile.auth_protocol or None,
-            "auth_key": profile.auth_key or None,
-            "priv_protocol": profile.priv_protocol or None,
-            "priv_key": profile.priv_key or None,
-            "context": profile.context,
-        }
+def _v3(profile: SnmpProfile) -> dict | None:
+    if profile.version != SnmpVersionChoices.VERSION_3:
+        return None
     return {
-        "id": device.pk,
-        "name": device.name,
-        "address": primary_host(device),
+        "username": profile.username,
+        "auth_protocol": profile.auth_protocol or None,
+        "auth_key": profile.auth_key or None,
+        "priv_protocol": profile.priv_protocol or None,
+        "priv_key": profile.priv_key or None,
+        "context": profile.context,
+    }
+
+
+def target_of(row: dict, profile: SnmpProfile) -> dict:
+    """One contract-1 target, with the profile's secrets decrypted (this endpoint only).
+
+    ``interval`` follows ``Device.effective_poll_interval``: the device's, else its group's, else the default.
+    """
+    v3 = _v3(profile)
+    return {
+        "id": row["pk"],
+        "name": row["name"],
+        "address": primary_host(row),
         "port": profile.port,
         "version": profile.version,
         "community": profile.community if v3 is None else None,
@@ -49,9 +56,9 @@ def target_of(device: Device) -> dict:
         "timeout": float(profile.timeout),
         "retries": profile.retries,
         "max_repetitions": profile.max_repetitions,
-        "interval": device.effective_poll_interval,
+        "interval": row["poll_interval"] or row["collector_group__poll_interval"] or DEFAULT_POLL_INTERVAL,
         "modules": list(profile.modules),
-        "labels": target_labels(device),
+        "labels": target_labels(row),
     }
 
 
@@ -90,13 +97,19 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
         group = CollectorGroup.objects.filter(slug=slug).first()
         if group is None:
             raise NotFound(f"No collector group with slug {slug!r}.")
-        devices = (
-            Device.objects.pollable()
-            .filter(collector_group=group)
-            .select_related(*DEVICE_LABEL_RELATIONS, "snmp_profile")
-            .order_by("name", "pk")
+        rows = device_rows(
+            Device.objects.pollable().filter(collector_group=group),
+            "snmp_profile_id",
+            "poll_interval",
+            "collector_group__poll_interval",
         )
-        document = {"group": group.slug, "targets": [target_of(device) for device in devices]}
+        profiles = SnmpProfile.objects.in_bulk(
+            {row["snmp_profile_id"] for row in rows}
+        )  # decrypted once each
+        document = {
+            "group": group.slug,
+            "targets": [target_of(row, profiles[row["snmp_profile_id"]]) for row in rows],
+        }
         body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
         etag = etag_of(body)
         if _etag_matches(request.headers.get("If-None-Match", ""), etag):

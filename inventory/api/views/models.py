@@ -7,7 +7,7 @@ from inventory.api.filtersets import dcim as fd
 from inventory.api.filtersets import extras as fe
 from inventory.api.filtersets import ipam as fi
 from inventory.api.filtersets import tenancy as ft
-from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet
+from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import (
     CollectorGroup,
     Contact,
@@ -36,25 +36,25 @@ from inventory.models import (
 
 
 class RegionViewSet(BaseModelViewSet):
-    queryset = Region.objects.select_related("parent")
+    queryset = select_brief(Region.objects.all(), "parent")
     serializer_class = s.RegionSerializer
     filterset_class = fd.RegionFilterSet
 
 
 class SiteViewSet(BaseModelViewSet):
-    queryset = Site.objects.select_related("region", "tenant").prefetch_related("tags")
+    queryset = select_brief(Site.objects.all(), "region", "tenant").prefetch_related("tags")
     serializer_class = s.SiteSerializer
     filterset_class = fd.SiteFilterSet
 
 
 class LocationViewSet(BaseModelViewSet):
-    queryset = Location.objects.select_related("site", "parent", "tenant")
+    queryset = select_brief(Location.objects.all(), "site", "parent", "tenant")
     serializer_class = s.LocationSerializer
     filterset_class = fd.LocationFilterSet
 
 
 class RackViewSet(BaseModelViewSet):
-    queryset = Rack.objects.select_related("site", "location", "tenant").prefetch_related("tags")
+    queryset = select_brief(Rack.objects.all(), "site", "location", "tenant").prefetch_related("tags")
     serializer_class = s.RackSerializer
     filterset_class = fd.RackFilterSet
 
@@ -66,7 +66,7 @@ class ManufacturerViewSet(BaseModelViewSet):
 
 
 class DeviceTypeViewSet(BaseModelViewSet):
-    queryset = DeviceType.objects.select_related("manufacturer")
+    queryset = select_brief(DeviceType.objects.all(), "manufacturer")
     serializer_class = s.DeviceTypeSerializer
     filterset_class = fd.DeviceTypeFilterSet
     brief_prefetch = ("manufacturer",)
@@ -79,12 +79,13 @@ class DeviceRoleViewSet(BaseModelViewSet):
 
 
 class PlatformViewSet(BaseModelViewSet):
-    queryset = Platform.objects.select_related("manufacturer")
+    queryset = select_brief(Platform.objects.all(), "manufacturer")
     serializer_class = s.PlatformSerializer
     filterset_class = fd.PlatformFilterSet
 
 
 DEVICE_RELATIONS = (
+    "device_type",
     "device_type__manufacturer",
     "role",
     "tenant",
@@ -100,13 +101,13 @@ DEVICE_RELATIONS = (
 
 
 class DeviceViewSet(BaseModelViewSet):
-    queryset = Device.objects.select_related(*DEVICE_RELATIONS).prefetch_related("tags")
+    queryset = select_brief(Device.objects.all(), *DEVICE_RELATIONS).prefetch_related("tags")
     serializer_class = s.DeviceSerializer
     filterset_class = fd.DeviceFilterSet
 
 
 class InterfaceViewSet(BaseModelViewSet):
-    queryset = Interface.objects.select_related("device").prefetch_related("tags")
+    queryset = select_brief(Interface.objects.all(), "device").prefetch_related("tags")
     serializer_class = s.InterfaceSerializer
     filterset_class = fd.InterfaceFilterSet
     brief_prefetch = ("device",)
@@ -116,13 +117,15 @@ class InterfaceViewSet(BaseModelViewSet):
 
 
 class PrefixViewSet(BaseModelViewSet):
-    queryset = Prefix.objects.select_related("site", "tenant").prefetch_related("tags")
+    queryset = select_brief(Prefix.objects.all(), "site", "tenant").prefetch_related("tags")
     serializer_class = s.PrefixSerializer
     filterset_class = fi.PrefixFilterSet
 
 
 class IPAddressViewSet(BaseModelViewSet):
-    queryset = IPAddress.objects.select_related("tenant", "assigned_object__device").prefetch_related("tags")
+    queryset = select_brief(
+        IPAddress.objects.all(), "tenant", "assigned_object", "assigned_object__device"
+    ).prefetch_related("tags")
     serializer_class = s.IPAddressSerializer
     filterset_class = fi.IPAddressFilterSet
 
@@ -131,13 +134,13 @@ class IPAddressViewSet(BaseModelViewSet):
 
 
 class TenantGroupViewSet(BaseModelViewSet):
-    queryset = TenantGroup.objects.select_related("parent")
+    queryset = select_brief(TenantGroup.objects.all(), "parent")
     serializer_class = s.TenantGroupSerializer
     filterset_class = ft.TenantGroupFilterSet
 
 
 class TenantViewSet(BaseModelViewSet):
-    queryset = Tenant.objects.select_related("group").prefetch_related("tags")
+    queryset = select_brief(Tenant.objects.all(), "group").prefetch_related("tags")
     serializer_class = s.TenantSerializer
     filterset_class = ft.TenantFilterSet
 

@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from inventory.api.filtersets.dcim import DeviceFilterSet
-from inventory.api.labels import DEVICE_LABEL_RELATIONS, sd_labels
+from inventory.api.labels import device_rows, sd_labels
 from inventory.api.permissions import ViewPermission
 from inventory.api.views.base import ApiVersionMixin
 from inventory.models import Device
@@ -27,9 +27,7 @@ TargetGroup = inline_serializer(
 class DeviceHttpSdView(ApiVersionMixin, GenericAPIView):
     """``[{"targets": ["<device name>"], "labels": {"__meta_infrastrand_site": …}}]`` for Prometheus."""
 
-    queryset = (
-        Device.objects.select_related(*DEVICE_LABEL_RELATIONS).prefetch_related("tags").order_by("name", "pk")
-    )
+    queryset = Device.objects.all()
     filterset_class = DeviceFilterSet
     filter_backends = (DjangoFilterBackend,)
     permission_classes = (ViewPermission,)
@@ -37,5 +35,5 @@ class DeviceHttpSdView(ApiVersionMixin, GenericAPIView):
 
     @extend_schema(responses=TargetGroup, operation_id="prometheus_sd_devices")
     def get(self, request):
-        devices = self.filter_queryset(self.get_queryset())
-        return Response([{"targets": [device.name], "labels": sd_labels(device)} for device in devices])
+        rows = device_rows(self.filter_queryset(self.get_queryset()))
+        return Response([{"targets": [row["name"]], "labels": sd_labels(row)} for row in rows])
