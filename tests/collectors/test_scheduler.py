@@ -29,26 +29,31 @@ class CountingPoller(Poller):
         self.starts: dict[str, list[float]] = {}
         self.running: dict[str, int] = {}
         self.max_overlap: dict[str, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     async def poll(self, target):
         name = target.name
         self.starts.setdefault(name, []).append(time.monotonic())
         self.running[name] = self.running.get(name, 0) + 1
         self.max_overlap[name] = max(self.max_overlap.get(name, 0), self.running[name])
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             return await super().poll(target)
         finally:
             self.running[name] -= 1
+            self.in_flight -= 1
 
 
-async def run_scheduler(targets, seconds: float, *, changes=None):
+async def run_scheduler(targets, seconds: float, *, changes=None, max_in_flight: int = 10):
     store = SampleStore()
     wire = SnmpClient()
     await wire.start()
     pysnmp = PysnmpClient()
     poller = CountingPoller(modules=load_modules(), store=store, wire=wire, pysnmp=pysnmp)
     metrics = CollectorMetrics()
-    scheduler = Scheduler(poller, metrics, max_in_flight=10)
+    scheduler = Scheduler(poller, metrics, max_in_flight=max_in_flight)
     metrics.bind_state(lambda: {"targets": scheduler.target_states(), "store_series": store.series_count()})
     scheduler.start()
     scheduler.apply(targets)
@@ -145,3 +150,10 @@ def test_self_metrics_pass_promtool(sim, tmp_path):
     assert promtool, "promtool (Debian package prometheus) is required"
     check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_global_in_flight_limit(sim):
+    targets = [sim_target(sim[kind], interval=1.0) for kind in ("switch", "router", "ups", "server")]
+    _, poller, store, _ = asyncio.run(run_scheduler(targets, 4.0, max_in_flight=1))
+    assert poller.max_in_flight == 1
+    assert all(store.get(t.name).result.up for t in targets)  # all polled, one at a time
