@@ -19,6 +19,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Sequence
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
@@ -239,6 +240,12 @@ async def scrape_round(port: int, targets: Sequence[str], concurrency: int, dead
     return latencies
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_latency(devices: int, concurrency: int, time_limit: float = 60.0) -> list[str]:
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.exposition_bench", "--serve", str(devices)],
@@ -254,13 +261,15 @@ def bench_latency(devices: int, concurrency: int, time_limit: float = 60.0) -> l
             f"per-device scrape latency, {devices} devices, {concurrency} concurrent keep-alive scrapers:"
         ]
         for label in ("first scrape after a poll (render + gzip)", "repeat scrape (cached bytes)"):
-            start = time.perf_counter()
+            start, server_cpu = time.perf_counter(), process_cpu_seconds(child.pid)
             latencies = asyncio.run(scrape_round(port, targets, concurrency, time.monotonic() + time_limit))
             elapsed = time.perf_counter() - start
+            cpu_per_scrape = (process_cpu_seconds(child.pid) - server_cpu) / len(latencies)
             q = statistics.quantiles(latencies, n=100)
             lines.append(
                 f"  {label}: p50 {q[49] * 1e3:.2f} ms, p99 {q[98] * 1e3:.2f} ms, "
-                f"{len(latencies)} scrapes in {elapsed:.2f} s ({len(latencies) / elapsed:.0f}/s)"
+                f"{len(latencies)} scrapes in {elapsed:.2f} s ({len(latencies) / elapsed:.0f}/s), "
+                f"server CPU {cpu_per_scrape * 1e6:.0f} µs per scrape"
             )
         lines.append(
             "  (gzip requested like Prometheus; the Python client and the server share the 2 cores; "
