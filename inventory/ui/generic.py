@@ -158,9 +158,10 @@ class ObjectListView(ObjectPermissionView):
         filterset = self.views.filterset(
             request.GET or None, queryset=self.views.queryset.all(), request=request
         )
-        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else self.views.queryset.all()
-        if filterset.is_bound and not filterset.is_valid():
-            queryset = queryset.none()
+        if not filterset.is_bound:
+            queryset = self.views.queryset.all()
+        else:  # invalid filters show their errors and match nothing
+            queryset = filterset.qs if filterset.is_valid() else self.views.queryset.none()
         table = self.views.table(queryset, request=request)
         if request.GET.get("export") == "csv":
             return self.export_csv(table)
@@ -263,10 +264,10 @@ class ObjectEditView(ObjectPermissionView):
                 if "_addanother" in request.POST:
                     return HttpResponseRedirect(request.path)
                 return HttpResponseRedirect(safe_return_url(request, registry.object_url(saved)))
-        return self.render_form(request, form, obj, status=200)
+        return self.render_form(request, form, obj)
 
     def render_form(
-        self, request: HttpRequest, form: forms.ModelForm, obj: models.Model | None, status: int = 200
+        self, request: HttpRequest, form: forms.ModelForm, obj: models.Model | None
     ) -> HttpResponse:
         fallback = registry.object_url(obj) if obj else registry.list_url(self.views.model())
         context = {
@@ -276,7 +277,7 @@ class ObjectEditView(ObjectPermissionView):
             "return_url": safe_return_url(request, ""),  # only an explicit one; else the saved object
             "cancel_url": safe_return_url(request, fallback),
         }
-        return render(request, self.template_name, context, status=status)
+        return render(request, self.template_name, context)
 
 
 def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -326,7 +327,7 @@ def object_attributes(obj: models.Model, names: tuple[str, ...] | None) -> list[
         fields = [by_name[n] for n in names if n in by_name]
     rows = []
     for field in fields:
-        if getattr(field, "secret", False) or "secret" in field.name or field.name.endswith("_encrypted"):
+        if getattr(field, "secret", False):  # encrypted secrets are never shown
             continue
         if field.many_to_many:
             value = list(getattr(obj, field.name).all())

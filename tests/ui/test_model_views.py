@@ -235,6 +235,12 @@ class TestDeviceViews(ObjectViewTests, TestCase):
         response = self.client.get(self.url("add"), {"site": elsewhere.pk})
         self.assertEqual(list(response.context["form"].fields["rack"].queryset), [theirs])
 
+    def test_invalid_filter_shows_its_error_and_matches_nothing(self):
+        response = self.client.get(self.url("list"), {"site": "999999"})
+        self.assertIn("site", response.context["filter_form"].errors)
+        self.assertEqual(len(response.context["table"].rows), 0)
+        self.assertContains(response, "Select a valid choice")
+
     def test_duplicate_name_at_site_is_refused_case_insensitively(self):
         data = {**self.create_data(), "site": self.obj.site_id, "rack": "", "name": self.obj.name.upper()}
         response = self.client.post(self.url("add"), data)
