@@ -17,7 +17,8 @@ def nb(live_server, transactional_db, make_token):
     credentials = make_token(superuser=True)
     api = pynetbox.api(live_server.url, token=credentials.key)
     api.http_session.trust_env = False  # never a proxy: loopback only
-    return api
+    yield api
+    api.http_session.close()  # no keep-alive connection outlives the test's database
 
 
 @pytest.fixture
@@ -182,5 +183,6 @@ def test_read_only_token_is_refused(live_server, data, make_token):
     assert len(list(reader.dcim.devices.all())) == 4
     with pytest.raises(RequestError) as excinfo:
         reader.dcim.sites.create(name="X", slug="x", country="MA")
+    reader.http_session.close()
     assert excinfo.value.req.status_code == 403
     assert not m.Site.objects.filter(slug="x").exists()
