@@ -196,6 +196,7 @@ class ObjectView(ObjectPermissionView):
             **self.base_context(request),
             "object": obj,
             "attributes": object_attributes(obj, self.views.detail_fields),
+            "related_objects": related_objects(obj),
             "active_tab": "details",
             **self.views.detail_context(request, obj),
         }
@@ -316,6 +317,22 @@ class ObjectDeleteView(ObjectPermissionView):
             return HttpResponseRedirect(registry.object_url(obj))
         messages.success(request, f"Deleted {label}")
         return HttpResponseRedirect(registry.list_url(self.views.model()))
+
+
+def related_objects(obj: models.Model) -> list[tuple[str, int, str]]:
+    """(label, count, filtered list URL) for models pointing at ``obj`` whose list can filter by it."""
+    rows = []
+    for relation in obj._meta.related_objects:
+        if not (relation.one_to_many and relation.field.concrete):
+            continue
+        views = registry.views_for(relation.related_model)
+        name = relation.field.name
+        if views is None or name not in views.filterset.base_filters:
+            continue
+        count = relation.related_model._default_manager.filter(**{name: obj.pk}).count()
+        label = str(relation.related_model._meta.verbose_name_plural).capitalize()
+        rows.append((label, count, f"{registry.list_url(relation.related_model)}?{name}={obj.pk}"))
+    return sorted(rows)
 
 
 def object_attributes(obj: models.Model, names: tuple[str, ...] | None) -> list[tuple[str, Any]]:

@@ -76,6 +76,19 @@ class TestSiteViews(ObjectViewTests, TestCase):
         matrix = response.context["device_matrix"]
         self.assertEqual(matrix, [("Core router", [1, 1])])
 
+    def test_assign_a_contact_from_the_site_page(self):
+        response = self.client.get(self.url("", self.obj))
+        self.assertContains(response, f'href="/tenancy/contact-assignments/add/?site={self.obj.pk}&')
+        data = {
+            "contact": d.make_contact(name="Claire Muller").pk,
+            "role": d.make_contact_role().pk,
+            "site": self.obj.pk,
+            "return_url": self.url("", self.obj),
+        }
+        response = self.client.post("/tenancy/contact-assignments/add/", data, follow=True)
+        self.assertRedirects(response, self.url("", self.obj))
+        self.assertContains(response, "Claire Muller")
+
     def test_delete_refused_while_devices_use_it(self):
         device = d.make_device(site=self.obj)
         response = self.client.post(self.url("delete", self.obj), follow=True)
@@ -423,6 +436,13 @@ class TestTenantViews(ObjectViewTests, TestCase):
 
     def invalid_data(self):
         return {"name": "Other agency", "slug": self.make_object().slug}
+
+    def test_detail_links_related_objects_to_filtered_lists(self):
+        d.make_site(tenant=self.obj), d.make_site(tenant=self.obj), d.make_site()
+        response = self.client.get(self.url("", self.obj))
+        self.assertIn(("Sites", 2, f"/dcim/sites/?tenant={self.obj.pk}"), response.context["related_objects"])
+        listed = self.client.get(f"/dcim/sites/?tenant={self.obj.pk}")
+        self.assertEqual(len(listed.context["table"].rows), 2)
 
 
 class TestContactRoleViews(ObjectViewTests, TestCase):
