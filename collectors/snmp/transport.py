@@ -20,7 +20,7 @@ import logging
 import random
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +34,7 @@ TIMEOUT = object()
 
 _LATE_WINDOW = 1 << 22  # request-ids issued this recently count as "late" rather than "request_id"
 _ID_MASK = 0x7FFFFFFF
+_NEVER = float("inf")
 _DRAIN_MAX = 256  # datagrams read per wake-up before other callbacks get a turn
 
 
@@ -55,8 +56,8 @@ class _Pending:
     __slots__ = (
         "addr",
         "args",
+        "ep",
         "future",
-        "handle",
         "packet",
         "parser",
         "retries_left",
@@ -75,7 +76,7 @@ class _Pending:
         self.parser = parser
         self.args = args
         self.sent = 0
-        self.handle = None
+        self.ep = None
 
 
 class _RateLimitedLog:
@@ -180,6 +181,9 @@ class Transport:
         self._log_drop = _RateLimitedLog()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._binds: dict[int, str] = {}
+        self._deadlines: dict[float, deque] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = _NEVER
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -246,11 +250,13 @@ class Transport:
 
     def close(self) -> None:
         for pending in list(self._pending.values()):
-            if pending.handle is not None:
-                pending.handle.cancel()
             if not pending.future.done():
                 pending.future.set_result(TIMEOUT)
         self._pending.clear()
+        self._deadlines.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, _NEVER
         for ep in self._endpoints.values():
             if ep.transport is not None:
                 ep.transport.close()
@@ -299,20 +305,52 @@ class Transport:
     def _send(self, ep: _Endpoint, request_id: int, pending: _Pending) -> None:
         self.stats.requests += 1
         pending.sent += 1
+        pending.ep = ep
         ep.transport.sendto(pending.packet, pending.addr)
-        pending.handle = self.loop.call_later(pending.timeout, self._expire, ep, request_id)
+        # One FIFO of (deadline, request-id, transmission) per timeout value keeps deadlines in order,
+        # so one event-loop timer serves every request; answered requests' entries just expire unused.
+        deadline = self.loop.time() + pending.timeout
+        queue = self._deadlines.get(pending.timeout)
+        if queue is None:
+            queue = self._deadlines[pending.timeout] = deque()
+        queue.append((deadline, request_id, pending.sent))
+        if deadline < self._timer_at:
+            self._arm(deadline)
 
-    def _expire(self, ep: _Endpoint, request_id: int) -> None:
-        pending = self._pending.get(request_id)
-        if pending is None:
-            return
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(when, self._tick)
+        self._timer_at = when
+
+    def _tick(self) -> None:
+        """Expire the transmissions whose deadline passed; re-arm for the next one."""
+        self._timer = None
+        self._timer_at = _NEVER
+        limit = self.loop.time() + 0.001
+        following = _NEVER
+        for timeout, queue in list(self._deadlines.items()):
+            while queue and queue[0][0] <= limit:
+                _, request_id, sent = queue.popleft()
+                pending = self._pending.get(request_id)
+                if pending is not None and pending.sent == sent:
+                    self._expire(request_id, pending)
+            if queue:
+                following = min(following, queue[0][0])
+            else:
+                del self._deadlines[timeout]
+        if following < self._timer_at:
+            self._arm(following)
+
+    def _expire(self, request_id: int, pending: _Pending) -> None:
         if pending.future.done():  # cancelled by its caller
             del self._pending[request_id]
             return
-        if pending.retries_left > 0 and ep.transport is not None and not ep.transport.is_closing():
+        transport = pending.ep.transport
+        if pending.retries_left > 0 and transport is not None and not transport.is_closing():
             pending.retries_left -= 1
             self.stats.retries += 1
-            self._send(ep, request_id, pending)
+            self._send(pending.ep, request_id, pending)
             return
         del self._pending[request_id]
         self.stats.timeouts += 1
@@ -335,7 +373,6 @@ class Transport:
         pending = self._pending.get(rid)
         if pending is not None and pending.future.done():  # its caller cancelled it: no one waits
             del self._pending[rid]
-            pending.handle.cancel()
             pending = None
         if pending is None:
             reason = "late" if 0 < (self._next_id - rid) % _ID_MASK <= _LATE_WINDOW else "request_id"
@@ -360,6 +397,5 @@ class Transport:
                 self._log_drop("malformed", exc.reason, addr)
                 return
         del self._pending[rid]
-        pending.handle.cancel()
         stats.responses += 1
         pending.future.set_result((status, index, parsed, pending.sent - 1))

@@ -331,3 +331,32 @@ def test_refused_send_is_counted_and_times_out():
     res, stats = asyncio.run(go())
     assert res.error == "timeout" and res.pdus == 2
     assert stats.send_errors == 2 and stats.timeouts == 1
+
+
+def test_timeouts_of_different_lengths_each_fire_on_time():
+    """A short timeout started after a long one must not wait for the long one's timer."""
+    import socket
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a device that never answers
+    silent.bind(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+
+    async def go():
+        async with SnmpClient(bind6=None) as client:
+            slow = asyncio.create_task(
+                client.walk(SnmpTarget("127.0.0.1", port, timeout=1.5, retries=0), [ROOT])
+            )
+            await asyncio.sleep(0.05)
+            fast = await client.walk(SnmpTarget("127.0.0.1", port, timeout=0.1, retries=2), [ROOT])
+            fast_done = slow.done()
+            return fast, await slow, fast_done, client.stats
+
+    try:
+        fast, slow, slow_done_first, stats = asyncio.run(go())
+    finally:
+        silent.close()
+    assert fast.error == slow.error == "timeout"
+    assert fast.retries == 2 and fast.pdus == 3 and slow.pdus == 1
+    assert 0.29 <= fast.duration < 1.0 and not slow_done_first
+    assert slow.duration >= 1.49
+    assert stats.timeouts == 2 and stats.retries == 2
