@@ -61,7 +61,7 @@ class SnmpTarget:
     timeout: float = 5.0  # seconds per request attempt
     retries: int = 3  # retransmissions of a request after a timeout
     max_repetitions: int = 25
-    max_pdus: int = 5000  # request PDUs (retries included) one walk/get may send at most
+    max_pdus: int = 20000  # request PDUs (retries included) one walk/get may send (v1: one per varbind)
 
     def __post_init__(self) -> None:
         if isinstance(self.community, str):
