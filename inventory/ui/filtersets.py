@@ -40,6 +40,7 @@ from inventory.models import (
     TenantGroup,
 )
 from inventory.ui.filtersets_base import SearchFilterSet
+from inventory.ui.pollstate import stale_device_ids
 
 
 def multi(choices) -> django_filters.MultipleChoiceFilter:
@@ -146,7 +147,7 @@ class DeviceFilterSet(SearchFilterSet):
     collector_group = related(CollectorGroup, "collector_group")
     monitored = django_filters.BooleanFilter()
     poll = django_filters.ChoiceFilter(
-        choices=(("up", "Up"), ("down", "Down"), ("never", "Never polled")),
+        choices=(("up", "Up"), ("down", "Down"), ("stale", "Stale"), ("never", "Never polled")),
         method="filter_poll",
         label="Last poll",
     )
@@ -170,7 +171,13 @@ class DeviceFilterSet(SearchFilterSet):
     def filter_poll(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "never":
             return queryset.filter(observation__isnull=True)
-        return queryset.filter(observation__up=(value == "up")) if value else queryset
+        if value == "down":
+            return queryset.filter(observation__up=False)
+        if value in ("up", "stale"):
+            stale = stale_device_ids(queryset)
+            answered = queryset.filter(observation__up=True)
+            return answered.filter(pk__in=stale) if value == "stale" else answered.exclude(pk__in=stale)
+        return queryset
 
 
 class InterfaceFilterSet(SearchFilterSet):

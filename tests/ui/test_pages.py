@@ -83,6 +83,9 @@ class TestHome(TestCase):
         self.assertEqual(response.context["poll_state"].value, "stale")
         response = self.client.get(f"/dcim/devices/{fresh.pk}/")
         self.assertEqual(response.context["poll_state"].value, "up")
+        for state, device in (("stale", stale), ("up", fresh)):
+            response = self.client.get("/dcim/devices/", {"poll": state})
+            self.assertEqual([row.record for row in response.context["table"].rows], [device])
         export = self.client.get("/dcim/devices/", {"export": "csv"}).content.decode()
         self.assertIn("stale-rtr", export)
         self.assertRegex(export, r"stale-rtr,.*,stale\r\n")
