@@ -85,8 +85,11 @@ class ContactAssignmentSerializer(BaseModelSerializer):
         brief_fields = ("id", "url", "display", "contact", "role", "priority")
 
     def get_object(self, obj) -> dict | None:
-        """The assigned site or device, nested (brief)."""
+        """The assigned site or device, nested (brief); one brief serializer per model and request."""
         target = obj.object
         if target is None:
             return None
-        return brief_serializer_for(type(target))(target, context=self.context).data
+        cache = self.__dict__.setdefault("_object_serializers", {})
+        if type(target) not in cache:
+            cache[type(target)] = brief_serializer_for(type(target))(context=self.context)
+        return cache[type(target)].to_representation(target)
