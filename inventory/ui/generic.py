@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views import View
 
 from inventory import services
@@ -330,7 +331,7 @@ def related_objects(obj: models.Model) -> list[tuple[str, int, str]]:
         if views is None or name not in views.filterset.base_filters:
             continue
         count = relation.related_model._default_manager.filter(**{name: obj.pk}).count()
-        label = str(relation.related_model._meta.verbose_name_plural).capitalize()
+        label = capfirst(relation.related_model._meta.verbose_name_plural)
         rows.append((label, count, f"{registry.list_url(relation.related_model)}?{name}={obj.pk}"))
     return sorted(rows)
 

@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.views import View
 
 from inventory import importer
@@ -27,7 +28,8 @@ PREVIEW_ROWS = 50
 
 class ImportForm(forms.Form):
     model = forms.ChoiceField(
-        choices=[(name, name.replace("-", " ").capitalize()) for name in importer.MODELS], label="Import"
+        choices=[(name, capfirst(TARGETS[name]._meta.verbose_name_plural)) for name in importer.MODELS],
+        label="Import",
     )
     format = forms.ChoiceField(
         choices=[("auto", "Detect"), *((f, f.upper()) for f in importer.FORMATS)], initial="auto"

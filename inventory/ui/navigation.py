@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from inventory.ui import registry
 from inventory.ui.generic import user_can
@@ -48,7 +49,7 @@ def menu_for(request: HttpRequest) -> list[MenuGroup]:
                 registry.list_url(model, "add") if views.form and user_can(request, model, "add") else ""
             )
             items.append(
-                MenuItem(str(model._meta.verbose_name_plural).capitalize(), registry.list_url(model), add_url)
+                MenuItem(capfirst(model._meta.verbose_name_plural), registry.list_url(model), add_url)
             )
         if items:
             groups.append(MenuGroup(label, tuple(items)))
