@@ -4,7 +4,8 @@ Starts the fast replay agent (:mod:`tests.bench.replay_agent`, its own process, 
 measures the wire-path decoder per varbind, then polls the same simulated 48-port switch (system +
 if_mib subtrees) with each scenario in :data:`SCENARIOS` and prints them side by side: CPU µs per
 varbind, ms per 1000 varbinds, varbinds/s and devices per 60 s per CPU-second of one process, the ratio
-to snmp_exporter, and memory.  ``--quick`` runs tiny counts (the pytest smoke test).  Every loop is
+to snmp_exporter, and memory; then the other areas' benchmarks (:data:`OTHER_BENCHES`).  ``--quick``
+runs tiny counts of the SNMP part only (the pytest smoke test).  Every loop is
 bounded in count and time.  Adding a scenario is one entry in ``SCENARIOS``.
 """
 
@@ -99,6 +100,8 @@ SCENARIOS: list[tuple[str, Scenario]] = [
     ("poll+store only, uvloop", poll_store_uvloop),
 ]
 ANCHOR = "snmp_exporter 0.21"
+OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench")
+"""Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 
 
 # ---------------------------------------------------------------------------------------------- decoder
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny counts: proves the harness works")
     ap.add_argument("--only", default="", help="comma-separated scenario functions, e.g. wire,collector")
-    ap.add_argument("--no-exposition", action="store_true", help="skip the exporter's exposition benchmark")
+    ap.add_argument("--snmp-only", action="store_true", help="skip the other areas' benchmarks")
     args = ap.parse_args(argv)
     only = {s for s in args.only.split(",") if s}
     agent, port = start_agent()
@@ -246,10 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     print("per core = CPU-bound capacity of one process; wall = what this run achieved with the agent on the")
     print("other core. snmp_exporter's CPU is its whole process (all threads) read from /proc.")
     failed = any("failed" in r for r in rows.values())
-    if not args.quick and not args.no_exposition and importlib.util.find_spec("tests.bench.exposition_bench"):
-        print(flush=True)  # the exporter's own benchmark, in its own process
-        bench = subprocess.run([sys.executable, "-m", "tests.bench.exposition_bench"], timeout=1800)
-        failed = failed or bench.returncode != 0
+    for module in [] if args.quick or args.snmp_only else OTHER_BENCHES:
+        if importlib.util.find_spec(module):  # the other areas' benchmarks, each in its own process
+            print(f"\n== {module} ==", flush=True)
+            bench = subprocess.run([sys.executable, "-m", module], timeout=3600)
+            failed = failed or bench.returncode != 0
     return 1 if failed else 0
 
 
