@@ -180,3 +180,24 @@ def test_bad_observations_are_400_and_store_nothing(collector, inv):
     assert (
         collector.post("/api/collector/observations/", {"observations": []}, format="json").status_code == 400
     )
+
+
+def test_observations_by_name_when_the_id_is_unknown_to_the_collector(collector, inv):
+    payload = {
+        "collector": "c1",
+        "observations": [
+            {
+                "device_id": None,
+                "device": "rtr-002",
+                "polled_at": "2026-11-29T06:00:00Z",
+                "up": False,
+                "error": "x" * 5000,
+            },
+            {"device": "no-such-device", "polled_at": "2026-11-29T06:00:00Z", "up": True},
+        ],
+    }
+    response = collector.post("/api/collector/observations/", payload, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"accepted": 1, "unknown_devices": ["no-such-device"]}
+    stored = m.DeviceObservation.objects.get(device=inv.devices[2])
+    assert stored.error == "x" * 2000

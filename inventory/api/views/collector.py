@@ -24,6 +24,8 @@ from inventory.services.monitoring import observation_record
 
 MAX_OBSERVATIONS = 10_000
 """Observations per POST (a bound on one request's work)."""
+MAX_ERROR_LENGTH = 2000
+"""A longer poll error is kept truncated (never a reason to refuse the batch)."""
 
 
 def _v3(profile: SnmpProfile) -> dict | None:
@@ -122,12 +124,12 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
 
 
 class ObservationSerializer(serializers.Serializer):
-    device_id = serializers.IntegerField()
+    device_id = serializers.IntegerField(required=False, allow_null=True, help_text="Else found by name")
     device = serializers.CharField(required=False, allow_blank=True, max_length=200)
     polled_at = serializers.DateTimeField()
     up = serializers.BooleanField()
     duration_seconds = serializers.FloatField(required=False, allow_null=True, min_value=0)
-    error = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
+    error = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     facts = serializers.DictField(required=False)
     interfaces = serializers.ListField(child=serializers.DictField(), required=False, max_length=100_000)
 
@@ -150,7 +152,9 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                 "ObservationsAccepted",
                 fields={
                     "accepted": serializers.IntegerField(),
-                    "unknown_devices": serializers.ListField(child=serializers.IntegerField()),
+                    "unknown_devices": serializers.ListField(
+                        child=serializers.CharField(), help_text="Ids (or names) of devices not found"
+                    ),
                 },
             )
         },
@@ -160,13 +164,19 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
         batch = ObservationBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
         rows = batch.validated_data["observations"]
-        devices = Device.objects.in_bulk({row["device_id"] for row in rows})
+        devices = Device.objects.in_bulk(
+            {row["device_id"] for row in rows if row.get("device_id") is not None}
+        )
+        by_name = _unique_names({row.get("device", "") for row in rows if row.get("device_id") is None})
         accepted, unknown = 0, []
         with transaction.atomic():
             for row in rows:
-                device = devices.get(row["device_id"])
+                if row.get("device_id") is not None:
+                    device = devices.get(row["device_id"])
+                else:
+                    device = by_name.get(row.get("device", ""))
                 if device is None:
-                    unknown.append(row["device_id"])
+                    unknown.append(row.get("device_id") or row.get("device", ""))
                     continue
                 observation_record(
                     device=device,
@@ -174,9 +184,17 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     polled_at=row["polled_at"],
                     up=row["up"],
                     duration_seconds=row.get("duration_seconds"),
-                    error=row.get("error", ""),
+                    error=row.get("error", "")[:MAX_ERROR_LENGTH],
                     facts=row.get("facts"),
                     interfaces=row.get("interfaces"),
                 )
                 accepted += 1
-        return Response({"accepted": accepted, "unknown_devices": sorted(set(unknown))})
+        return Response({"accepted": accepted, "unknown_devices": sorted(set(unknown), key=str)})
+
+
+def _unique_names(names: set[str]) -> dict[str, Device]:
+    """Devices by name, for observations without an id (a name shared by several devices stays unknown)."""
+    found: dict[str, list[Device]] = {}
+    for device in Device.objects.filter(name__in=[name for name in names if name]):
+        found.setdefault(device.name, []).append(device)
+    return {name: matches[0] for name, matches in found.items() if len(matches) == 1}
