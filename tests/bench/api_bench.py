@@ -12,6 +12,7 @@ through Django's full stack in-process (middleware, token auth, DRF, JSON render
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -35,7 +36,8 @@ def _ensure_database(url: str) -> None:
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # a concurrent run made it meanwhile
+                conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup_django(url: str) -> None:
