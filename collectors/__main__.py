@@ -24,6 +24,7 @@ from collectors.metrics import CollectorMetrics
 from collectors.mibmodules import MODULES_DIR, ModuleError, load_modules
 from collectors.observations import ObservationSender
 from collectors.poller import Poller
+from collectors.runtime import tune_gc
 from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.store import SampleStore
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleError as exc:
         log.error("%s", exc)
         return 2
+    tune_gc()
     return asyncio.run(collector.run())
 
 

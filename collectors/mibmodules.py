@@ -53,7 +53,7 @@ def octet_string(value: Any) -> str:
 
 
 def phys_address(value: Any) -> str:
-    return ":".join(f"{b:02X}" for b in value) if isinstance(value, bytes) else display_string(value)
+    return value.hex(":").upper() if isinstance(value, bytes) else display_string(value)
 
 
 def ip_address(value: Any) -> str:
