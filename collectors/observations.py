@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -111,6 +112,13 @@ def observation_from(
     return obs
 
 
+def _digest(observation: dict[str, Any]) -> int:
+    """What identifies an observation's content, leaving out what changes at every poll."""
+    facts = {k: v for k, v in observation.get("facts", {}).items() if k != "uptime_seconds"}
+    content = (observation["up"], observation["error"], facts, observation.get("interfaces"))
+    return hash(json.dumps(content, sort_keys=True, default=str))
+
+
 class ObservationSender:
     """Batches observations to `POST {url}/api/collector/observations/` with the collector token."""
 
@@ -123,6 +131,7 @@ class ObservationSender:
         batch_size: int = 500,
         flush_interval: float = 10.0,
         timeout: float = 10.0,
+        resend_interval: float = 300.0,
     ) -> None:
         self.url = url.rstrip("/") + "/api/collector/observations/"
         self.collector = collector
@@ -137,11 +146,27 @@ class ObservationSender:
         self.failures = 0  # flushes that failed (kept for the next flush)
         self.rejected = 0  # observations the endpoint refused (4xx), dropped
         self._last_error_log = 0.0
+        self.resend_interval = resend_interval
+        self._queued: dict[str, tuple[int, float]] = {}  # device -> (digest, when) of the last one queued
+        self.unchanged = 0  # observations not sent because nothing but the uptime changed
 
     def put(self, observation: dict[str, Any]) -> None:
-        """Queue an observation; a newer one of the same device replaces the unsent older one."""
-        self._pending.pop(observation["device"], None)
-        self._pending[observation["device"]] = observation
+        """Queue an observation; a newer one of the same device replaces the unsent older one.
+
+        One that differs from the device's last queued observation only in poll time, duration and
+        uptime is skipped unless `resend_interval` has passed: a change (up/down, error, facts,
+        interfaces) goes out at the next flush, an unchanged device is refreshed every few minutes.
+        """
+        device = observation["device"]
+        digest = _digest(observation)
+        now = time.monotonic()
+        last = self._queued.get(device)
+        if last is not None and last[0] == digest and now - last[1] < self.resend_interval:
+            self.unchanged += 1
+            return
+        self._queued[device] = (digest, now)
+        self._pending.pop(device, None)
+        self._pending[device] = observation
         if len(self._pending) >= self.batch_size:
             self._wakeup.set()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -160,3 +161,24 @@ def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
     assert asyncio.run(sender.flush()) == 1  # the first batch refused and dropped, the second sent
     assert sender.rejected == 2 and sender.pending == 0
     assert [o["device"] for b in endpoint.batches for o in b["observations"]] == ["dev-2"]
+
+
+def test_unchanged_observations_are_resent_only_after_the_resend_interval(endpoint):
+    sender = ObservationSender(endpoint.url, TOKEN, "c", resend_interval=0.5)
+    first = obs("dev-a", t=1_795_000_000)
+    sender.put(first)
+    asyncio.run(sender.flush())
+    later = obs("dev-a", t=1_795_000_060)
+    later["facts"]["uptime_seconds"] = 999.0  # only poll time and uptime moved
+    sender.put(later)
+    assert sender.pending == 0 and sender.unchanged == 1
+    sender.put(obs("dev-a", up=False, t=1_795_000_120))  # a change goes out at once
+    assert sender.pending == 1
+    asyncio.run(sender.flush())
+    sender.put(obs("dev-a", up=False, t=1_795_000_180))
+    assert sender.pending == 0
+    time.sleep(0.6)
+    sender.put(obs("dev-a", up=False, t=1_795_000_240))  # unchanged, but due for a refresh
+    assert sender.pending == 1
+    asyncio.run(sender.flush())
+    assert [o["up"] for b in endpoint.batches for o in b["observations"]] == [True, False, False]
