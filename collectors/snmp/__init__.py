@@ -11,10 +11,16 @@ Usage::
     res = await client.walk(t, ["1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"])
     for index, tag, value in res.varbinds["1.3.6.1.2.1.2.2.1"]:  # index "8.2" = column 8, row 2
         ...
-    res.error  # "" | "timeout" | "tooBig" | "genErr" | "nonIncreasing" | "maxPdus" | ...
+    res.error  # "" | "timeout" | "tooBig" | "genErr" | "nonIncreasing" | "maxPdus" | ... (see .walk)
+    res.pdus, res.retries, res.varbinds_count, res.duration  # request PDUs sent incl. retries, ...
     await client.get(t, ["1.3.6.1.2.1.1.3.0"])  # varbinds["1.3.6.1.2.1.1.3.0"] == [("", TIMETICKS, 123)]
-    client.stats  # requests, retries, timeouts, responses, malformed[reason], unexpected[reason]
+    client.stats  # requests, retries, timeouts, responses, send_errors, reopened,
+                  # malformed[reason], unexpected["address" | "request_id" | "late"]
     await client.close()
+
+Works on asyncio's default loop and on uvloop.  Performance (``make bench``, 48-port switch,
+system + if_mib): about 0.56 µs CPU per varbind to decode and 1.2 to 1.5 µs per varbind for the whole
+wire path, against ~11 µs for snmp_exporter and ~78 µs for pysnmp.
 
 Values: Integer32 and the unsigned types -> int, OCTET STRING/Opaque -> bytes, OBJECT IDENTIFIER ->
 dotted str, IpAddress -> dotted-quad str, NULL -> None.  Walks leave out noSuchObject/noSuchInstance/
