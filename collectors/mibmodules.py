@@ -91,9 +91,6 @@ class Table:
     lookups: tuple[Lookup, ...]
     simple_index: bool = False  # a single one-sub-identifier index: the row text is the label value
 
-    def label_names(self) -> tuple[str, ...]:
-        return self.index_names + tuple(lk.labelname for lk in self.lookups)
-
     def row_labels(self, row: str, columns: list[dict[str, Any]]) -> Labels | None:
         if self.simple_index:
             if "." in row:
@@ -121,6 +118,7 @@ class Metric:
     column: int
     table: Table
     enum_values: dict[int, str] = field(default_factory=dict)
+    own_label: bool = False  # a string metric whose name is already a label of its table (ifDescr)
 
 
 @dataclass(slots=True)
@@ -291,6 +289,7 @@ def compile_module(data: Any, path: str) -> Module:
                     column=column(moid, f"{mkey}.oid", mname),
                     table=table,
                     enum_values=dict(enum),
+                    own_label=mname in index_names or any(lk.labelname == mname for lk in lookups),
                 )
             )
 
@@ -420,7 +419,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             if mtype == "EnumAsInfo"
             else RENDERERS[mtype]
         )
-        own_label = metric.name in table.label_names()
+        own_label = metric.own_label
         for row, value in col.items():
             labels = cache.get(row, False)
             if labels is False:
