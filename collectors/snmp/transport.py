@@ -35,6 +35,7 @@ TIMEOUT = object()
 _LATE_WINDOW = 1 << 22  # request-ids issued this recently count as "late" rather than "request_id"
 _ID_MASK = 0x7FFFFFFF
 _NEVER = float("inf")
+_TICK = 0.005  # the deadline timer fires at most this often (timeouts may run this much late)
 _DRAIN_MAX = 256  # datagrams read per wake-up before other callbacks get a turn
 
 
@@ -327,7 +328,8 @@ class Transport:
         """Expire the transmissions whose deadline passed; re-arm for the next one."""
         self._timer = None
         self._timer_at = _NEVER
-        limit = self.loop.time() + 0.001
+        now = self.loop.time()
+        limit = now + 0.001
         following = _NEVER
         for timeout, queue in list(self._deadlines.items()):
             while queue and queue[0][0] <= limit:
@@ -340,7 +342,7 @@ class Transport:
             else:
                 del self._deadlines[timeout]
         if following < self._timer_at:
-            self._arm(following)
+            self._arm(max(following, now + _TICK))  # batch expiries under load
 
     def _expire(self, request_id: int, pending: _Pending) -> None:
         if pending.future.done():  # cancelled by its caller
