@@ -25,11 +25,10 @@ def test_no_token_is_401_everywhere(inv, counts):
     client = APIClient()
     before = counts()
     for url in (
-        "/api/",
         "/api/status/",
         "/api/dcim/sites/",
+        "/api/dcim/devices/1/",
         "/api/prometheus/sd/devices/",
-        "/api/schema/",
         "/api/collector/targets/?group=ma-casablanca",
         "/metrics",
     ):
@@ -40,6 +39,18 @@ def test_no_token_is_401_everywhere(inv, counts):
     assert client.post("/api/import/", {"model": "sites", "data": [SITE]}, format="json").status_code == 401
     assert client.post("/api/collector/observations/", {}, format="json").status_code == 401
     assert counts() == before
+
+
+def test_root_schema_and_docs_are_public_and_hold_no_data(inv):
+    """As in NetBox: clients (pynetbox's version probe and openapi()) read them without a token."""
+    client = APIClient()
+    root = client.get("/api/")
+    assert root.status_code == 200 and root["API-Version"] == "4.2"
+    assert "dcim" in root.json()
+    schema = client.get("/api/schema/", {"format": "json"})
+    assert schema.status_code == 200
+    assert "casablanca" not in schema.content.decode().lower()
+    assert client.get("/api/docs/").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,12 @@ def data(transactional_db):
     return build_inventory(devices=4)
 
 
-def test_status_and_version(nb):
+def test_status_version_and_openapi(nb):
     status = nb.status()
     assert status["netbox-version"].startswith("4.")
     assert status["django-version"]
     assert nb.version == "4.2"
+    assert "/api/dcim/devices/" in nb.openapi()["paths"]
 
 
 def test_sites_list_get_filter_create_update_delete(nb, data):

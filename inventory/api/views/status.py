@@ -10,6 +10,7 @@ from django.apps import apps
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,9 +24,9 @@ API_APP_ROOTS = ("core", "dcim", "extras", "ipam", "tenancy", "monitoring", "sta
 
 
 class APIRootView(ApiVersionMixin, APIView):
-    """The API's sections."""
+    """The API's sections; open to all, as NetBox's (pynetbox probes the version here without a token)."""
 
-    permission_classes = (IsAuthenticatedUser,)
+    permission_classes = (AllowAny,)
 
     @extend_schema(exclude=True)
     def get(self, request, format=None):
