@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -32,7 +33,8 @@ import yaml
 from collectors.sim.fixtures import KINDS, snmprec
 
 RESPONDER = Path(sys.executable).parent / "snmpsim-command-responder"
-SILENT = ("slow", "failing")  # kinds that do not answer the start-up probe promptly and correctly
+SILENT = ("slow", "failing")
+PR_SET_PDEATHSIG = 1  # kinds that do not answer the start-up probe promptly and correctly
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,12 @@ class AgentSpec:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r} (one of {', '.join(KINDS)})")
         if "/" in self.community or not self.community or self.community.startswith("."):
             raise ValueError(f"{self.name}: community {self.community!r} cannot name a data directory")
+
+
+def _die_with_parent() -> None:
+    """In a child, before exec: get SIGTERM when the launcher dies (Linux PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_udp_port(address: str = "127.0.0.1") -> int:
@@ -114,11 +122,22 @@ class SimAgents:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start one process per device and wait until each answers (or raise, after stopping them)."""
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> None:
         env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
         for spec in self.specs:
             self.processes.append(
                 subprocess.Popen(
-                    self._args(spec), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    self._args(spec),
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
                 )
             )
         deadline = time.monotonic() + timeout
@@ -127,7 +146,6 @@ class SimAgents:
             waiting = [s for s in waiting if not answers(s)]
             dead = [p for p in self.processes if p.poll() is not None]
             if dead or (waiting and time.monotonic() > deadline):
-                self.stop()
                 names = ", ".join(s.name for s in waiting) or "a process exited"
                 raise RuntimeError(f"simulated agents did not start: {names}")
         # slow and failing agents answer late or with an error: wait for their processes to listen
@@ -143,7 +161,6 @@ class SimAgents:
                 except OSError:
                     return  # the agent holds the port
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"simulated agent {spec.name} did not bind {spec.address}:{spec.port}")
 
     def stop(self) -> None:
@@ -213,21 +230,31 @@ def main(argv: list[str] | None = None) -> int:
     else:
         specs = specs_from_targets(yaml.safe_load(args.targets_file.read_text()))
     agents = SimAgents(specs, args.workdir)
-    agents.start()
-    print(f"{len(agents.specs)} simulated devices answering", flush=True)
-    stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    signal.signal(signal.SIGTERM, _raise_stop)  # before start: a SIGTERM while starting cleans up too
+    stopped = False
     try:
-        while not stopping and all(p.poll() is None for p in agents.processes):
+        agents.start()
+        print(f"{len(agents.specs)} simulated devices answering", flush=True)
+        while all(p.poll() is None for p in agents.processes):
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        stopping.append(1)
-    died = [s.name for s, p in zip(agents.specs, agents.processes, strict=True) if p.poll() is not None]
-    agents.stop()
-    if died and not stopping:
+    except (_Stop, KeyboardInterrupt):
+        stopped = True
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        died = [s.name for s, p in zip(agents.specs, agents.processes, strict=False) if p.poll() is not None]
+        agents.stop()
+    if died and not stopped:
         print(f"simulated agents exited: {', '.join(died)}", file=sys.stderr)
         return 1
     return 0
+
+
+class _Stop(Exception):
+    """SIGTERM received."""
+
+
+def _raise_stop(*_: object) -> None:
+    raise _Stop
 
 
 if __name__ == "__main__":

@@ -123,3 +123,31 @@ def test_cli_starts_from_a_targets_document_and_stops_on_sigterm(tmp_path):
         assert proc.wait(20) == 0
     time.sleep(0.2)
     assert not answers(AgentSpec("cli-rtr", "router", "127.0.0.1", port, "cli-comm"), timeout=0.3)
+
+
+def test_a_failed_start_leaves_no_agent_running():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        agents = SimAgents(
+            [
+                AgentSpec("ok-dev", "switch", "127.0.0.1", free_udp_port(), "c"),
+                AgentSpec("no-port", "ups", "127.0.0.1", busy, "c"),  # cannot bind: never answers
+            ]
+        )
+        workdir = str(agents.workdir)
+        with pytest.raises(RuntimeError, match="did not start: no-port"):
+            agents.start(timeout=8)
+    assert [cmd for cmd in command_lines() if workdir.encode() in cmd] == []
+    assert agents.processes == []
+
+
+def command_lines() -> list[bytes]:
+    """Every running process's command line (processes may end while we read)."""
+    out = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            out.append(path.read_bytes())
+        except OSError:
+            continue
+    return out
