@@ -54,7 +54,7 @@ class AgentSpec:
             raise ValueError(f"{self.name}: community {self.community!r} cannot name a data directory")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In a child, before exec: get SIGTERM when the launcher dies (Linux PR_SET_PDEATHSIG)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -137,7 +137,7 @@ class SimAgents:
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=die_with_parent,
                 )
             )
         deadline = time.monotonic() + timeout

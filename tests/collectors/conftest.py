@@ -17,7 +17,7 @@ import pytest
 
 from collectors.mibmodules import load_modules
 from collectors.poller import Poller
-from collectors.sim.agents import AgentSpec, SimAgents, free_udp_port
+from collectors.sim.agents import AgentSpec, SimAgents, die_with_parent, free_udp_port
 from collectors.snmp import SnmpClient
 from collectors.store import PollResult, SampleStore
 from collectors.targets import Target, parse_target
@@ -155,6 +155,7 @@ def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + 20
     while True:
