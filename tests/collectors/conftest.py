@@ -153,7 +153,7 @@ def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
     proc = subprocess.Popen(
         [binary, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(pidfile), "-I", "-smux"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=(work / "snmpd.log").open("wb"),  # a file, not a pipe: -Lo logs every request
         stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
     )
@@ -178,7 +178,8 @@ def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
             break
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            out = proc.communicate()[0].decode(errors="replace")
+            proc.wait(5)
+            out = (work / "snmpd.log").read_text(errors="replace")
             pytest.fail(f"snmpd did not start: {out[-2000:]}")
         time.sleep(0.2)
     yield Snmpd(port, SNMPD_COMMUNITY, SNMPD_USERS)
