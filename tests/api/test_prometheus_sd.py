@@ -7,6 +7,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -77,6 +78,11 @@ def prometheus(tmp_path: Path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+    # Prometheus' keep-alive connections are gone: let their live-server threads finish before the
+    # test database goes away (bounded).
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=5)
 
 
 def test_prometheus_discovers_demo_devices_with_inventory_labels(
