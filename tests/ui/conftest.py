@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; Django's async-safety check would
-# then refuse the ORM calls the browser tests make to set up and verify data.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture
@@ -25,12 +19,20 @@ def reader(db, django_user_model):
     return make_reader()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium for one test module.
+
+    Playwright's sync API runs an event loop in the test thread; Django's async-safety check would
+    then refuse the ORM calls the browser tests make to set up and verify data. The override lives
+    only as long as the browser, so it never leaks into other tests or their subprocesses.
+    """
     from tests.ui.browser import chromium
 
-    with chromium() as browser:
-        yield browser
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with chromium() as browser:
+            yield browser
 
 
 @pytest.fixture
