@@ -123,9 +123,13 @@ async def run_pysnmp(port: int, devices: int, concurrency: int, budget: float) -
 async def run_collector(
     port: int, devices: int, concurrency: int, budget: float, render: bool = True
 ) -> dict:
-    """End to end: the collector's Poller (walk, MIB modules, store) plus the exporter's rendering."""
+    """End to end: the collector's Poller (walk, MIB modules, store) plus the exporter's rendering.
+
+    Runs as ``python -m collectors`` does: modules loaded, then :func:`collectors.runtime.tune_gc`.
+    """
     from collectors.mibmodules import load_modules
     from collectors.poller import Poller
+    from collectors.runtime import tune_gc
     from collectors.snmp import SnmpClient
     from collectors.store import SampleStore
     from collectors.targets import Target
@@ -139,6 +143,7 @@ async def run_collector(
                modules=("system", "if_mib"), labels=labels)
         for i in range(-1, devices)
     ]  # fmt: skip
+    tune_gc()  # the runner's GC settings: the measured numbers are the real process's
     async with SnmpClient(bind6=None) as client:
         poller = Poller(modules=modules, store=store, wire=client, pysnmp=None)
         rendered_bytes = 0
