@@ -22,7 +22,7 @@ install: $(VENV)/.synced
 # The whole stack on the demo inventory (SQLite in var/demo): web app, simulated agents, collector and
 # exporter, Prometheus with the shipped config; prints the URLs; Ctrl-C stops everything.
 demo: install
-	$(PY) -m tests.e2e.demo
+	$(PY) -m deploy.demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

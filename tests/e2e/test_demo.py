@@ -1,42 +1,22 @@
-"""``make demo`` (``python -m tests.e2e.demo``) on free ports: every demo device up in Prometheus, then a
-clean stop on SIGINT that leaves no process and no port behind."""
+"""``make demo`` (``python -m deploy.demo``) on free ports: the URLs, every demo device up in Prometheus
+within two minutes, no Django in the launcher, and a clean stop on Ctrl-C that leaves no process and no
+port behind."""
 
 from __future__ import annotations
 
-import os
-import selectors
+import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
+from deploy.demo.stack import ROOT
 from inventory import demo
-from tests.e2e.stack import ROOT, free_tcp_port, free_udp_port_on
+from tests.e2e.harness import DemoStack
 
 pytestmark = pytest.mark.slow
-
-DEMO_ADDRESSES = [device.address for device in demo.DEVICES]
-
-
-def read_until(process: subprocess.Popen, needle: str, timeout: float) -> str:
-    """Stdout of ``process`` until a line contains ``needle`` (bounded by ``timeout``)."""
-    seen = []
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=1):
-            continue
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return "".join(seen)
-    raise AssertionError(f"never printed {needle!r}:\n{''.join(seen)}")
 
 
 def refused(address: str) -> bool:
@@ -45,42 +25,40 @@ def refused(address: str) -> bool:
         return sock.connect_ex((host, int(port))) != 0
 
 
-def test_demo_starts_everything_and_stops_cleanly(tmp_path) -> None:
-    inventory, prometheus, exporter = (f"127.0.0.1:{free_tcp_port()}" for _ in range(3))
-    snmp_port = free_udp_port_on(DEMO_ADDRESSES)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.e2e.demo",
-            f"--var-dir={tmp_path / 'demo'}",
-            f"--inventory={inventory}",
-            f"--prometheus={prometheus}",
-            f"--alertmanager=127.0.0.1:{free_tcp_port()}",
-            f"--exporter={exporter}",
-            f"--snmp-port={snmp_port}",
-            "--poll-interval=5",
-            "--scrape-interval=2s",
-            "--max-seconds=600",
-        ],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def test_banner_names_the_urls_and_every_device_is_up_within_two_minutes(demo_stack: DemoStack) -> None:
+    banner = demo_stack.banner
+    inventory = demo_stack.inventory
+    assert f"http://{inventory.address}/" in banner
+    assert f"http://{demo_stack.exporter}/snmp/all" in banner
+    assert f"http://{demo_stack.prometheus_address}/" in banner
+    assert str(inventory.password_file) in banner and inventory.password_file.read_text().strip()
+    assert str(inventory.token_file("read")) in banner
+    up = re.search(r"all (\d+) demo devices are up in Prometheus with inventory labels \((\d+) s", banner)
+    assert up, banner
+    assert int(up[1]) == len(demo.DEVICES) == len(demo_stack.targets)
+    assert int(up[2]) <= 120, "issue 5: every demo device up within two minutes of start"
+
+
+def test_launcher_imports_no_django() -> None:
+    code = (
+        "import sys, deploy.demo.__main__\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')))"
     )
-    try:
-        banner = read_until(process, "demo devices are up in Prometheus", timeout=240)
-        assert f"http://{inventory}/" in banner and f"http://{exporter}/snmp/all" in banner
-        assert f"all {len(demo.DEVICES)} demo devices" in banner
-        process.send_signal(signal.SIGINT)
-        tail = read_until(process, "demo: stopped", timeout=90)
-        assert process.wait(30) == 0, tail
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert refused(inventory) and refused(prometheus) and refused(exporter)
-    for address in DEMO_ADDRESSES:  # every simulated agent let go of its port
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "[]", proc.stdout
+
+
+@pytest.mark.late(2)
+def test_ctrl_c_stops_everything(demo_stack: DemoStack) -> None:
+    process = demo_stack.process
+    assert process.poll() is None, demo_stack.logs()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(90) == 0, demo_stack.logs()
+    assert "demo: stopped" in demo_stack.output.read_text()
+    for address in (demo_stack.inventory.address, demo_stack.prometheus_address, demo_stack.exporter):
+        assert refused(address), address
+    for device in demo.DEVICES:  # every simulated agent let go of its port
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind((address, snmp_port))
+            sock.bind((device.address, demo_stack.snmp_port))

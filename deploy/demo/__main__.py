@@ -7,16 +7,17 @@ with only addresses changed (and its intervals shortened to 15 s unless ``--scra
 shipped``).  Prints the URLs, reports when every demo device is up in Prometheus, and stops
 everything in order on Ctrl-C or SIGTERM.
 
-    python -m tests.e2e.demo [--var-dir var/demo] [--inventory 127.0.0.1:8000] [--prometheus 127.0.0.1:9090]
+    python -m deploy.demo [--var-dir var/demo] [--inventory 127.0.0.1:8000] [--prometheus 127.0.0.1:9090]
 
-The other options re-point the demo inventory through its API (tests use them for free ports).
+The other options re-point the demo inventory through its API (tests use them for free ports).  A
+simulated agent that exits (or is stopped, to watch a device go down) is reported and the demo goes
+on; if the inventory, the collector or Prometheus exits, the demo stops.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import sys
 import threading
@@ -27,14 +28,20 @@ from pathlib import Path
 
 from collectors.sim.agents import SimAgents
 from deploy import prometheus_config
-from tests.e2e.stack import ROOT, Inventory, demo_agent_specs, start_collector
-from tests.exporters.prometheus import PROMETHEUS, Prometheus
+from deploy.demo.stack import (
+    PROMETHEUS,
+    ROOT,
+    Inventory,
+    demo_agent_specs,
+    start_collector,
+    start_prometheus,
+)
 
 GROUP = "demo"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m tests.e2e.demo", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m deploy.demo", description=__doc__.splitlines()[0])
     p.add_argument("--var-dir", type=Path, default=ROOT / "var" / "demo", help="state (default %(default)s)")
     p.add_argument("--inventory", default="127.0.0.1:8000", help="web app address (default %(default)s)")
     p.add_argument("--prometheus", default="127.0.0.1:9090", help="Prometheus address (default %(default)s)")
@@ -52,9 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def devices_up(prometheus: Prometheus) -> set[str]:
+def devices_up(prometheus: str) -> set[str]:
+    """Names of the devices Prometheus sees up, with inventory labels, at ``prometheus`` (host:port)."""
     query = urllib.parse.urlencode({"query": 'infrastrand_device_up{job="infrastrand-devices"} == 1'})
-    with urllib.request.urlopen(f"{prometheus.url}/api/v1/query?{query}", timeout=5) as response:
+    with urllib.request.urlopen(f"http://{prometheus}/api/v1/query?{query}", timeout=5) as response:
         return {s["metric"]["device"] for s in json.load(response)["data"]["result"] if "site" in s["metric"]}
 
 
@@ -83,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         started.append(agents)
         collector = start_collector(inventory, GROUP, exporter, workdir / "logs")
         started.append(collector)
-        children = [*agents.processes, inventory.server.process, collector.process]
+        core = [inventory.server, collector]
         prometheus = None
-        if shutil.which(PROMETHEUS) or Path(PROMETHEUS).exists():
+        if Path(PROMETHEUS).exists():
             config = prometheus_config.repoint(
                 inventory=args.inventory,
                 collectors=[exporter],
@@ -93,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
                 token_file=inventory.token_file("read"),
                 scrape_interval=None if args.scrape_interval == "shipped" else args.scrape_interval,
             )
-            prometheus = Prometheus(config, workdir, port=int(args.prometheus.rpartition(":")[2]))
+            prometheus = start_prometheus(config, workdir, args.prometheus, workdir / "logs")
             started.append(prometheus)
-            children.append(prometheus.process)
+            core.append(prometheus)
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         print(
             "\ninfrastrand demo is running (Ctrl-C stops everything):\n"
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(read token in {inventory.token_file('read')})\n"
             f"  exporter           http://{exporter}/snmp/all   /snmp?target=<device>   /metrics\n"
             + (
-                f"  Prometheus         {prometheus.url}/\n"
+                f"  Prometheus         http://{args.prometheus}/\n"
                 if prometheus
                 else "  Prometheus         (not installed)\n"
             )
@@ -113,16 +121,22 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         names = {t["name"] for t in targets}
+        agents_running = dict(zip(agents.specs, agents.processes, strict=True))
         reported = prometheus is None
         while not stop.wait(2.0):
             if args.max_seconds and time.monotonic() - start > args.max_seconds:  # bounded runs
                 break
-            if any(child.poll() is not None for child in children) and not stop.is_set():
-                print("demo: a component exited; stopping (see the logs)", flush=True)
+            exited = [part.name for part in core if part.process.poll() is not None]
+            if exited and not stop.is_set():
+                print(f"demo: {', '.join(exited)} exited; stopping (see the logs)", flush=True)
                 return 1
+            for spec, process in list(agents_running.items()):
+                if process.poll() is not None:
+                    del agents_running[spec]
+                    print(f"demo: the simulated agent of {spec.name} exited: the device is down", flush=True)
             if not reported:
                 try:
-                    up = devices_up(prometheus)
+                    up = devices_up(args.prometheus)
                 except OSError:
                     continue
                 if up >= names:

@@ -1,14 +1,15 @@
-"""The whole infrastrand stack as local processes: inventory, simulated agents, collector, Prometheus.
+"""The parts of the demo stack as local processes: inventory, simulated agents, collector, Prometheus.
 
-Used by the end-to-end test (free loopback ports, a temp directory) and by ``make demo`` (the demo's
-fixed addresses).  Every process is started here and stopped by its own handle.
+``python -m deploy.demo`` (``make demo``) starts them in order; the end-to-end tests run that launcher on
+free loopback ports.  Every process is started here and stopped by its own handle.  The collector runs
+as ``python -m collectors`` and the inventory as ``manage.py`` subprocesses: nothing here imports Django.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -17,11 +18,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from collectors.sim.agents import AgentSpec
 from inventory import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
 
 def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, headers=None) -> None:
@@ -40,28 +44,6 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None,
             last = exc
         time.sleep(0.25)
     raise TimeoutError(f"{url} did not answer within {timeout} s ({last})")
-
-
-def free_tcp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def free_udp_port_on(addresses: list[str], attempts: int = 20) -> int:
-    """A UDP port free on every one of ``addresses`` right now."""
-    for _ in range(attempts):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind((addresses[0], 0))
-            port = probe.getsockname()[1]
-        try:
-            for address in addresses:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                    sock.bind((address, port))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError(f"no UDP port free on all of {addresses}")
 
 
 class Service:
@@ -101,6 +83,8 @@ class Inventory:
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.server: Service | None = None
         self.tokens: dict[str, str] = {}
+        if self.tokens_path.exists():
+            self.tokens = json.loads(self.tokens_path.read_text())
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         proc = subprocess.run(
@@ -122,7 +106,7 @@ class Inventory:
         self.manage("migrate", "--noinput")
         self.manage("loaddemo")
         admin = "demo-admin"
-        if not (self.var_dir / "tokens.json").exists():
+        if not self.tokens_path.exists():
             password = os.urandom(12).hex()
             self.manage(
                 "createsuperuser",
@@ -140,14 +124,18 @@ class Inventory:
                     "createtoken", "demo-collector", "--collector", "--description=demo collector"
                 ).strip(),
             }
-            path = self.var_dir / "tokens.json"
-            path.write_text(json.dumps(tokens))
-            path.chmod(0o600)
-        self.tokens = json.loads((self.var_dir / "tokens.json").read_text())
+            self.tokens_path.write_text(json.dumps(tokens))
+            self.tokens_path.chmod(0o600)
+        self.tokens = json.loads(self.tokens_path.read_text())
         for kind in ("read", "collector"):
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")
             path.chmod(0o600)
+
+    @property
+    def tokens_path(self) -> Path:
+        """The demo's API tokens by kind (read, write, collector), created once by :meth:`prepare`."""
+        return self.var_dir / "tokens.json"
 
     @property
     def password_file(self) -> Path:
@@ -239,3 +227,23 @@ def start_collector(inventory: Inventory, group: str, listen: str, workdir: Path
     )
     wait_http(f"http://{listen}/-/ready", 120, collector.process)
     return collector
+
+
+def start_prometheus(config: dict[str, Any], var_dir: Path, listen: str, workdir: Path) -> Service:
+    """Debian's ``prometheus`` running ``config`` (written to ``var_dir``) on ``listen``, once ready."""
+    config_file = var_dir / "prometheus.yml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    prometheus = Service(
+        "prometheus",
+        [
+            PROMETHEUS,
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={var_dir / 'prometheus-data'}",
+            f"--web.listen-address={listen}",
+            "--storage.tsdb.retention.time=1d",
+            "--log.level=warn",
+        ],
+        workdir,
+    )
+    wait_http(f"http://{listen}/-/ready", 60, prometheus.process)
+    return prometheus
