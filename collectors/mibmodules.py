@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import yaml
@@ -92,20 +94,21 @@ class Table:
     simple_index: bool = False  # a single one-sub-identifier index: the row text is the label value
 
     def row_labels(self, row: str, columns: list[dict[str, Any]]) -> Labels | None:
+        """The row's label pairs; values are interned, so devices with the same port names share them."""
         if self.simple_index:
             if "." in row:
                 return None
-            labels: list[tuple[str, str]] = [(self.index_names[0], row)]
+            labels: list[tuple[str, str]] = [(self.index_names[0], intern(row))]
         elif not self.index_names:
             labels = []
         else:
             values = decode_index(row, self.index_types)
             if values is None:
                 return None
-            labels = list(zip(self.index_names, values, strict=True))
+            labels = list(zip(self.index_names, map(intern, values), strict=True))
         for lk in self.lookups:
             v = columns[lk.column].get(row)
-            labels.append((lk.labelname, "" if v is None else lk.render(v)))
+            labels.append((lk.labelname, "" if v is None else intern(lk.render(v))))
         return tuple(labels)
 
 
@@ -385,17 +388,20 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
     families: list[MetricFamily] = []
     bad = 0
     row_cache: dict[int, dict[str, Labels | None]] = {}
+    last_rows: dict[int, tuple[Labels, ...]] = {}  # table -> its last family's labels, to share
     for metric in module.metrics:
         col = columns[metric.column]
         if not col:
             continue
         table = metric.table
         cache = row_cache.setdefault(id(table), {})
-        samples: list[tuple[Labels, float]] = []
-        append = samples.append
+        rows: list[Labels] = []
+        add_row = rows.append
         mtype = metric.type
         if mtype in NUMERIC_TYPES:
             counter = mtype == "counter"
+            values: list[float] = []
+            add_value = values.append
             for row, value in col.items():
                 labels = cache.get(row, False)
                 if labels is False:
@@ -410,9 +416,11 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
                     continue
                 if counter and v >= _COUNTER_WRAP:
                     v = float(int(value) % _COUNTER_WRAP)
-                append((labels, v))
-            if samples:
-                families.append(MetricFamily(metric.name, mtype, metric.help, tuple(samples)))
+                add_row(labels)
+                add_value(v)
+            if rows:
+                shared = _shared_rows(last_rows, id(table), tuple(rows))
+                families.append(MetricFamily(metric.name, mtype, metric.help, shared, array("d", values)))
             continue
         render = (
             (lambda v, e=metric.enum_values: e.get(v, str(v)) if isinstance(v, int) else display_string(v))
@@ -428,13 +436,26 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
                 bad += 1
                 continue
             if not own_label:
-                labels = (*labels, (metric.name, render(value)))
-            append((labels, 1.0))
-        if samples:
+                labels = (*labels, (metric.name, intern(render(value))))
+            add_row(labels)
+        if rows:
             name = metric.name + "_info" if mtype == "EnumAsInfo" else metric.name
-            families.append(MetricFamily(name, "gauge", metric.help, tuple(samples)))
+            labels_t = _shared_rows(last_rows, id(table), tuple(rows)) if own_label else tuple(rows)
+            families.append(MetricFamily(name, "gauge", metric.help, labels_t, array("d", [1.0]) * len(rows)))
     named = {module.column_names[i]: c for i, c in enumerate(columns) if c}
     return ModuleOutput(families, named, bad)
+
+
+def _shared_rows(
+    last: dict[int, tuple[Labels, ...]], table: int, rows: tuple[Labels, ...]
+) -> tuple[Labels, ...]:
+    """``rows``, or the equal tuple of the table's previous family (its rows are the same objects, so the
+    comparison is pointer checks): the columns of a table then hold one labels tuple between them."""
+    prev = last.get(table)
+    if prev is not None and prev == rows:
+        return prev
+    last[table] = rows
+    return rows
 
 
 def all_roots(modules: Iterable[Module]) -> list[str]:

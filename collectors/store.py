@@ -8,7 +8,8 @@ served many times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 Labels = tuple[tuple[str, str], ...]
@@ -17,12 +18,34 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class MetricFamily:
-    """One metric of one device: snmp_exporter's name, Prometheus type, help text and samples."""
+    """One metric of one device: snmp_exporter's name, Prometheus type, help text and samples.
+
+    Sample ``i`` is ``(labels[i], values[i])``.  Values are packed float64 (8 bytes a sample instead of a
+    pair tuple and a float object, ~80 bytes) and never modified after construction; the families of
+    one table share one ``labels`` tuple when their rows are the same.
+    """
 
     name: str
     type: str  # "counter" | "gauge" | "untyped"
     help: str
-    samples: tuple[tuple[Labels, float], ...]
+    labels: tuple[Labels, ...]
+    values: array  # array("d"), aligned with labels
+
+    @classmethod
+    def from_samples(
+        cls, name: str, type: str, help: str, samples: Iterable[tuple[Labels, float]]
+    ) -> MetricFamily:
+        """A family from ``(labels, value)`` pairs."""
+        pairs = tuple(samples)
+        return cls(name, type, help, tuple(lb for lb, _ in pairs), array("d", (v for _, v in pairs)))
+
+    @property
+    def samples(self) -> tuple[tuple[Labels, float], ...]:
+        """The ``(labels, value)`` pairs (built on each call: for tests and tools, not the hot path)."""
+        return tuple(zip(self.labels, self.values, strict=True))
+
+    def __len__(self) -> int:
+        return len(self.labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,4 +98,4 @@ class SampleStore:
         return len(self._entries)
 
     def series_count(self) -> int:
-        return sum(len(f.samples) for e in list(self._entries.values()) for f in e.result.families)
+        return sum(len(f.labels) for e in list(self._entries.values()) for f in e.result.families)

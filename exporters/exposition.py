@@ -3,7 +3,9 @@
 A device is rendered at most once per poll and format: the bytes are cached in ``StoreEntry.rendered``,
 and every poll puts a new entry, so a cache can never serve an older poll.  Cache keys:
 
-- ``"<fmt>"`` / ``"<fmt>:stale"``: the whole body of ``/snmp?target=`` (fresh view / stale view);
+- ``"<view>:gzip"`` with view ``"<fmt>"`` / ``"<fmt>:stale"``: the whole body of ``/snmp?target=``
+  (fresh view / stale view), kept **only gzip-compressed** (level 1: ~23 KB instead of ~200 KB of text
+  for a 48-port switch); Prometheus always asks for gzip, the rare other client gets it decompressed;
 - ``"all:<fmt>:<family>"`` / ``"all:<fmt>:stale:<family>"``: one family's lines of the device with its
   ``device`` and inventory labels baked in; ``/snmp/all`` joins them family by family across devices,
   so each family keeps one ``# HELP``/``# TYPE`` and the merge copies bytes, it does not format numbers.
@@ -16,8 +18,9 @@ intervals ago, is stale: it shows ``infrastrand_device_up 0`` and none of its MI
 
 from __future__ import annotations
 
+import gzip
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from collectors.store import Labels, MetricFamily, PollResult, StoreEntry
@@ -30,6 +33,7 @@ CONTENT_TYPES = {
     OPENMETRICS: "application/openmetrics-text; version=1.0.0; charset=utf-8",
 }
 EOF = b"# EOF\n"
+GZIP_LEVEL = 1
 
 DEVICE_UP = "infrastrand_device_up"
 DEVICE_FAMILIES: tuple[tuple[str, str], ...] = (
@@ -136,18 +140,21 @@ def _device_values(result: PollResult, fresh: bool) -> tuple[float, ...]:
     )
 
 
-def _samples_text(out_name: str, samples: Sequence[tuple[Labels, float]], label_text: LabelText) -> list[str]:
+def _samples_text(out_name: str, family: MetricFamily, label_text: LabelText) -> list[str]:
     """One line per sample; the label text is memoised per labels object (rows share it across columns)."""
     memo, render = label_text
     get = memo.get
     fmtv = format_value
     lines = []
     append = lines.append
-    for labels, value in samples:
+    for labels, value in zip(family.labels, family.values.tolist(), strict=True):
         text = get(id(labels))
         if text is None:
             text = render(labels)
-        append(f"{out_name}{text}{fmtv(value)}\n")
+        if value.is_integer() and -_TWO_64 <= value <= _TWO_64:  # format_value's common case, inlined
+            append(f"{out_name}{text}{int(value)}\n")
+        else:
+            append(f"{out_name}{text}{fmtv(value)}\n")
     return lines
 
 
@@ -187,20 +194,36 @@ def _render_target(result: PollResult, fmt: str, fresh: bool) -> bytes:
             family_name, out_name = sample_name(fmt, first)
             parts.append(family_header(fmt, family_name, first.type, first.help))
             for family in group:
-                parts.extend(_samples_text(out_name, family.samples, label_text))
+                parts.extend(_samples_text(out_name, family, label_text))
     if fmt == OPENMETRICS:
         parts.append("# EOF\n")
     return "".join(parts).encode("utf-8", "replace")
 
 
-def render_target(entry: StoreEntry, fmt: str, now: float) -> bytes:
-    """The body of ``/snmp?target=``: self metrics plus, when fresh, the MIB series (MIB labels only)."""
+def compress(body: bytes) -> bytes:
+    """gzip at the exporter's level, without a timestamp (equal bodies compress to equal bytes)."""
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def target_body(entry: StoreEntry, fmt: str, now: float, gzip_ok: bool) -> tuple[bytes, bool]:
+    """The body of ``/snmp?target=`` and whether it is gzip-compressed (only when ``gzip_ok``).
+
+    Rendered and compressed once per poll, format and freshness; only the compressed bytes are kept.
+    """
     fresh = is_fresh(entry.result, now)
-    key = fmt if fresh else fmt + ":stale"
-    body = entry.rendered.get(key)
-    if body is None:
-        body = entry.rendered[key] = _render_target(entry.result, fmt, fresh)
-    return body
+    view = fmt if fresh else fmt + ":stale"
+    rendered = entry.rendered
+    packed = rendered.get(view + ":gzip")
+    if packed is not None:
+        return (packed, True) if gzip_ok else (gzip.decompress(packed), False)
+    text = _render_target(entry.result, fmt, fresh)
+    packed = rendered[view + ":gzip"] = compress(text)
+    return (packed, True) if gzip_ok else (text, False)
+
+
+def render_target(entry: StoreEntry, fmt: str, now: float) -> bytes:
+    """The text of ``/snmp?target=``: self metrics plus, when fresh, the MIB series (MIB labels only)."""
+    return target_body(entry, fmt, now, gzip_ok=False)[0]
 
 
 def _render_all_chunks(entry: StoreEntry, fmt: str, fresh: bool, prefix: str) -> None:
@@ -217,7 +240,7 @@ def _render_all_chunks(entry: StoreEntry, fmt: str, fresh: bool, prefix: str) ->
             out_name = sample_name(fmt, group[0])[1]
             lines: list[str] = []
             for family in group:
-                lines.extend(_samples_text(out_name, family.samples, label_text))
+                lines.extend(_samples_text(out_name, family, label_text))
             rendered[prefix + name] = "".join(lines).encode("utf-8", "replace")
     rendered[prefix] = b""  # marks the chunks of this view as complete
 

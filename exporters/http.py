@@ -10,7 +10,7 @@ for it).  The device endpoints prefer the text format and answer OpenMetrics onl
 not accept text: Prometheus asks for OpenMetrics first, and OpenMetrics would turn snmp_exporter's
 ``ifHCInOctets`` into the series ``ifHCInOctets_total``, breaking the names of contract 4.
 
-A device's gzipped body is cached beside its text in ``StoreEntry.rendered`` (key ``<view>:gzip``), so
+A device's body is cached gzip-compressed in ``StoreEntry.rendered`` (``exposition.target_body``), so
 a repeated scrape of an unchanged poll costs a dict lookup.  ``/snmp/all`` bodies above
 ``THREAD_MIN_SERIES`` series are merged and compressed in a worker thread: the collector's event loop
 keeps polling meanwhile.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import logging
 import time
 import weakref
@@ -44,8 +43,7 @@ HEADER_TIMEOUT = 10.0  # seconds to send the rest of a request head once its fir
 IDLE_TIMEOUT = 75.0  # seconds a keep-alive connection may wait for its next request
 WRITE_TIMEOUT = 60.0  # seconds a client may take to read a response before it is cut off
 MAX_CONNECTIONS = 1024
-GZIP_LEVEL = 1
-GZIP_MIN_BYTES = 512
+GZIP_MIN_BYTES = 512  # /snmp/all and /metrics bodies shorter than this are sent uncompressed
 THREAD_MIN_SERIES = 20_000  # /snmp/all bodies of more series are rendered and compressed off the loop
 
 ENDPOINTS = ("snmp", "snmp_all", "metrics", "healthy", "ready", "index", "other")
@@ -196,10 +194,6 @@ def parse_head(lines: list[bytes]) -> Request:
         raise BadRequest(HTTPStatus.BAD_REQUEST, "HTTP/1.1 request without Host")
     split = urlsplit(target)
     return Request(method, split.path, parse_qs(split.query), version, headers)
-
-
-def _gzip(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class Server:
@@ -430,16 +424,8 @@ class Server:
         if entry is None:
             return Response(HTTPStatus.NOT_FOUND, f"unknown target {targets[0]!r}\n".encode())
         fmt = device_format(request)
-        now = self.clock()
-        body = exposition.render_target(entry, fmt, now)
-        compressed = None
-        if accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
-            view = fmt if exposition.is_fresh(entry.result, now) else fmt + ":stale"
-            key = view + ":gzip"
-            compressed = entry.rendered.get(key)
-            if compressed is None:
-                compressed = entry.rendered[key] = _gzip(body)
-        return self._exposition(body, fmt, compressed)
+        body, compressed = exposition.target_body(entry, fmt, self.clock(), accepts_gzip(request))
+        return self._exposition(body, fmt, body if compressed else None)
 
     async def _snmp_all(self, request: Request) -> Response:
         fmt = device_format(request)
@@ -447,7 +433,7 @@ class Server:
 
         def render() -> tuple[bytes, bytes | None]:
             body = exposition.render_all(self.store, fmt, self.clock())
-            return body, _gzip(body) if gzip_it and len(body) >= GZIP_MIN_BYTES else None
+            return body, exposition.compress(body) if gzip_it and len(body) >= GZIP_MIN_BYTES else None
 
         if self.store.series_count() >= THREAD_MIN_SERIES:
             body, compressed = await asyncio.to_thread(render)
@@ -459,7 +445,7 @@ class Server:
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
         body = encoder(self.registry)
         if accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
-            return Response(HTTPStatus.OK, _gzip(body), content_type, compressed=True)
+            return Response(HTTPStatus.OK, exposition.compress(body), content_type, compressed=True)
         return Response(HTTPStatus.OK, body, content_type)
 
     async def _healthy(self, request: Request) -> Response:

@@ -76,7 +76,7 @@ def exporter(ctx: Context) -> dict:
 
 
 def collector(ctx: Context) -> dict:
-    """(d) the infrastrand collector end to end: poll -> modules -> store -> exposition rendering."""
+    """(d) the infrastrand collector end to end: poll -> modules -> store -> exposition + gzip (a scrape)."""
     return _client_process("collector", ctx, 10 if ctx.quick else 2000, 200, 120, "asyncio")
 
 

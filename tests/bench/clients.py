@@ -4,8 +4,8 @@
 replay agent's switch (system + if_mib subtrees) and prints one JSON line: CPU seconds of the measured
 section (after a warm-up poll), wall seconds, devices, varbinds, errors and memory.  Scenarios:
 ``wire`` (our wire path), ``pysnmp`` (``bulk_walk_cmd``, lookupMib=False) and ``collector`` (the
-end-to-end collector: poll -> MIB modules -> store -> exposition), ``poll_store`` (the same without
-exposition); ``--loop uvloop`` runs it on uvloop.
+end-to-end collector: poll -> MIB modules -> store -> exposition + gzip, as a Prometheus scrape),
+``poll_store`` (the same without exposition); ``--loop uvloop`` runs it on uvloop.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ async def run_collector(
     from collectors.snmp import SnmpClient
     from collectors.store import SampleStore
     from collectors.targets import Target
-    from exporters.exposition import TEXT, render_target
+    from exporters.exposition import TEXT, target_body
 
     modules = load_modules()
     store = SampleStore()
@@ -152,8 +152,9 @@ async def run_collector(
             nonlocal rendered_bytes
             target = targets[i + 1]
             result = await poller.poll(target)
-            if render:  # one scrape per poll, as Prometheus does at the same interval
-                rendered_bytes += len(render_target(store.get(target.name), TEXT, time.time()))
+            if render:  # one scrape per poll, as Prometheus does at the same interval (it asks for gzip)
+                body, _ = target_body(store.get(target.name), TEXT, time.time(), gzip_ok=True)
+                rendered_bytes += len(body)
             return result.varbinds, result.error
 
         out = await measure(poll, devices, concurrency, budget)

@@ -194,3 +194,15 @@ def test_samples_from_a_walk_count_bad_values_and_never_raise(tmp_path):
     assert fams["ifInOctets"].type == "counter"
     assert out.bad_values == 2
     assert module_samples(module, {}).families == []
+    # the columns of one table hold one labels tuple between them; label values are interned across polls
+    assert fams["ifInOctets"].labels is fams["ifMtu"].labels
+    again = {f.name: f for f in module_samples(module, varbinds).families}
+    assert again["ifMtu"].labels[0][1] == ("ifDescr", "lo")
+    assert again["ifMtu"].labels[0][1][1] is fams["ifMtu"].labels[0][1][1]
+    # a column with other rows keeps its own
+    more = {root: [*rows, ("2.3", 4, b"eth3"), ("10.3", 0x41, 7)] for root, rows in varbinds.items()}
+    fams = {f.name: f for f in module_samples(module, more).families}
+    assert fams["ifInOctets"].labels is not fams["ifMtu"].labels
+    assert [dict(lb)["ifIndex"] for lb in fams["ifInOctets"].labels] == ["1", "2", "3"]
+    assert list(fams["ifInOctets"].values) == [float((2**64 - 1) % 2**53), 123.0, 7.0]
+    assert [dict(lb)["ifIndex"] for lb, _ in fams["ifMtu"].samples] == ["1", "2"]

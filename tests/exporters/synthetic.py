@@ -68,7 +68,9 @@ def device_result(
             samples = tuple((row, float(rng.randrange(0, 2**53))) for row in rows)
         else:
             samples = tuple((row, float(rng.randrange(0, 10_000))) for row in rows)
-        families.append(MetricFamily(name=name, type=type_, help=f"MIB object {name}.", samples=samples))
+        families.append(
+            MetricFamily.from_samples(name=name, type=type_, help=f"MIB object {name}.", samples=samples)
+        )
     return PollResult(
         device=device,
         started=started,

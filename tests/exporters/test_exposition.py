@@ -3,6 +3,7 @@ merge families across devices, go stale, and are rendered once per poll."""
 
 from __future__ import annotations
 
+import gzip
 import math
 import re
 
@@ -55,8 +56,10 @@ def poll(*families: MetricFamily, device: str = "rtr1", up: bool = True, started
 
 
 IF_ROW = (("ifIndex", "2"), ("ifName", "eth0"), ("ifDescr", "eth0"), ("ifAlias", ""))
-OCTETS = MetricFamily("ifHCInOctets", "counter", "The total number of octets received.", ((IF_ROW, 1000.0),))
-OPER = MetricFamily("ifOperStatus", "gauge", "The current operational state.", ((IF_ROW, 1.0),))
+OCTETS = MetricFamily.from_samples(
+    "ifHCInOctets", "counter", "The total number of octets received.", ((IF_ROW, 1000.0),)
+)
+OPER = MetricFamily.from_samples("ifOperStatus", "gauge", "The current operational state.", ((IF_ROW, 1.0),))
 
 
 @pytest.mark.parametrize("value, text", [(0.0, "0"), (1000.0, "1000"), (2.5, "2.5"), (-0.0, "0")])
@@ -108,8 +111,8 @@ def test_target_openmetrics_counters_get_total_and_eof() -> None:
 
 
 def test_openmetrics_untyped_is_unknown_and_total_is_not_doubled() -> None:
-    odd = MetricFamily("laLoad", "untyped", "Load average.", (((("laIndex", "1"),), 0.5),))
-    already = MetricFamily("snmpInPkts_total", "counter", "Packets.", (((), 3.0),))
+    odd = MetricFamily.from_samples("laLoad", "untyped", "Load average.", (((("laIndex", "1"),), 0.5),))
+    already = MetricFamily.from_samples("snmpInPkts_total", "counter", "Packets.", (((), 3.0),))
     body = ex.render_target(entry(poll(odd, already)), ex.OPENMETRICS, NOW)
     assert "# TYPE laLoad unknown\n" in body.decode()
     families = parsed(body, ex.OPENMETRICS)
@@ -118,16 +121,18 @@ def test_openmetrics_untyped_is_unknown_and_total_is_not_doubled() -> None:
 
 
 def test_large_counters_survive_both_parsers() -> None:
-    big = MetricFamily(
-        "ifHCOutOctets", "counter", "Octets.", ((IF_ROW, 2**64 - 1), ((("ifIndex", "3"),), 2.0**60))
-    )
+    big = MetricFamily.from_samples(
+        "ifHCOutOctets", "counter", "Octets.", ((IF_ROW, 2.0**64), ((("ifIndex", "3"),), 2.0**60))
+    )  # the store holds float64 values: 2^64 is the largest it renders as plain digits
     for fmt in ex.FORMATS:
-        samples = parsed(ex.render_target(entry(poll(big)), fmt, NOW), fmt)["ifHCOutOctets"]
-        assert [s[2] for s in samples] == [2**64 - 1, 2**60]
+        body = ex.render_target(entry(poll(big)), fmt, NOW)
+        assert b"} 18446744073709551616\n" in body
+        samples = parsed(body, fmt)["ifHCOutOctets"]
+        assert [s[2] for s in samples] == [2**64, 2**60]
 
 
 def test_special_values_parse() -> None:
-    special = MetricFamily(
+    special = MetricFamily.from_samples(
         "upsBatteryTemperature",
         "gauge",
         "Temperature.",
@@ -152,7 +157,7 @@ label_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 def test_escaping_round_trips_through_the_parsers(
     values: list[str], help_text: str, inventory_value: str, fmt: str
 ) -> None:
-    family = MetricFamily(
+    family = MetricFamily.from_samples(
         "sysDescr",
         "gauge",
         help_text,
@@ -171,7 +176,7 @@ def test_escaping_round_trips_through_the_parsers(
 
 def test_nasty_strings_pass_promtool() -> None:
     nasty = ["back\\slash", 'quote"d', "new\nline", "tab\tand unicode é ✓ 日本", "\\n literally", '\\"', ""]
-    family = MetricFamily(
+    family = MetricFamily.from_samples(
         "sysDescr",
         "gauge",
         'help with \\ and \n and "',
@@ -209,10 +214,13 @@ def test_rendered_once_per_poll_and_format() -> None:
     store.put(poll(OCTETS), {"device": "rtr1"})
     first = store.get("rtr1")
     text = ex.render_target(first, ex.TEXT, NOW)
-    assert ex.render_target(first, ex.TEXT, NOW) is text
-    assert ex.render_target(first, ex.OPENMETRICS, NOW) is not text
-    assert set(first.rendered) == {ex.TEXT, ex.OPENMETRICS}
-    newer = MetricFamily("ifHCInOctets", "counter", OCTETS.help, ((IF_ROW, 2000.0),))
+    packed, compressed = ex.target_body(first, ex.TEXT, NOW, gzip_ok=True)
+    assert compressed and gzip.decompress(packed) == text
+    assert ex.target_body(first, ex.TEXT, NOW, gzip_ok=True)[0] is packed  # cached, not rendered again
+    assert ex.render_target(first, ex.TEXT, NOW) == text  # the plain client gets it decompressed
+    assert ex.render_target(first, ex.OPENMETRICS, NOW) != text
+    assert set(first.rendered) == {"text:gzip", "openmetrics:gzip"}  # only the compressed bytes are kept
+    newer = MetricFamily.from_samples("ifHCInOctets", "counter", OCTETS.help, ((IF_ROW, 2000.0),))
     store.put(poll(newer, started=NOW + 60), {"device": "rtr1"})
     assert b"} 2000\n" in ex.render_target(store.get("rtr1"), ex.TEXT, NOW + 60)
 
@@ -254,7 +262,7 @@ def test_all_is_the_union_of_targets_plus_labels() -> None:
 
 
 def test_duplicate_family_names_share_one_header() -> None:
-    again = MetricFamily("ifOperStatus", "gauge", "again", (((("ifIndex", "9"),), 2.0),))
+    again = MetricFamily.from_samples("ifOperStatus", "gauge", "again", (((("ifIndex", "9"),), 2.0),))
     e = entry(poll(OPER, OCTETS, again))
     for body in (
         ex.render_target(e, ex.TEXT, NOW),
@@ -266,7 +274,7 @@ def test_duplicate_family_names_share_one_header() -> None:
 
 
 def test_mib_label_clashing_with_inventory_label_is_renamed() -> None:
-    clash = MetricFamily(
+    clash = MetricFamily.from_samples(
         "lldpRemSysName", "gauge", "Neighbour.", (((("device", "neighbour"), ("lldpRemIndex", "1")), 1.0),)
     )
     samples = parsed(ex.render_all([entry(poll(clash))], ex.TEXT, NOW), ex.TEXT)["lldpRemSysName"]
@@ -318,7 +326,7 @@ def test_synthetic_device_shape() -> None:
 
 
 def test_undecodable_label_text_is_replaced_not_fatal() -> None:
-    odd = MetricFamily("ifAlias", "gauge", "Alias.", (((("ifAlias", "bad \udcff byte"),), 1.0),))
+    odd = MetricFamily.from_samples("ifAlias", "gauge", "Alias.", (((("ifAlias", "bad \udcff byte"),), 1.0),))
     for fmt in ex.FORMATS:
         samples = parsed(ex.render_target(entry(poll(odd)), fmt, NOW), fmt)["ifAlias"]
         assert samples[0][1]["ifAlias"] == "bad ? byte"

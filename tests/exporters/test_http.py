@@ -132,6 +132,7 @@ def test_gzip_when_accepted_and_cached(serve, store) -> None:
     for refused in ("gzip;q=0", "identity", "br"):
         _, headers, body = get(server.url, "/snmp?target=dev00002", {"Accept-Encoding": refused})
         assert "Content-Encoding" not in headers and body == plain
+    assert set(store.get("dev00002").rendered) == {"text:gzip"}  # the text is not kept beside it
     _, headers, body = get(server.url, "/snmp/all", {"Accept-Encoding": "*"})
     assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body).startswith(b"# HELP")
     _, headers, body = get(server.url, "/metrics", {"Accept-Encoding": "gzip"})
@@ -370,7 +371,7 @@ def generation_result(device: str, generation: int) -> PollResult:
     """A poll whose every sample carries ``generation``: a torn read would mix generations."""
     rows = [(("ifIndex", str(i)),) for i in range(1, 6)]
     families = tuple(
-        MetricFamily(
+        MetricFamily.from_samples(
             name, "counter", name, tuple((row, float(generation * 1000 + i)) for i, row in enumerate(rows))
         )
         for name in ("ifHCInOctets", "ifHCOutOctets")

@@ -28,10 +28,12 @@ def poll(device: str, started: float, t0: float, up: bool = True) -> PollResult:
     octets = tuple((row, 1e12 + RATE_PER_IF * int(row[0][1]) * (started - t0)) for row in rows)
     status = tuple((row, 1.0) for row in rows)
     families = (
-        MetricFamily(
+        MetricFamily.from_samples(
             "ifHCInOctets", "counter", "The total number of octets received on the interface.", octets
         ),
-        MetricFamily("ifOperStatus", "gauge", "The current operational state of the interface.", status),
+        MetricFamily.from_samples(
+            "ifOperStatus", "gauge", "The current operational state of the interface.", status
+        ),
     )
     return PollResult(
         device, started, 0.01, up, "" if up else "timeout", 2, 4, 0, families if up else (), interval=1.0
