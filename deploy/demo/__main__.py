@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except (RuntimeError, TimeoutError) as exc:  # a part did not start: say which, without a traceback
+        print(f"demo: {exc}", file=sys.stderr, flush=True)
+        return 1
     finally:
         print("demo: stopping ...", flush=True)
         for part in reversed(started):

@@ -83,8 +83,6 @@ class Inventory:
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.server: Service | None = None
         self.tokens: dict[str, str] = {}
-        if self.tokens_path.exists():
-            self.tokens = json.loads(self.tokens_path.read_text())
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         proc = subprocess.run(
@@ -126,11 +124,15 @@ class Inventory:
             }
             self.tokens_path.write_text(json.dumps(tokens))
             self.tokens_path.chmod(0o600)
-        self.tokens = json.loads(self.tokens_path.read_text())
+        self.load_tokens()
         for kind in ("read", "collector"):
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")
             path.chmod(0o600)
+
+    def load_tokens(self) -> None:
+        """Read the tokens :meth:`prepare` created (here or in another process)."""
+        self.tokens = json.loads(self.tokens_path.read_text())
 
     @property
     def tokens_path(self) -> Path:

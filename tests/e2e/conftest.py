@@ -87,13 +87,11 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
         exporter=exporter,
         prometheus_address=prometheus,
         snmp_port=snmp_port,
-        targets=[],
-        banner="",
     )
     stack.prometheus.logs = stack.logs
     try:
         stack.banner = stack.read_until("demo devices are up in Prometheus", timeout=240)
-        stack.inventory = Inventory(var_dir, inventory)  # the launcher created its tokens by now
+        stack.inventory.load_tokens()  # the launcher created them by now
         stack.targets = stack.inventory.targets(GROUP)
         yield stack
     finally:

@@ -79,8 +79,8 @@ class DemoStack:
     exporter: str
     prometheus_address: str
     snmp_port: int
-    targets: list[dict[str, Any]]
-    banner: str
+    banner: str = ""  # the launcher's output up to "all devices up"
+    targets: list[dict[str, Any]] = field(default_factory=list)  # contract 1, from the inventory
 
     def read_until(self, needle: str, timeout: float) -> str:
         """The launcher's output once it contains ``needle`` (bounded by ``timeout``)."""
