@@ -110,11 +110,18 @@ class Collector:
     def state(self) -> dict:
         stats = self.wire.stats
         src = self.source.state
+        inventory = (
+            {}  # standalone: no inventory, so no inventory metrics (rather than a constant "down")
+            if isinstance(self.source, FileSource)
+            else {
+                "inventory_up": src.inventory_up,
+                "inventory_last_success": src.last_success,
+                "from_cache": src.from_cache,
+            }
+        )
         return {
             "targets": self.scheduler.target_states(),
-            "inventory_up": src.inventory_up,
-            "inventory_last_success": src.last_success,
-            "from_cache": src.from_cache,
+            **inventory,
             "store_series": self.store.series_count(),
             "snmp": {
                 "requests": stats.requests + self.pysnmp.requests,

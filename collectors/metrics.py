@@ -2,7 +2,9 @@
 
 The exporter serves :attr:`CollectorMetrics.registry` on `/metrics`.  Gauges that mirror state
 (targets by state, inventory reachability, store size, SNMP client counters) are read at scrape time
-from callables, so the hot path only touches the few counters and histograms it must.
+from callables, so the hot path only touches the few counters and histograms it must.  The inventory
+metrics are exported only when the state reports an inventory (``inventory_up``): a standalone
+collector (``--targets-file``) has none, and a constant ``inventory_up 0`` would page on-call forever.
 """
 
 from __future__ import annotations
@@ -32,21 +34,8 @@ class _StateCollector(Collector):
         for state in ("up", "down", "backoff"):
             targets.add_metric([state], s.get("targets", {}).get(state, 0))
         yield targets
-        yield GaugeMetricFamily(
-            "infrastrand_collector_inventory_up",
-            "1 if the last targets refresh from the inventory succeeded",
-            value=1 if s.get("inventory_up") else 0,
-        )
-        yield GaugeMetricFamily(
-            "infrastrand_collector_inventory_last_success_timestamp_seconds",
-            "Unix time of the last successful targets refresh",
-            value=s.get("inventory_last_success", 0.0),
-        )
-        yield GaugeMetricFamily(
-            "infrastrand_collector_targets_from_cache",
-            "1 while the targets come from the on-disk cache because the inventory is unreachable",
-            value=1 if s.get("from_cache") else 0,
-        )
+        if "inventory_up" in s:  # absent in standalone mode (--targets-file): there is no inventory
+            yield from _inventory_families(s)
         yield GaugeMetricFamily(
             "infrastrand_collector_store_series",
             "Series held in the sample store",
@@ -73,6 +62,25 @@ class _StateCollector(Collector):
         for reason in ("address", "request_id", "late"):
             unexpected.add_metric([reason], snmp.get("unexpected", {}).get(reason, 0))
         yield unexpected
+
+
+def _inventory_families(s: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    """Reachability of the inventory the targets come from."""
+    yield GaugeMetricFamily(
+        "infrastrand_collector_inventory_up",
+        "1 if the last targets refresh from the inventory succeeded",
+        value=1 if s.get("inventory_up") else 0,
+    )
+    yield GaugeMetricFamily(
+        "infrastrand_collector_inventory_last_success_timestamp_seconds",
+        "Unix time of the last successful targets refresh",
+        value=s.get("inventory_last_success", 0.0),
+    )
+    yield GaugeMetricFamily(
+        "infrastrand_collector_targets_from_cache",
+        "1 while the targets come from the on-disk cache because the inventory is unreachable",
+        value=1 if s.get("from_cache") else 0,
+    )
 
 
 class CollectorMetrics:

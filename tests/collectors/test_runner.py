@@ -121,6 +121,9 @@ def test_targets_file_live_changes_and_sigterm(sim, tmp_path):
         metrics = runner.wait_for("/metrics", lambda s, b: s == 200)
         assert 'infrastrand_collector_targets{state="up"}' in metrics
         assert "process_resident_memory_bytes" in metrics
+        # standalone: no inventory, so no inventory metrics (a constant 0 would fire InventoryUnreachable)
+        assert "infrastrand_collector_inventory" not in metrics
+        assert "infrastrand_collector_targets_from_cache" not in metrics
         bad = [ln for ln in metrics.splitlines() if 'malformed_packets_total{reason="value_type"}' in ln]
         assert bad and float(bad[0].split()[-1]) >= 1  # the buggy agent's text values
     finally:

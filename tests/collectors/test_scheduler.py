@@ -121,7 +121,18 @@ def test_target_changes_apply_without_restart(sim):
 def test_self_metrics_pass_promtool(sim, tmp_path):
     ok = sim_target(sim["switch"], interval=1.0, modules=["system"])
     *_, metrics = asyncio.run(run_scheduler([ok], 2.5))
+    standalone = generate_latest(metrics.registry)  # the state has no inventory: no inventory metrics
+    assert b"infrastrand_collector_inventory" not in standalone
+    assert b"infrastrand_collector_targets_from_cache" not in standalone
+    with_inventory = {
+        "targets": {"up": 1},
+        "inventory_up": True,
+        "inventory_last_success": 1e9,
+        "from_cache": False,
+    }
+    metrics.bind_state(lambda: with_inventory)
     text = generate_latest(metrics.registry)
+    assert b"infrastrand_collector_inventory_up 1.0" in text
     for name in (
         "infrastrand_collector_polls_total",
         "infrastrand_collector_poll_duration_seconds_bucket",
