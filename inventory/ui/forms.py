@@ -258,6 +258,8 @@ class ContactRoleForm(ObjectForm):
 
 
 class ContactForm(ObjectForm):
+    link = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Contact
         fields = ("name", "title", "phone", "email", "address", "link", "description", "comments")
