@@ -4,6 +4,7 @@ port behind."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -62,3 +63,23 @@ def test_ctrl_c_stops_everything(demo_stack: DemoStack) -> None:
     for device in demo.DEVICES:  # every simulated agent let go of its port
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind((device.address, demo_stack.snmp_port))
+
+
+def test_a_part_that_cannot_start_ends_the_demo_with_a_clear_error(tmp_path) -> None:
+    with socket.socket() as taken:  # someone else holds the web app's port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "deploy.demo", f"--var-dir={tmp_path}", f"--inventory={address}"],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "demo: ['" in proc.stderr and "exited with" in proc.stderr, proc.stderr
+    assert proc.stdout.rstrip().endswith("demo: stopped"), proc.stdout
