@@ -125,7 +125,7 @@ class Collector:
             "store_series": self.store.series_count(),
             "snmp": {
                 "requests": stats.requests + self.pysnmp.requests,
-                "retries": stats.retries,
+                "retries": stats.retries + self.pysnmp.retries,
                 "timeouts": stats.timeouts + self.pysnmp.timeouts,
                 # varbinds of the wrong type for their column count as malformed data too
                 "malformed": {**stats.malformed, "value_type": self.poller.bad_values},

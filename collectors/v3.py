@@ -3,6 +3,13 @@
 Returns the same :class:`WalkResult` shape as the lean v1/v2c client, so everything above it is
 version-agnostic.  Engines are created inside the running loop and shared: one per loop and credential
 scope (v1/v2c targets share one engine), never one per device.
+
+pysnmp retransmits inside its engine.  Its observer execution points count them: every datagram
+passes ``rfc3412.sendPdu``, every report PDU (USM engine-ID discovery, time sync, auth failures; each
+answered by pysnmp with a re-send) ``rfc3412.prepareDataElements:internal``.  So ``retries = sent -
+issued - reports`` are the re-sends after a timeout, as the wire client counts them: exactly for the
+process totals, and per walk when no other walk talked to the same agent address meanwhile (reports
+carry no user name to tell two walks of one agent apart); such an overlapped walk reports 0.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from pysnmp.hlapi.v3arch.asyncio import (
@@ -77,6 +85,18 @@ _NULL_TAGS = {
 }
 END_OF_MIB_VIEW = 0x82
 MAX_PDUS = 5000  # an agent that never ends a walk stops here
+SENT = "rfc3412.sendPdu"
+REPORT = "rfc3412.prepareDataElements:internal"
+
+
+@dataclass(slots=True)
+class _Watch:
+    """Datagrams sent to and reports received from one agent address while walks of it run."""
+
+    sent: int = 0
+    reports: int = 0
+    walks: int = 1
+    overlapped: bool = False  # another walk of the same address ran meanwhile: no per-walk retries
 
 
 def convert_value(value: Any) -> tuple[int, Any]:
@@ -112,8 +132,27 @@ class PysnmpClient:
 
     def __init__(self) -> None:
         self._engines: dict[tuple[int, str], SnmpEngine] = {}
-        self.requests = 0  # request PDUs issued (pysnmp retransmits inside; those are not seen here)
         self.timeouts = 0
+        self._issued = 0  # request PDUs the walks issued (pysnmp's re-sends not included)
+        self._sent = 0  # datagrams pysnmp sent
+        self._reports = 0  # report PDUs received, each answered by a re-send
+        self._retries = 0
+        self._watched: dict[tuple[str, int], _Watch] = {}  # agent address -> counts of its walks
+
+    @property
+    def retries(self) -> int:
+        """Re-sends after a timeout, in total (a counter: never decreases).
+
+        Mid-exchange the difference lags by one (a PDU issued and not yet sent, a report not yet
+        answered), never leads, so the largest value seen is the count.
+        """
+        self._retries = max(self._retries, self._sent - self._issued - self._reports)
+        return self._retries
+
+    @property
+    def requests(self) -> int:
+        """Request datagrams sent, re-sends after a timeout included (discovery exchanges not)."""
+        return self._issued + self.retries
 
     def engine_for(self, target: Target) -> SnmpEngine:
         loop_id = id(asyncio.get_running_loop())
@@ -122,7 +161,21 @@ class PysnmpClient:
         engine = self._engines.get(key)
         if engine is None:
             engine = self._engines[key] = SnmpEngine()
+            engine.observer.register_observer(self._observe, SENT, REPORT)
         return engine
+
+    def _observe(self, _engine: SnmpEngine, execpoint: str, variables: dict, _ctx: Any) -> None:
+        report = execpoint == REPORT
+        if report:
+            self._reports += 1
+        else:
+            self._sent += 1
+        watch = self._watched.get(tuple(variables["transportAddress"])[:2])
+        if watch is not None:
+            if report:
+                watch.reports += 1
+            else:
+                watch.sent += 1
 
     @property
     def engine_count(self) -> int:
@@ -159,11 +212,25 @@ class PysnmpClient:
             )
             auth = self.auth_data(target)
             context = ContextData(contextName=(target.v3.context if target.v3 else "") or "")
-            await self._walk(engine, auth, transport, context, target, roots, result)
+            address = tuple(transport.transport_address)[:2]
+            watch = self._watched.get(address)
+            if watch is None:
+                watch = self._watched[address] = _Watch()
+            else:
+                watch.walks += 1
+                watch.overlapped = True
+            try:
+                await self._walk(engine, auth, transport, context, target, roots, result)
+            finally:
+                watch.walks -= 1
+                if not watch.walks:
+                    del self._watched[address]
+            if not watch.overlapped:
+                result.retries = max(0, watch.sent - result.pdus - watch.reports)
+                result.pdus += result.retries
         except Exception as exc:  # a failed walk is a result, never an exception for the poller
             result.error = result.error or f"error: {type(exc).__name__}"
         result.duration = time.monotonic() - started
-        self.requests += result.pdus
         if result.error == "timeout":
             self.timeouts += 1
         return result
@@ -178,6 +245,7 @@ class PysnmpClient:
                 return
             request = [ObjectType(ObjectIdentity(cursor[r] or r)) for r in active]
             result.pdus += 1
+            self._issued += 1
             if target.version == "1":
                 err_ind, err_status, _, var_binds = await next_cmd(
                     engine, auth, transport, context, *request, lookupMib=False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 
 import pytest
@@ -282,3 +283,38 @@ def test_v3_other_usm_protocols(snmpd: Snmpd, harness, user):
     names = families(result)
     assert dict(names["sysName"].samples[0][0])["sysName"] == "infrastrand-snmpd-test"
     assert dict(names["sysLocation"].samples[0][0])["sysLocation"] == "loopback test rack"
+
+
+def test_pysnmp_retries_are_counted(snmpd: Snmpd):
+    """Re-sends after a timeout are retries; USM discovery exchanges with a fresh engine are not."""
+    auth, akey, priv, pkey = snmpd.users["sha256aes128"]
+    creds = {"username": "sha256aes128", "auth_protocol": auth, "auth_key": akey}
+    creds |= {"priv_protocol": priv, "priv_key": pkey}
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never answers
+    silent.bind(("127.0.0.1", 0))
+
+    def target(name: str, port: int, **extra) -> Target:
+        lost = port == silent.getsockname()[1]  # short timeouts only where nothing answers anyway
+        fields = {"name": name, "address": "127.0.0.1", "port": port, "timeout": 0.3 if lost else 5}
+        return parse_target({**fields, "retries": 2, **extra}, "t")
+
+    async def run():
+        client = PysnmpClient()
+        try:
+            answered = await client.walk(target("v3", snmpd.port, version="3", v3=creds), ["1.3.6.1.2.1.1"])
+            v3_lost = await client.walk(
+                target("v3-lost", silent.getsockname()[1], version="3", v3=creds), ["1.3"]
+            )
+            v2_lost = await client.walk(target("v2-lost", silent.getsockname()[1], community="x"), ["1.3"])
+            return answered, v3_lost, v2_lost, client.retries, client.requests
+        finally:
+            client.close()
+
+    try:
+        answered, v3_lost, v2_lost, retries, requests = asyncio.run(run())
+    finally:
+        silent.close()
+    assert answered.error == "" and answered.retries == 0 and answered.varbinds_count >= 6
+    for lost in (v3_lost, v2_lost):
+        assert lost.error == "timeout" and lost.retries == 2 and lost.pdus == 3
+    assert retries == 4 and requests == answered.pdus + 6
