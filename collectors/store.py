@@ -4,6 +4,10 @@ A poll produces one immutable :class:`PollResult`; :meth:`SampleStore.put` swaps
 assignment, so readers (the exporter) never see a half-written device.  The exporter caches the
 rendered exposition of a result on its :class:`StoreEntry`, so a device is rendered once per poll and
 served many times.
+
+Memory (48-port switch, system + if_mib, 1,926 series): ~75 KB per device in the store (values packed
+as float64, label tuples shared by the columns of a table, label values interned) plus ~23 KB of
+cached gzip exposition; 247 -> 79 MiB per 1,000 devices polled and stored (``tests/bench``).
 """
 
 from __future__ import annotations
@@ -43,9 +47,6 @@ class MetricFamily:
     def samples(self) -> tuple[tuple[Labels, float], ...]:
         """The ``(labels, value)`` pairs (built on each call: for tests and tools, not the hot path)."""
         return tuple(zip(self.labels, self.values, strict=True))
-
-    def __len__(self) -> int:
-        return len(self.labels)
 
 
 @dataclass(frozen=True, slots=True)
