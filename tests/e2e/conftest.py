@@ -95,6 +95,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
         stack.targets = stack.inventory.targets(GROUP)
         yield stack
     finally:
+        stack.prometheus.client.close()
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
