@@ -112,6 +112,9 @@ def observation_from(
     return obs
 
 
+_HEAVY = ("facts", "interfaces")
+
+
 def _digest(observation: dict[str, Any]) -> int:
     """What identifies an observation's content, leaving out what changes at every poll."""
     facts = {k: v for k, v in observation.get("facts", {}).items() if k != "uptime_seconds"}
@@ -148,24 +151,29 @@ class ObservationSender:
         self._last_error_log = 0.0
         self.resend_interval = resend_interval
         self._queued: dict[str, tuple[int, float]] = {}  # device -> (digest, when) of the last one queued
-        self.unchanged = 0  # observations not sent because nothing but the uptime changed
+        self.unchanged = 0  # observations sent light because nothing but the uptime changed
 
     def put(self, observation: dict[str, Any]) -> None:
         """Queue an observation; a newer one of the same device replaces the unsent older one.
 
-        One that differs from the device's last queued observation only in poll time, duration and
-        uptime is skipped unless `resend_interval` has passed: a change (up/down, error, facts,
-        interfaces) goes out at the next flush, an unchanged device is refreshed every few minutes.
+        Every poll is reported, so the inventory always knows when a device last answered. One that
+        differs from the device's last full observation only in poll time, duration and uptime goes
+        out light (without `facts` and `interfaces`, which the inventory then keeps) unless
+        `resend_interval` has passed: a change (up/down, error, facts, interfaces) goes out in full
+        at the next flush, an unchanged device's facts are refreshed every few minutes.
         """
         device = observation["device"]
         digest = _digest(observation)
         now = time.monotonic()
         last = self._queued.get(device)
+        unsent = self._pending.pop(device, None)
         if last is not None and last[0] == digest and now - last[1] < self.resend_interval:
-            self.unchanged += 1
-            return
-        self._queued[device] = (digest, now)
-        self._pending.pop(device, None)
+            if unsent is None or "facts" not in unsent:
+                # Nothing but the poll time moved, and no full observation is waiting to go out.
+                observation = {k: v for k, v in observation.items() if k not in _HEAVY}
+                self.unchanged += 1
+        else:
+            self._queued[device] = (digest, now)
         self._pending[device] = observation
         if len(self._pending) >= self.batch_size:
             self._wakeup.set()

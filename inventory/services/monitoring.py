@@ -23,6 +23,8 @@ def observation_record(
 ) -> DeviceObservation:
     """Keep ``device``'s latest observation; an older one than the stored is ignored.
 
+    ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
+
     Observations are operational state and write no change-log record.
     """
     with transaction.atomic():
@@ -35,8 +37,12 @@ def observation_record(
         observation.up = up
         observation.duration_seconds = duration_seconds
         observation.error = error if not up else ""
-        observation.facts = (facts or {}) if up else {}
-        observation.interfaces = (interfaces or []) if up else []
+        # A light observation (facts and interfaces not given) of a device that still answers keeps
+        # what the last full one said: collectors send those only when they change.
+        light = facts is None and interfaces is None
+        if not (light and up and current is not None and current.up):
+            observation.facts = (facts or {}) if up else {}
+            observation.interfaces = (interfaces or []) if up else []
         observation.full_clean(exclude=["device"])
         observation.save()
     return observation

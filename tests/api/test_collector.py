@@ -201,3 +201,27 @@ def test_observations_by_name_when_the_id_is_unknown_to_the_collector(collector,
     assert response.json() == {"accepted": 1, "unknown_devices": ["no-such-device"]}
     stored = m.DeviceObservation.objects.get(device=inv.devices[2])
     assert stored.error == "x" * 2000
+
+
+def test_light_observations_refresh_the_poll_and_keep_the_facts(collector, inv):
+    """Collectors send facts only when they change: a light observation keeps the stored ones."""
+    device = inv.devices[0]
+
+    def post(polled_at: str, up: bool, **extra) -> None:
+        row = {"device_id": device.pk, "polled_at": polled_at, "up": up, **extra}
+        payload = {"collector": "c1", "observations": [row]}
+        assert collector.post("/api/collector/observations/", payload, format="json").status_code == 200
+
+    full = {"facts": {"sysName": "rtr-000"}, "interfaces": [{"ifIndex": 1, "ifName": "Gi0/0"}]}
+    post("2026-11-29T06:00:00Z", True, **full)
+    post("2026-11-29T06:00:30Z", True, duration_seconds=0.05)
+    stored = m.DeviceObservation.objects.get(device=device)
+    assert stored.polled_at.isoformat() == "2026-11-29T06:00:30+00:00"
+    assert stored.facts == {"sysName": "rtr-000"} and stored.interfaces[0]["ifName"] == "Gi0/0"
+    post("2026-11-29T06:01:00Z", False, error="timeout")
+    post("2026-11-29T06:01:30Z", True)  # back up, light: nothing stale from before the outage
+    stored.refresh_from_db()
+    assert stored.up and stored.facts == {} and stored.interfaces == []
+    post("2026-11-29T06:02:00Z", True, facts={"sysName": "rtr-000b"})  # full without interfaces
+    stored.refresh_from_db()
+    assert stored.facts == {"sysName": "rtr-000b"} and stored.interfaces == []

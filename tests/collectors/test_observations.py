@@ -163,22 +163,26 @@ def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
     assert [o["device"] for b in endpoint.batches for o in b["observations"]] == ["dev-2"]
 
 
-def test_unchanged_observations_are_resent_only_after_the_resend_interval(endpoint):
+def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend_interval(endpoint):
     sender = ObservationSender(endpoint.url, TOKEN, "c", resend_interval=0.5)
-    first = obs("dev-a", t=1_795_000_000)
-    sender.put(first)
+    sender.put(obs("dev-a", t=1_795_000_000))
     asyncio.run(sender.flush())
     later = obs("dev-a", t=1_795_000_060)
     later["facts"]["uptime_seconds"] = 999.0  # only poll time and uptime moved
     sender.put(later)
-    assert sender.pending == 0 and sender.unchanged == 1
-    sender.put(obs("dev-a", up=False, t=1_795_000_120))  # a change goes out at once
-    assert sender.pending == 1
+    assert sender.pending == 1 and sender.unchanged == 1
     asyncio.run(sender.flush())
-    sender.put(obs("dev-a", up=False, t=1_795_000_180))
-    assert sender.pending == 0
+    sender.put(obs("dev-a", up=False, t=1_795_000_120))  # a change goes out in full at once
+    asyncio.run(sender.flush())
+    sender.put(obs("dev-a", t=1_795_000_180))  # back up: a change again
+    sender.put(obs("dev-a", t=1_795_000_190))  # unchanged, but the full one is still unsent
+    asyncio.run(sender.flush())
     time.sleep(0.6)
-    sender.put(obs("dev-a", up=False, t=1_795_000_240))  # unchanged, but due for a refresh
-    assert sender.pending == 1
+    sender.put(obs("dev-a", t=1_795_000_240))  # unchanged, but due for a refresh
     asyncio.run(sender.flush())
-    assert [o["up"] for b in endpoint.batches for o in b["observations"]] == [True, False, False]
+    sent = [o for b in endpoint.batches for o in b["observations"]]
+    expected = [(0, True, True), (60, True, False), (120, False, False), (190, True, True), (240, True, True)]
+    assert [(o["polled_at"], o["up"], "facts" in o) for o in sent] == [
+        (obs("x", t=1_795_000_000 + dt)["polled_at"], up, full) for dt, up, full in expected
+    ]
+    assert "interfaces" not in sent[1]
