@@ -66,7 +66,9 @@ class SiteFilterSet(SearchFilterSet):
     search_fields = ("name", "slug", "facility", "physical_address", "description", "country")
     status = multi(SiteStatusChoices.CHOICES)
     country = django_filters.CharFilter(lookup_expr="iexact", label="Country (ISO code)")
-    strand = django_filters.ChoiceFilter(choices=StrandChoices.CHOICES, method="filter_strand")
+    strand = django_filters.ChoiceFilter(
+        choices=StrandChoices.CHOICES, method="filter_strand", label="Strand"
+    )
     region = related(Region, "region")
     tenant = related(Tenant, "tenant")
     tag = related(Tag, "tags", "Tag")

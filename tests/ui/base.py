@@ -102,6 +102,7 @@ class ObjectViewTests:
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, self.url("", self.obj))
         self.assertContains(response, self.url("add"))
+        self.assertNotContains(response, "[invalid name]")  # every filter has a label
 
     def test_list_search_and_csv_export(self) -> None:
         other = self.make_object()
@@ -131,6 +132,9 @@ class ObjectViewTests:
         first_page = order(column, per_page="1")
         second_page = order(column, per_page="1", page="2")
         self.assertEqual(first_page + second_page, ascending[:2])
+        total = self.model.objects.count()
+        response = self.client.get(self.url("list"))
+        self.assertContains(response, f'<div class="subtitle">{total} in total</div>', html=True)
 
     # -- detail and change log
 
