@@ -182,6 +182,14 @@ def snmpd(tmp_path_factory) -> Iterator[Snmpd]:
             out = (work / "snmpd.log").read_text(errors="replace")
             pytest.fail(f"snmpd did not start: {out[-2000:]}")
         time.sleep(0.2)
+    # snmpd fills its interface caches on the first request: warm them so a test's first poll does
+    # not read a zero counter that the reference walk right after it reads as millions
+    subprocess.run(
+        ["snmpbulkwalk", "-v2c", "-c", SNMPD_COMMUNITY, f"127.0.0.1:{port}", "1.3.6.1.2.1.31.1.1.1"],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
     yield Snmpd(port, SNMPD_COMMUNITY, SNMPD_USERS)
     proc.send_signal(signal.SIGTERM)
     try:
