@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import call_command
 
 from inventory import models as m
+from tests.exporters.prometheus import Prometheus, free_port
 
 DISCOVERY_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str) -> dict:
@@ -35,49 +26,17 @@ def get_json(url: str) -> dict:
 
 @pytest.fixture
 def prometheus(tmp_path: Path):
-    """Start Prometheus with a given scrape config on a free loopback port; stop it afterwards."""
-    binary = shutil.which("prometheus")
-    assert binary, "prometheus (Debian package prometheus) must be installed"
-    processes = []
+    """Start Debian's Prometheus with a given scrape config on a free loopback port; stop it afterwards."""
+    started: list[Prometheus] = []
 
     def start(scrape_configs: list[dict]) -> str:
-        port = free_port()
-        config = tmp_path / "prometheus.yml"
-        config.write_text(
-            yaml.safe_dump({"global": {"scrape_interval": "1h"}, "scrape_configs": scrape_configs})
-        )
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "prometheus.log").open("w"),
-        )
-        processes.append(process)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
-                    f"{base}/-/ready", timeout=2
-                )
-                return base
-            except OSError:
-                assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
-                time.sleep(0.2)
-        raise AssertionError("Prometheus did not become ready: " + (tmp_path / "prometheus.log").read_text())
+        config = {"global": {"scrape_interval": "1h"}, "scrape_configs": scrape_configs}
+        started.append(Prometheus(config, tmp_path))
+        return started[-1].url
 
     yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    for server in started:
+        server.stop()
     # Prometheus' keep-alive connections are gone: let their live-server threads finish before the
     # test database goes away (bounded).
     for thread in threading.enumerate():
