@@ -123,6 +123,7 @@ class Collector:
             "targets": self.scheduler.target_states(),
             **inventory,
             "store_series": self.store.series_count(),
+            "duplicate_samples": self.poller.duplicates,
             "snmp": {
                 "requests": stats.requests + self.pysnmp.requests,
                 "retries": stats.retries + self.pysnmp.retries,
@@ -179,8 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("apscheduler.scheduler", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)  # skipped runs are counted as overruns instead
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     token = read_token(args)
     if args.inventory_url and not args.targets_file and not token:

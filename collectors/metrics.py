@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 POLL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
+LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300)
 
 
 class _StateCollector(Collector):
@@ -31,7 +31,7 @@ class _StateCollector(Collector):
         targets = GaugeMetricFamily(
             "infrastrand_collector_targets", "Targets of this collector by poll state", labels=["state"]
         )
-        for state in ("up", "down", "backoff"):
+        for state in ("up", "down", "backoff", "pending"):
             targets.add_metric([state], s.get("targets", {}).get(state, 0))
         yield targets
         if "inventory_up" in s:  # absent in standalone mode (--targets-file): there is no inventory
@@ -40,6 +40,11 @@ class _StateCollector(Collector):
             "infrastrand_collector_store_series",
             "Series held in the sample store",
             value=s.get("store_series", 0),
+        )
+        yield CounterMetricFamily(
+            "infrastrand_collector_duplicate_samples",
+            "Samples dropped because an agent returned two rows with the same labels (sysUpTime.0 and .1)",
+            value=s.get("duplicate_samples", 0),
         )
         snmp = s.get("snmp", {})
         for name, doc in (
@@ -105,7 +110,7 @@ class CollectorMetrics:
         )
         self.scheduler_lag = Histogram(
             "infrastrand_collector_scheduler_lag_seconds",
-            "Delay between a poll's scheduled time and its start",
+            "Lateness of a poll's start against the device's own schedule (waiting for a slot included)",
             buckets=LAG_BUCKETS,
             registry=self.registry,
         )
@@ -115,6 +120,11 @@ class CollectorMetrics:
             registry=self.registry,
         )
         self.in_flight = Gauge("infrastrand_collector_in_flight", "Polls running now", registry=self.registry)
+        self.behind = Gauge(
+            "infrastrand_collector_behind_seconds",
+            "How late the longest-waiting due poll is against its device's schedule (0: none waits)",
+            registry=self.registry,
+        )
         self._state = state or dict
         self.registry.register(_StateCollector(lambda: self._state()))
 

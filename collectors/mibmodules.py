@@ -136,6 +136,7 @@ class Module:
     # root -> (column id when the root is itself a column, else None;
     #          (OID text between root and column, column sub-identifier -> column id), longest first)
     roots: dict[str, tuple[int | None, tuple[tuple[str, dict[str, int]], ...]]]
+    probe: str | None = None  # a scalar instance OID whose GET tells whether a device in backoff is back
 
 
 def decode_index(row: str, types: tuple[str, ...]) -> list[str] | None:
@@ -205,7 +206,7 @@ def _root_of(oid: str, walk: tuple[str, ...]) -> str | None:
 
 def compile_module(data: Any, path: str) -> Module:
     """Validate one module's parsed YAML and compile it; raises ModuleError naming file and key."""
-    _check_keys(path, "(top level)", data, {"module", "walk", "tables"}, {"description"})
+    _check_keys(path, "(top level)", data, {"module", "walk", "tables"}, {"description", "probe"})
     name = _check_name(path, "module", data["module"])
     if not isinstance(data["walk"], list) or not data["walk"]:
         raise _fail(path, "walk", "expected a non-empty list of OIDs")
@@ -214,6 +215,7 @@ def compile_module(data: Any, path: str) -> Module:
         raise _fail(path, "walk", "duplicate OID")
     if not isinstance(data["tables"], list) or not data["tables"]:
         raise _fail(path, "tables", "expected a non-empty list")
+    probe = _check_oid(path, "probe", data["probe"]) if "probe" in data else None
 
     columns: dict[str, int] = {}  # oid -> column id
     column_names: list[str] = []
@@ -313,7 +315,7 @@ def compile_module(data: Any, path: str) -> Module:
     roots = {root: (cid, ()) for root, cid in whole.items()}
     for root, by_prefix in groups.items():
         roots[root] = (None, tuple(sorted(by_prefix.items(), key=lambda kv: -len(kv[0]))))
-    return Module(name, path, walk, tuple(metrics), tuple(column_names), roots)
+    return Module(name, path, walk, tuple(metrics), tuple(column_names), roots, probe)
 
 
 def load_module_file(path: Path) -> Module:
@@ -349,6 +351,7 @@ class ModuleOutput:
     families: list[MetricFamily]
     columns: dict[str, dict[str, Any]]  # metric or lookup name -> row -> raw value (for observations)
     bad_values: int  # varbinds whose value type did not fit their metric
+    duplicates: int = 0  # samples dropped: an earlier row of the table had the same labels
 
 
 def collect_columns(
@@ -386,8 +389,9 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
     """Phase 2: one MetricFamily per metric with samples, from a walk result's varbinds."""
     columns = collect_columns(module, varbinds)
     families: list[MetricFamily] = []
-    bad = 0
+    bad = duplicates = 0
     row_cache: dict[int, dict[str, Labels | None]] = {}
+    seen_rows: dict[int, set[Labels]] = {}  # table -> label sets of its rows so far
     last_rows: dict[int, tuple[Labels, ...]] = {}  # table -> its last family's labels, to share
     for metric in module.metrics:
         col = columns[metric.column]
@@ -395,6 +399,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             continue
         table = metric.table
         cache = row_cache.setdefault(id(table), {})
+        seen = seen_rows.setdefault(id(table), set())
         rows: list[Labels] = []
         add_row = rows.append
         mtype = metric.type
@@ -405,9 +410,12 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             for row, value in col.items():
                 labels = cache.get(row, False)
                 if labels is False:
-                    labels = cache[row] = table.row_labels(row, columns)
-                if labels is None:
-                    bad += 1
+                    labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+                if labels is None or labels is _DUPLICATE:
+                    if labels is None:
+                        bad += 1
+                    else:
+                        duplicates += 1
                     continue
                 try:
                     v = float(value)
@@ -431,9 +439,12 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
         for row, value in col.items():
             labels = cache.get(row, False)
             if labels is False:
-                labels = cache[row] = table.row_labels(row, columns)
-            if labels is None:
-                bad += 1
+                labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+            if labels is None or labels is _DUPLICATE:
+                if labels is None:
+                    bad += 1
+                else:
+                    duplicates += 1
                 continue
             if not own_label:
                 labels = (*labels, (metric.name, intern(render(value))))
@@ -443,7 +454,22 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             labels_t = _shared_rows(last_rows, id(table), tuple(rows)) if own_label else tuple(rows)
             families.append(MetricFamily(name, "gauge", metric.help, labels_t, array("d", [1.0]) * len(rows)))
     named = {module.column_names[i]: c for i, c in enumerate(columns) if c}
-    return ModuleOutput(families, named, bad)
+    return ModuleOutput(families, named, bad, duplicates)
+
+
+_DUPLICATE: Any = object()  # the row cache's marker for a row whose labels an earlier row has
+
+
+def _unique(labels: Labels | None, seen: set[Labels]) -> Any:
+    """``labels``, or the duplicate marker when an earlier row of the table had the same label set
+    (an agent answering both ``sysUpTime.0`` and ``sysUpTime.1``): Prometheus keeps only one of two
+    samples with equal labels, so the later row is dropped here and counted."""
+    if labels is None:
+        return None
+    if labels in seen:
+        return _DUPLICATE
+    seen.add(labels)
+    return labels
 
 
 def _shared_rows(

@@ -1,7 +1,15 @@
-"""Poll one device: walk its modules' roots, turn the walk into a PollResult, store it, queue facts."""
+"""Poll one device: walk its modules' roots, turn the walk into a PollResult, store it, queue facts.
+
+A device in backoff is probed first (one GET of the modules' probe OID, no retries, a short timeout)
+and walked only when it answers.  A walk has an overall deadline.  The store refuses the result of a
+target that was removed or changed while its poll ran (its generation is no longer current); such a
+result is not observed either.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -15,10 +23,16 @@ from collectors.targets import Target
 
 log = logging.getLogger(__name__)
 BAD_VALUE_LOG_INTERVAL = 300.0
+PROBE_TIMEOUT = 1.0  # seconds, at most: a probe only asks "are you back?"
 
 
 class WalkClient(Protocol):
     async def walk(self, target: Any, roots: list[str]) -> WalkResult: ...
+
+
+def probe_target(target: Any) -> Any:
+    """The client-side target of a probe: no retries, a timeout of at most ``PROBE_TIMEOUT``."""
+    return dataclasses.replace(target, retries=0, timeout=min(target.timeout, PROBE_TIMEOUT))
 
 
 def snmp_target(target: Target) -> SnmpTarget:
@@ -36,8 +50,9 @@ def snmp_target(target: Target) -> SnmpTarget:
 
 def build_result(
     target: Target, modules: list[Module], walk: WalkResult, started: float
-) -> tuple[PollResult, dict[str, dict[str, Any]] | None, int]:
-    """The PollResult of a walk (families only when the walk succeeded), raw columns, bad values."""
+) -> tuple[PollResult, dict[str, dict[str, Any]] | None, int, int]:
+    """The PollResult of a walk (families only when the walk succeeded), raw columns, bad values and
+    duplicate samples dropped."""
     common = {
         "device": target.name,
         "started": started,
@@ -48,16 +63,17 @@ def build_result(
         "interval": target.interval,
     }
     if walk.error:
-        return PollResult(up=False, error=walk.error, **common), None, 0
+        return PollResult(up=False, error=walk.error, **common), None, 0, 0
     families: list[MetricFamily] = []
     columns: dict[str, dict[str, Any]] = {}
-    bad = 0
+    bad = duplicates = 0
     for module in modules:
         out = module_samples(module, walk.varbinds)
         families.extend(out.families)
         columns.update(out.columns)
         bad += out.bad_values
-    return PollResult(up=True, families=tuple(families), **common), columns, bad
+        duplicates += out.duplicates
+    return PollResult(up=True, families=tuple(families), **common), columns, bad, duplicates
 
 
 class Poller:
@@ -78,6 +94,9 @@ class Poller:
         self.pysnmp = pysnmp
         self.observe = observe
         self.bad_values = 0  # varbinds whose value did not fit their metric's type (or index)
+        self.duplicates = 0  # samples dropped because an earlier row of the family had the same labels
+        self.discarded = 0  # results of removed or changed targets, not stored
+        self.probe_oid = next((m.probe for m in modules.values() if m.probe), None)
         self._last_bad_log = 0.0
         self._plans: dict[Target, tuple[list[Module], list[str], Any]] = {}
 
@@ -97,13 +116,34 @@ class Poller:
     def forget(self, target: Target) -> None:
         self._plans.pop(target, None)
 
-    async def poll(self, target: Target) -> PollResult:
-        """Walk, build, store and observe one device; never raises for device faults."""
+    async def poll(
+        self,
+        target: Target,
+        *,
+        generation: int | None = None,
+        probe: bool = False,
+        deadline: float | None = None,
+    ) -> PollResult:
+        """Walk, build, store and observe one device; never raises for device faults.
+
+        ``generation`` is the target's generation in the store (``SampleStore.register``): a result
+        whose generation is no longer current is neither stored nor observed.  ``probe`` sends one
+        short GET first and walks only if it is answered.  ``deadline`` bounds the whole walk
+        (seconds; error ``deadline`` past it).
+        """
         modules, roots, client_target = self.plan(target)
-        client = self.wire if isinstance(client_target, SnmpTarget) else self.pysnmp
         started = time.time()
-        walk = await client.walk(client_target, roots)
-        result, columns, bad = build_result(target, modules, walk, started)
+        if probe and self.probe_oid is not None:
+            walk = await self._probe(client_target)
+            if walk.ok:  # back: walk it now, the probe's cost counted in the poll
+                answered = walk
+                walk = await self._walk(client_target, roots, deadline)
+                walk.pdus += answered.pdus
+                walk.duration += answered.duration
+        else:
+            walk = await self._walk(client_target, roots, deadline)
+        result, columns, bad, duplicates = build_result(target, modules, walk, started)
+        self.duplicates += duplicates
         if bad:
             self.bad_values += bad
             if time.monotonic() - self._last_bad_log > BAD_VALUE_LOG_INTERVAL or not self._last_bad_log:
@@ -113,7 +153,9 @@ class Poller:
                     target.name,
                     bad,
                 )
-        self.store.put(result, dict(target.labels))
+        if not self.store.put(result, dict(target.labels), generation=generation):
+            self.discarded += 1
+            return result
         if self.observe is not None and target.id is not None:  # the inventory matches by device id
             self.observe(
                 observation_from(
@@ -127,3 +169,23 @@ class Poller:
                 )
             )
         return result
+
+    async def _walk(self, client_target: Any, roots: list[str], deadline: float | None) -> WalkResult:
+        if isinstance(client_target, SnmpTarget):
+            assert self.wire is not None
+            return await self.wire.walk(client_target, roots, deadline=deadline)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(deadline):
+                return await self.pysnmp.walk(client_target, roots)
+        except TimeoutError:
+            return WalkResult(error="deadline", duration=time.monotonic() - started)
+
+    async def _probe(self, client_target: Any) -> WalkResult:
+        """One request for the probe OID, no retries: a timeout or an error status fails the probe."""
+        assert self.probe_oid is not None
+        quick = probe_target(client_target)
+        if isinstance(client_target, SnmpTarget):
+            assert self.wire is not None
+            return await self.wire.get(quick, [self.probe_oid])
+        return await self.pysnmp.walk(quick, [self.probe_oid])

@@ -49,6 +49,59 @@ class MetricFamily:
         return tuple(zip(self.labels, self.values, strict=True))
 
 
+AGENT_ERRORS = frozenset(
+    [
+        "noSuchName",
+        "badValue",
+        "readOnly",
+        "genErr",
+        "noAccess",
+        "wrongType",
+        "wrongLength",
+        "wrongEncoding",
+        "wrongValue",
+        "noCreation",
+        "inconsistentValue",
+        "resourceUnavailable",
+        "commitFailed",
+        "undoFailed",
+        "authorizationError",
+        "notWritable",
+        "inconsistentName",
+    ]
+)
+"""SNMP error-status names an agent answers with (``tooBig`` has its own reason)."""
+USM_ERRORS = frozenset(
+    [
+        "unknownUserName",
+        "wrongDigest",
+        "unknownEngineID",
+        "notInTimeWindow",
+        "decryptionError",
+        "unsupportedSecLevel",
+    ]
+)
+"""SNMPv3 USM report names (RFC 3414), passed through as reasons."""
+POLL_ERROR_REASONS = frozenset(
+    {"timeout", "unreachable", "agent_error", "malformed", "deadline", "tooBig", "nonIncreasing", "maxPdus"}
+    | USM_ERRORS
+    | {"stale", "other"}
+)
+"""The bounded values of ``infrastrand_poll_error{reason}``."""
+_REASON_OF = {"resolve": "unreachable", "addressFamily": "unreachable", "noProgress": "nonIncreasing"}
+
+
+def poll_error_reason(error: str) -> str:
+    """The ``reason`` label of a failed poll's ``error`` (``genErr`` -> ``agent_error``, ...)."""
+    if error in POLL_ERROR_REASONS:
+        return error
+    if error in AGENT_ERRORS or error.startswith("errorStatus"):
+        return "agent_error"
+    if error.startswith("malformed"):
+        return "malformed"
+    return _REASON_OF.get(error, "other")
+
+
 @dataclass(frozen=True, slots=True)
 class PollResult:
     """What one poll of one device observed, plus how the poll went."""
@@ -67,27 +120,67 @@ class PollResult:
 
 @dataclass(slots=True)
 class StoreEntry:
-    """A device's latest result, its inventory labels and the exporter's cached renderings."""
+    """A device's latest result, its inventory labels and the exporter's cached renderings.
+
+    ``polled`` is False for the placeholder of a known device not polled yet (after a start or a
+    restart).  ``queued_since`` / ``polling_since`` (unix time, None when not) say that the device's
+    next poll is due and waiting for a slot / running now: the exporter reads them to tell a device
+    whose data is late because the collector is busy from a device that is down.
+    """
 
     result: PollResult
     labels: dict[str, str]
     rendered: dict[str, bytes] = field(default_factory=dict)  # format key -> exposition bytes
+    polled: bool = True
+    queued_since: float | None = None
+    polling_since: float | None = None
 
 
 class SampleStore:
-    """Latest :class:`PollResult` per device; safe to read while polls write (single-assignment swaps)."""
+    """Latest :class:`PollResult` per device; safe to read while polls write (single-assignment swaps).
+
+    The scheduler :meth:`register` s each target version with a generation number; :meth:`put` with a
+    generation stores only while it is the device's current one, so the late result of a removed or
+    changed target is never written back (no ghost devices).
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, StoreEntry] = {}
+        self._generations: dict[str, int] = {}
 
-    def put(self, result: PollResult, labels: dict[str, str]) -> None:
+    def register(self, device: str, generation: int, labels: dict[str, str], interval: float) -> None:
+        """Make ``generation`` the device's current one; a device not stored yet gets a placeholder
+        (``polled=False``) so it is known (pending) before its first poll."""
+        self._generations[device] = generation
+        entry = self._entries.get(device)
+        if entry is None:
+            placeholder = PollResult(device=device, started=0.0, duration=0.0, up=False, interval=interval)
+            self._entries[device] = StoreEntry(result=placeholder, labels=labels, polled=False)
+        elif entry.labels != labels:
+            self._entries[device] = StoreEntry(entry.result, labels, polled=entry.polled)
+
+    def put(self, result: PollResult, labels: dict[str, str], generation: int | None = None) -> bool:
+        """Store a poll's result; False (nothing stored) when ``generation`` is not current."""
+        if generation is not None and self._generations.get(result.device) != generation:
+            return False
         self._entries[result.device] = StoreEntry(result=result, labels=labels)
+        return True
+
+    def mark(
+        self, device: str, *, queued_since: float | None = None, polling_since: float | None = None
+    ) -> None:
+        """Record that the device's next poll waits for a slot, or runs (cleared by the next put)."""
+        entry = self._entries.get(device)
+        if entry is not None:
+            entry.queued_since = queued_since
+            entry.polling_since = polling_since
 
     def get(self, device: str) -> StoreEntry | None:
         return self._entries.get(device)
 
     def remove(self, device: str) -> None:
         self._entries.pop(device, None)
+        self._generations.pop(device, None)
 
     def devices(self) -> list[str]:
         return list(self._entries)

@@ -3,17 +3,21 @@
 A device is rendered at most once per poll and format: the bytes are cached in ``StoreEntry.rendered``,
 and every poll puts a new entry, so a cache can never serve an older poll.  Cache keys:
 
-- ``"<view>:gzip"`` with view ``"<fmt>"`` / ``"<fmt>:stale"``: the whole body of ``/snmp?target=``
-  (fresh view / stale view), kept **only gzip-compressed** (level 1: ~23 KB instead of ~200 KB of text
+- ``"<view>:gzip"`` with view ``"<fmt>"`` / ``"<fmt>:<state>"``: the whole body of ``/snmp?target=``
+  (up view / down or pending view), kept **only gzip-compressed** (level 1: ~23 KB instead of ~200 KB of text
   for a 48-port switch); Prometheus always asks for gzip, the rare other client gets it decompressed;
-- ``"all:<fmt>:<family>"`` / ``"all:<fmt>:stale:<family>"``: one family's lines of the device with its
+- ``"all:<fmt>:<family>"`` / ``"all:<fmt>:<state>:<family>"``: one family's lines of the device with its
   ``device`` and inventory labels baked in; ``/snmp/all`` joins them family by family across devices,
   so each family keeps one ``# HELP``/``# TYPE`` and the merge copies bytes, it does not format numbers.
 
 MIB families keep snmp_exporter's names: a counter ``ifHCInOctets`` is rendered without ``_total`` in the
 text format (as snmp_exporter does) and, as OpenMetrics requires, as family ``ifHCInOctets`` with sample
 ``ifHCInOctets_total`` in OpenMetrics.  A device whose last poll failed, or finished more than two
-intervals ago, is stale: it shows ``infrastrand_device_up 0`` and none of its MIB series.
+intervals ago, is stale: it shows ``infrastrand_device_up 0`` and none of its MIB series.  A device
+the collector has not polled yet, or whose late poll waits for a slot or runs now, is *pending*
+(``infrastrand_device_pending 1``, see :func:`device_state`); a down device says why in
+``infrastrand_poll_error{reason}``.  Cache views are per state (``"<fmt>"`` when up,
+``"<fmt>:down"`` / ``"<fmt>:pending"`` otherwise).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import math
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from collectors.store import Labels, MetricFamily, PollResult, StoreEntry
+from collectors.store import Labels, MetricFamily, PollResult, StoreEntry, poll_error_reason
 
 TEXT = "text"
 OPENMETRICS = "openmetrics"
@@ -36,8 +40,16 @@ EOF = b"# EOF\n"
 GZIP_LEVEL = 1
 
 DEVICE_UP = "infrastrand_device_up"
+DEVICE_PENDING = "infrastrand_device_pending"
+POLL_ERROR = "infrastrand_poll_error"
 DEVICE_FAMILIES: tuple[tuple[str, str], ...] = (
-    (DEVICE_UP, "1 if the device's last poll succeeded and finished less than two intervals ago, else 0."),
+    (DEVICE_UP, "1 if the device's last poll succeeded and its data is current, else 0."),
+    (
+        DEVICE_PENDING,
+        "1 if the device has no current data only because its poll has not run yet (not polled since "
+        "the collector started, or the collector is behind): not a device fault.",
+    ),
+    (POLL_ERROR, "1, labelled with the reason the device is down (timeout, agent_error, stale, ...)."),
     ("infrastrand_poll_duration_seconds", "Wall time the device's last poll took."),
     ("infrastrand_last_poll_timestamp_seconds", "Unix time the device's last poll started."),
     ("infrastrand_poll_pdus", "Request PDUs sent in the device's last poll, retries included."),
@@ -45,6 +57,11 @@ DEVICE_FAMILIES: tuple[tuple[str, str], ...] = (
     ("infrastrand_poll_retries", "Request retries in the device's last poll."),
 )
 """The per-device self metrics (all gauges), in exposition order."""
+
+UP = "up"
+DOWN = "down"
+PENDING = "pending"
+STALE_REASON = "stale"  # poll_error reason of a device whose last good poll is too old and not being redone
 
 _OPENMETRICS_TYPES = {"counter": "counter", "gauge": "gauge", "untyped": "unknown"}
 _TWO_64 = float(2**64)
@@ -54,6 +71,29 @@ _INF = math.inf
 def is_fresh(result: PollResult, now: float) -> bool:
     """True when the poll succeeded and finished no more than two poll intervals before ``now``."""
     return result.up and now - (result.started + result.duration) <= 2.0 * result.interval
+
+
+def device_state(entry: StoreEntry, now: float) -> str:
+    """``up``, ``down`` or ``pending`` at ``now``.
+
+    Up: the last poll succeeded and finished at most two intervals ago, or a poll started before that
+    is still running (a slow walk, bounded by the poll deadline).  Pending: not polled yet, or the last
+    poll succeeded but the next one is late because it waits for a slot or runs now.  Down otherwise.
+    """
+    if not entry.polled:
+        return PENDING
+    result = entry.result
+    if not result.up:
+        return DOWN
+    if is_fresh(result, now):
+        return UP
+    stale_at = result.started + result.duration + 2.0 * result.interval
+    polling = entry.polling_since
+    if polling is not None and polling <= stale_at:
+        return UP
+    if polling is not None or entry.queued_since is not None:
+        return PENDING
+    return DOWN
 
 
 def escape_label_value(value: str) -> str:
@@ -129,15 +169,33 @@ def inventory_fragment(entry: StoreEntry) -> tuple[str, frozenset[str]]:
     return fragment, frozenset(pairs)
 
 
-def _device_values(result: PollResult, fresh: bool) -> tuple[float, ...]:
-    return (
-        1 if fresh else 0,
-        result.duration,
-        result.started,
-        result.pdus,
-        result.varbinds,
-        result.retries,
-    )
+def _device_samples(entry: StoreEntry, state: str) -> list[tuple[str, str, float]]:
+    """(family, label pairs text, value) of the device's self metrics in ``state``.
+
+    Pending and down are exported apart: ``device_up 0`` with ``device_pending 1`` (and no
+    ``poll_error``) is a device the collector has not got to; ``poll_error{reason}`` says why a down
+    device is down.  A device never polled has no poll figures.
+    """
+    result = entry.result
+    samples: list[tuple[str, str, float]] = [
+        (DEVICE_UP, "", 1 if state == UP else 0),
+        (DEVICE_PENDING, "", 1 if state == PENDING else 0),
+    ]
+    if state == DOWN:
+        reason = poll_error_reason(result.error) if not result.up else STALE_REASON
+        samples.append((POLL_ERROR, f'reason="{reason}"', 1))
+    if entry.polled:
+        samples += [
+            ("infrastrand_poll_duration_seconds", "", result.duration),
+            ("infrastrand_last_poll_timestamp_seconds", "", result.started),
+            ("infrastrand_poll_pdus", "", result.pdus),
+            ("infrastrand_poll_varbinds", "", result.varbinds),
+            ("infrastrand_poll_retries", "", result.retries),
+        ]
+    return samples
+
+
+_DEVICE_HELP = dict(DEVICE_FAMILIES)
 
 
 def _samples_text(out_name: str, family: MetricFamily, label_text: LabelText) -> list[str]:
@@ -182,14 +240,16 @@ def _grouped(families: Iterable[MetricFamily]) -> dict[str, list[MetricFamily]]:
     return groups
 
 
-def _render_target(result: PollResult, fmt: str, fresh: bool) -> bytes:
+def _render_target(entry: StoreEntry, fmt: str, state: str) -> bytes:
     parts: list[str] = []
-    for (name, help_), value in zip(DEVICE_FAMILIES, _device_values(result, fresh), strict=True):
-        parts.append(family_header(fmt, name, "gauge", help_))
-        parts.append(f"{name} {format_value(value)}\n")
-    if fresh:
+    for name, labels, value in _device_samples(entry, state):
+        parts.append(family_header(fmt, name, "gauge", _DEVICE_HELP[name]))
+        parts.append(
+            f"{name}{{{labels}}} {format_value(value)}\n" if labels else f"{name} {format_value(value)}\n"
+        )
+    if state == UP:
         label_text = _label_memo()
-        for group in _grouped(result.families).values():
+        for group in _grouped(entry.result.families).values():
             first = group[0]
             family_name, out_name = sample_name(fmt, first)
             parts.append(family_header(fmt, family_name, first.type, first.help))
@@ -210,33 +270,32 @@ def target_body(entry: StoreEntry, fmt: str, now: float, gzip_ok: bool) -> tuple
 
     Rendered and compressed once per poll, format and freshness; only the compressed bytes are kept.
     """
-    fresh = is_fresh(entry.result, now)
-    view = fmt if fresh else fmt + ":stale"
+    state = device_state(entry, now)
+    view = fmt if state == UP else f"{fmt}:{state}"
     rendered = entry.rendered
     packed = rendered.get(view + ":gzip")
     if packed is not None:
         return (packed, True) if gzip_ok else (gzip.decompress(packed), False)
-    text = _render_target(entry.result, fmt, fresh)
+    text = _render_target(entry, fmt, state)
     packed = rendered[view + ":gzip"] = compress(text)
     return (packed, True) if gzip_ok else (text, False)
 
 
 def render_target(entry: StoreEntry, fmt: str, now: float) -> bytes:
-    """The text of ``/snmp?target=``: self metrics plus, when fresh, the MIB series (MIB labels only)."""
+    """The text of ``/snmp?target=``: self metrics plus, when up, the MIB series (MIB labels only)."""
     return target_body(entry, fmt, now, gzip_ok=False)[0]
 
 
-def _render_all_chunks(entry: StoreEntry, fmt: str, fresh: bool, prefix: str) -> None:
+def _render_all_chunks(entry: StoreEntry, fmt: str, state: str, prefix: str) -> None:
     """Render and cache the device's ``/snmp/all`` lines, one chunk per family."""
-    result = entry.result
     rendered = entry.rendered
     inventory, reserved = inventory_fragment(entry)
-    labels_text = "{" + inventory + "} "
-    for (name, _help), value in zip(DEVICE_FAMILIES, _device_values(result, fresh), strict=True):
-        rendered[prefix + name] = f"{name}{labels_text}{format_value(value)}\n".encode("utf-8", "replace")
-    if fresh:
+    for name, labels, value in _device_samples(entry, state):
+        text = "{" + inventory + ("," + labels if labels else "") + "} "
+        rendered[prefix + name] = f"{name}{text}{format_value(value)}\n".encode("utf-8", "replace")
+    if state == UP:
         label_text = _label_memo(inventory, reserved)
-        for name, group in _grouped(result.families).items():
+        for name, group in _grouped(entry.result.families).items():
             out_name = sample_name(fmt, group[0])[1]
             lines: list[str] = []
             for family in group:
@@ -260,14 +319,16 @@ def render_all(entries: Iterable[StoreEntry], fmt: str, now: float) -> bytes:
     self_lists = [chunks_by_family[name] for name in device_names]
     for entry in entries:
         result = entry.result
-        fresh = is_fresh(result, now)
-        prefix = f"all:{fmt}:" if fresh else f"all:{fmt}:stale:"
+        state = device_state(entry, now)
+        prefix = f"all:{fmt}:" if state == UP else f"all:{fmt}:{state}:"
         rendered = entry.rendered
         if prefix not in rendered:
-            _render_all_chunks(entry, fmt, fresh, prefix)
+            _render_all_chunks(entry, fmt, state, prefix)
         for name, chunks in zip(device_names, self_lists, strict=True):
-            chunks.append(rendered[prefix + name])
-        if not fresh:
+            chunk = rendered.get(prefix + name)
+            if chunk is not None:
+                chunks.append(chunk)
+        if state != UP:
             continue
         for family in result.families:
             name = family.name

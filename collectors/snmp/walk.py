@@ -7,9 +7,10 @@ reported in :attr:`WalkResult.error` with what was collected up to then:
 ``timeout`` (no answer after all retries), ``nonIncreasing`` (an OID did not increase), ``maxPdus``
 (the target's PDU budget ran out: an agent that never ends a walk), ``tooBig`` (even one repetition
 did not fit; a tooBig answer first halves max-repetitions, and the lowered value is remembered for the
-device), ``resolve`` (the address did not resolve), or the agent's error-status name (``genErr``,
-``noAccess`` …), ``addressFamily`` (no socket of the target's family, e.g. IPv6 off).  In v1 a
-``noSuchName`` answer to GETNEXT ends that root normally.
+device, then doubled again after ``MAX_REPS_RAISE_AFTER`` walks without tooBig), ``deadline`` (the
+walk's overall ``deadline`` passed), ``resolve`` (the address did not resolve), or the agent's
+error-status name (``genErr``, ``noAccess`` …), ``addressFamily`` (no socket of the target's family,
+e.g. IPv6 off).  In v1 a ``noSuchName`` answer to GETNEXT ends that root normally.
 
 A root naming a leaf instance (``1.3.6.1.2.1.1.3.0``) walks nothing below it: GET it instead.  A root
 given twice is walked once.  A malformed OID string raises ``ValueError`` (a programming error).
@@ -48,6 +49,7 @@ Varbind = tuple[str, int, object]
 _TOO_BIG = 1
 _NO_SUCH_NAME = 2
 _RESOLVE_TTL = 300.0
+MAX_REPS_RAISE_AFTER = 20  # walks without tooBig before a lowered max-repetitions is doubled again
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,8 @@ class SnmpClient:
         self._started = False
         self._oids: dict[str, bytes] = {}
         self._addresses: dict[str, tuple[float, int, str]] = {}
-        self._max_reps: dict[tuple[str, int], int] = {}
+        self._max_reps: dict[tuple[str, int], int] = {}  # (ip, port) -> max-repetitions lowered by tooBig
+        self._max_reps_ok: dict[tuple[str, int], int] = {}  # (ip, port) -> walks since without tooBig
 
     @property
     def stats(self) -> SnmpStats:
@@ -191,17 +194,23 @@ class SnmpClient:
 
     # ------------------------------------------------------------------------------------------ walk
 
-    async def walk(self, target: SnmpTarget, roots: list[str]) -> WalkResult:
-        """Walk each root's subtree (see the module docstring for errors)."""
+    async def walk(self, target: SnmpTarget, roots: list[str], deadline: float | None = None) -> WalkResult:
+        """Walk each root's subtree, in at most ``deadline`` seconds (see the module docstring for errors)."""
         t0 = time.perf_counter()
         res = WalkResult(varbinds={root: [] for root in roots})
-        dest = await self._begin(target, res)
-        if dest is not None:
-            for root in res.varbinds:  # the roots without duplicates, in order
-                error = await self._walk_root(target, dest[0], dest[1], root, res)
-                if error:
-                    res.error = error
-                    break
+        try:
+            async with asyncio.timeout(deadline):
+                dest = await self._begin(target, res)
+                if dest is not None:
+                    for root in res.varbinds:  # the roots without duplicates, in order
+                        error = await self._walk_root(target, dest[0], dest[1], root, res)
+                        if error:
+                            res.error = error
+                            break
+                    if not res.error:
+                        self._relax_max_reps((dest[1][0], dest[1][1]), target)
+        except TimeoutError:
+            res.error = "deadline"
         res.varbinds_count = sum(len(v) for v in res.varbinds.values())
         res.duration = time.perf_counter() - t0
         return res
@@ -239,6 +248,7 @@ class SnmpClient:
                 if status == _TOO_BIG and version == 1 and max_reps > 1:
                     max_reps //= 2
                     self._max_reps[key] = max_reps
+                    self._max_reps_ok[key] = 0
                     continue
                 if status == _NO_SUCH_NAME and version == 0:
                     return ""
@@ -249,6 +259,22 @@ class SnmpClient:
             if state == WALK_END or last is None:
                 return ""
             current = last
+
+    def _relax_max_reps(self, key: tuple[str, int], target: SnmpTarget) -> None:
+        """After enough walks without tooBig, double a lowered max-repetitions (the agent's limit may
+        have been transient, e.g. a big table that shrank): it rises back to the target's own value."""
+        if key not in self._max_reps:
+            return
+        walks = self._max_reps_ok.get(key, 0) + 1
+        if walks < MAX_REPS_RAISE_AFTER:
+            self._max_reps_ok[key] = walks
+            return
+        raised = self._max_reps[key] * 2
+        self._max_reps_ok[key] = 0
+        if raised >= target.max_repetitions:
+            del self._max_reps[key], self._max_reps_ok[key]
+        else:
+            self._max_reps[key] = raised
 
     # ------------------------------------------------------------------------------------------ get
 

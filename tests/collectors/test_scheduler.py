@@ -1,4 +1,6 @@
-"""The APScheduler-driven poll loop against real snmpsim agents: intervals, backoff, changes, metrics."""
+"""The poll loop in real time against real snmpsim agents: intervals, backoff, changes, metrics.
+
+The scheduling rules themselves are driven by a fake clock in ``test_scheduling.py``."""
 
 from __future__ import annotations
 
@@ -31,8 +33,9 @@ class CountingPoller(Poller):
         self.max_overlap: dict[str, int] = {}
         self.in_flight = 0
         self.max_in_flight = 0
+        self.results: dict[str, list] = {}
 
-    async def poll(self, target):
+    async def poll(self, target, **kw):
         name = target.name
         self.starts.setdefault(name, []).append(time.monotonic())
         self.running[name] = self.running.get(name, 0) + 1
@@ -40,20 +43,31 @@ class CountingPoller(Poller):
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await super().poll(target)
+            result = await super().poll(target, **kw)
+            self.results.setdefault(name, []).append(result)
+            return result
         finally:
             self.running[name] -= 1
             self.in_flight -= 1
 
 
-async def run_scheduler(targets, seconds: float, *, changes=None, max_in_flight: int = 10):
+async def run_scheduler(
+    targets,
+    seconds: float,
+    *,
+    changes=None,
+    max_in_flight: int = 10,
+    max_in_flight_failing: int | None = None,
+):
     store = SampleStore()
     wire = SnmpClient()
     await wire.start()
     pysnmp = PysnmpClient()
     poller = CountingPoller(modules=load_modules(), store=store, wire=wire, pysnmp=pysnmp)
     metrics = CollectorMetrics()
-    scheduler = Scheduler(poller, metrics, max_in_flight=max_in_flight)
+    scheduler = Scheduler(
+        poller, metrics, max_in_flight=max_in_flight, max_in_flight_failing=max_in_flight_failing
+    )
     metrics.bind_state(lambda: {"targets": scheduler.target_states(), "store_series": store.series_count()})
     scheduler.start()
     scheduler.apply(targets)
@@ -69,9 +83,9 @@ async def run_scheduler(targets, seconds: float, *, changes=None, max_in_flight:
     return scheduler, poller, store, metrics
 
 
-def test_backoff_grows_and_is_capped():
-    assert [backoff_delay(60, n) for n in range(1, 7)] == [15, 30, 60, 120, 240, 300]
-    assert backoff_delay(1, 1) == 0.5 and backoff_delay(1, 10) == 5
+def test_backoff_grows_and_is_capped_at_one_interval():
+    assert [backoff_delay(60, n) for n in range(1, 7)] == [15, 30, 60, 60, 60, 60]
+    assert backoff_delay(1, 1) == 0.5 and backoff_delay(1, 10) == 1
     assert 0 <= phase("a", 60) < 60 and phase("a", 60) == phase("a", 60) != phase("b", 60)
 
 
@@ -83,26 +97,30 @@ def test_devices_poll_on_interval_and_failing_ones_back_off(sim):
     assert len(ok_starts) >= 7  # ~ every second, not slowed by the failing device
     gaps = [b - a for a, b in itertools.pairwise(ok_starts)]
     assert max(gaps) < 1.6
-    # failing: retried after 1 s (a quarter of its interval), then 2 s, then 4 s: sooner than the
-    # interval at first, then backing off
+    # failing: retried after ~1 s (a quarter of its interval), then ~2 s, each with jitter (75-100 %
+    # of the nominal delay), never more than its interval
     f_starts = poller.starts[failing.name]
     f_gaps = [round(b - a, 1) for a, b in itertools.pairwise(f_starts)]
     assert len(f_starts) >= 3, f_gaps
-    assert 0.7 <= f_gaps[0] <= 1.5 and 1.7 <= f_gaps[1] <= 2.6, f_gaps
+    assert 0.7 <= f_gaps[0] <= 1.5 and 1.4 <= f_gaps[1] <= 2.6, f_gaps
     assert store.get(failing.name).result.up is False and store.get(failing.name).result.error == "genErr"
     assert store.get(ok.name).result.up is True
-    assert scheduler.target_states() == {"up": 1, "down": 0, "backoff": 1}
+    assert scheduler.target_states() == {"up": 1, "down": 0, "backoff": 1, "pending": 0}
     text = generate_latest(metrics.registry).decode()
     assert 'infrastrand_collector_polls_total{result="error"}' in text
     assert 'infrastrand_collector_targets{state="backoff"} 1.0' in text
 
 
-def test_a_slow_device_never_runs_twice_at_once_and_counts_overruns(sim):
-    slow = sim_target(sim["slow"], interval=1.0, timeout=6.0, retries=0)
-    _scheduler, poller, store, metrics = asyncio.run(run_scheduler([slow], 7.5))
+def test_a_walk_longer_than_the_interval_is_cut_at_the_deadline(sim):
+    """Defect 7: the slow agent answers after 3 s; with a 1 s interval each poll ends at its 1 s
+    deadline (then backoff probes time out at 1 s) instead of holding a slot for timeout x retries."""
+    slow = sim_target(sim["slow"], interval=1.0, timeout=6.0, retries=3)
+    _scheduler, poller, _store, _metrics = asyncio.run(run_scheduler([slow], 4.5))
     assert poller.max_overlap[slow.name] == 1
-    assert store.get(slow.name).result.up  # answers, after its 3 s delay
-    assert metrics.overruns._value.get() >= 1
+    results = poller.results[slow.name]
+    assert results[0].error == "deadline" and results[0].duration < 2.5, results[0]
+    assert all(not r.up and r.duration < 2.5 for r in results)
+    assert len(results) >= 2  # retried (probed) within the run, not held for 4 x 6 s
 
 
 def test_target_changes_apply_without_restart(sim):
@@ -113,7 +131,7 @@ def test_target_changes_apply_without_restart(sim):
     scheduler, poller, store, _ = asyncio.run(run_scheduler([a, b], 3.0, changes=[b_changed, c]))
     assert set(scheduler.targets) == {b.name, c.name}
     assert store.get(a.name) is None  # removed device: its series are gone
-    assert scheduler.aps.get_job(a.name) is None
+    assert a.name not in scheduler.devices
     assert any(f.name == "entPhySensorValue" for f in store.get(b.name).result.families)  # new modules used
     assert len(poller.starts[c.name]) >= 2  # added device polled
 
@@ -164,7 +182,8 @@ def test_self_metrics_pass_promtool(sim, tmp_path):
 
 
 def test_global_in_flight_limit(sim):
-    targets = [sim_target(sim[kind], interval=1.0) for kind in ("switch", "router", "ups", "server")]
-    _, poller, store, _ = asyncio.run(run_scheduler(targets, 4.0, max_in_flight=1))
-    assert poller.max_in_flight == 1
-    assert all(store.get(t.name).result.up for t in targets)  # all polled, one at a time
+    """One slot for devices that answered and one for devices that failed their last poll."""
+    targets = [sim_target(sim[kind], interval=5.0) for kind in ("switch", "router", "ups", "server")]
+    _, poller, _store, _ = asyncio.run(run_scheduler(targets, 8.0, max_in_flight=1, max_in_flight_failing=1))
+    assert poller.max_in_flight <= 2
+    assert all(any(r.up for r in poller.results[t.name]) for t in targets), poller.results  # all polled

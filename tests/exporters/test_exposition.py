@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from collectors.store import MetricFamily, PollResult, SampleStore, StoreEntry
+from collectors.store import POLL_ERROR_REASONS, MetricFamily, PollResult, SampleStore, StoreEntry
 from exporters import exposition as ex
 from tests.exporters.conftest import promtool_check_metrics
 from tests.exporters.synthetic import INVENTORY, device_result, filled_store
 
 NOW = 1_800_000_000.0
 SELF_NAMES = [name for name, _help in ex.DEVICE_FAMILIES]
+UP_NAMES = [name for name in SELF_NAMES if name != ex.POLL_ERROR]  # an up device has no poll_error
 
 
 def entry(result: PollResult, **labels: str) -> StoreEntry:
@@ -85,7 +86,7 @@ def test_target_text_keeps_snmp_exporter_names_and_parses() -> None:
     assert 'ifHCInOctets{ifIndex="2",ifName="eth0",ifDescr="eth0",ifAlias=""} 1000\n' in text
     assert "_total" not in text
     assert family_types(body) == {
-        **dict.fromkeys(SELF_NAMES, "gauge"),
+        **dict.fromkeys(UP_NAMES, "gauge"),
         "ifHCInOctets": "counter",
         "ifOperStatus": "gauge",
     }
@@ -93,7 +94,8 @@ def test_target_text_keeps_snmp_exporter_names_and_parses() -> None:
     assert families["infrastrand_device_up"] == [("infrastrand_device_up", {}, 1.0)]
     assert families["infrastrand_poll_duration_seconds"][0][2] == 0.25
     assert families["infrastrand_last_poll_timestamp_seconds"][0][2] == NOW
-    assert [families[n][0][2] for n in SELF_NAMES[3:]] == [7, 42, 2]
+    assert [families[n][0][2] for n in UP_NAMES[4:]] == [7, 42, 2]
+    assert families["infrastrand_device_pending"] == [("infrastrand_device_pending", {}, 0.0)]
     assert families["ifOperStatus"] == [("ifOperStatus", dict(IF_ROW), 1.0)]
     # prometheus_client's text parser names counter samples the OpenMetrics way; the value is what counts
     assert [s[1:] for s in families["ifHCInOctets"]] == [(dict(IF_ROW), 1000.0)]
@@ -194,6 +196,8 @@ def test_failed_poll_is_down_without_mib_series() -> None:
     families = parsed(body, ex.TEXT)
     assert set(families) == set(SELF_NAMES)
     assert families["infrastrand_device_up"][0][2] == 0
+    assert families["infrastrand_device_pending"][0][2] == 0
+    assert families["infrastrand_poll_error"] == [("infrastrand_poll_error", {"reason": "timeout"}, 1.0)]
 
 
 def test_poll_older_than_two_intervals_is_stale() -> None:
@@ -204,9 +208,84 @@ def test_poll_older_than_two_intervals_is_stale() -> None:
     assert stale["infrastrand_device_up"][0][2] == 0
     assert set(stale) == set(SELF_NAMES)
     assert stale["infrastrand_last_poll_timestamp_seconds"][0][2] == NOW
+    assert stale["infrastrand_poll_error"][0][1] == {"reason": "stale"}
     all_stale = parsed(ex.render_all([e], ex.OPENMETRICS, NOW + 500), ex.OPENMETRICS)
     assert set(all_stale) == set(SELF_NAMES)
     assert all_stale["infrastrand_device_up"][0][1:] == ({"device": "rtr1"}, 0)
+    assert all_stale["infrastrand_poll_error"][0][1:] == ({"device": "rtr1", "reason": "stale"}, 1)
+
+
+def test_a_slow_walk_in_progress_keeps_the_device_up() -> None:
+    """Defect 7: a poll that started before the data went stale keeps it up while it runs (the poll
+    deadline bounds it); a poll that starts later, or one waiting for a slot, is pending, not down."""
+    e = entry(poll(OCTETS, OPER))  # stale from NOW + 0.25 + 120
+    e.polling_since = NOW + 100  # the next poll started while the data was fresh, and walks slowly
+    up = parsed(ex.render_target(e, ex.TEXT, NOW + 170), ex.TEXT)
+    assert up["infrastrand_device_up"][0][2] == 1 and "ifHCInOctets" in up
+    late = entry(poll(OCTETS, OPER))
+    late.polling_since = NOW + 130  # started after the data went stale: the collector was behind
+    for body in (ex.render_target(late, ex.TEXT, NOW + 170), ex.render_all([late], ex.TEXT, NOW + 170)):
+        families = parsed(body, ex.TEXT)
+        assert families["infrastrand_device_up"][0][2] == 0
+        assert families["infrastrand_device_pending"][0][2] == 1
+        assert "infrastrand_poll_error" not in families and "ifHCInOctets" not in families
+    queued = entry(poll(OCTETS, OPER))
+    queued.queued_since = NOW + 60
+    assert ex.device_state(queued, NOW + 130) == ex.PENDING
+    assert ex.device_state(queued, NOW + 100) == ex.UP  # still fresh: nothing to say
+    failed = entry(poll(OCTETS, up=False))
+    failed.queued_since = NOW + 60
+    assert ex.device_state(failed, NOW + 70) == ex.DOWN  # a known failure stays down while it waits
+
+
+def test_known_device_not_polled_yet_is_pending_not_missing() -> None:
+    """10.11: after a (re)start a known target answers ``device_up 0`` and ``device_pending 1``."""
+    store = SampleStore()
+    store.register("rtr9", 1, {"device": "rtr9", "site": "lux-dc"}, 60.0)
+    e = store.get("rtr9")
+    assert e is not None
+    for fmt in ex.FORMATS:
+        families = parsed(ex.render_target(e, fmt, NOW), fmt)
+        assert families == {
+            "infrastrand_device_up": [("infrastrand_device_up", {}, 0.0)],
+            "infrastrand_device_pending": [("infrastrand_device_pending", {}, 1.0)],
+        }
+        merged = parsed(ex.render_all(store, fmt, NOW), fmt)
+        assert merged["infrastrand_device_pending"] == [
+            ("infrastrand_device_pending", {"device": "rtr9", "site": "lux-dc"}, 1.0)
+        ]
+    assert promtool_check_metrics(ex.render_target(e, ex.TEXT, NOW)) == (0, [])
+    assert store.put(poll(OCTETS, device="rtr9"), {"device": "rtr9"}, generation=1)
+    assert (
+        parsed(ex.render_target(store.get("rtr9"), ex.TEXT, NOW), ex.TEXT)["infrastrand_device_pending"][0][2]
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("timeout", "timeout"),
+        ("genErr", "agent_error"),
+        ("noAccess", "agent_error"),
+        ("resolve", "unreachable"),
+        ("tooBig", "tooBig"),
+        ("deadline", "deadline"),
+        ("nonIncreasing", "nonIncreasing"),
+        ("unknownUserName", "unknownUserName"),
+        ("wrongDigest", "wrongDigest"),
+        ("notInTimeWindow", "notInTimeWindow"),
+        ("malformed: oid", "malformed"),
+        ("error: KeyError", "other"),
+        ("something the agent invented", "other"),
+    ],
+)
+def test_poll_error_reason_is_bounded_and_exported(error: str, reason: str) -> None:
+    """Defect 10: a down device says why, with a label value from a fixed set."""
+    failed = PollResult(device="rtr1", started=NOW, duration=1.0, up=False, error=error, interval=60.0)
+    families = parsed(ex.render_target(entry(failed), ex.TEXT, NOW), ex.TEXT)
+    assert families["infrastrand_poll_error"] == [("infrastrand_poll_error", {"reason": reason}, 1.0)]
+    assert reason in POLL_ERROR_REASONS
 
 
 def test_rendered_once_per_poll_and_format() -> None:
