@@ -49,6 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--modules-dir", type=Path, action="append", default=[], help="extra MIB module dir")
     p.add_argument("--refresh", type=float, default=30.0, help="seconds between target refreshes")
     p.add_argument("--max-in-flight", type=int, default=500, help="polls running at once, at most")
+    p.add_argument(
+        "--observations-interval",
+        type=float,
+        default=10.0,
+        help="seconds between observation flushes to the inventory (default %(default)s)",
+    )
     p.add_argument("--ca-file", type=Path, help="CA certificates (PEM) that sign the inventory's certificate")
     p.add_argument("--client-cert", type=Path, help="client certificate (PEM) for mTLS to the inventory")
     p.add_argument("--client-key", type=Path, help="its private key (PEM), if not in --client-cert")
@@ -121,7 +127,11 @@ class Collector:
         else:
             assert self.inventory is not None
             self.source = InventorySource(self.inventory, args.group, args.cache_dir)
-        self.observations = ObservationSender(self.inventory, args.name) if self.inventory else None
+        self.observations = (
+            ObservationSender(self.inventory, args.name, flush_interval=args.observations_interval)
+            if self.inventory
+            else None
+        )
         self.wire = SnmpClient(rcvbuf=4 * 1024 * 1024)
         self.pysnmp = PysnmpClient()
         self.poller = Poller(
