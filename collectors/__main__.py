@@ -20,11 +20,12 @@ import socket
 import sys
 from pathlib import Path
 
+from collectors.inventory_client import InventoryClient, InventoryConfigError, TokenSource
 from collectors.metrics import CollectorMetrics
 from collectors.mibmodules import MODULES_DIR, ModuleError, load_modules
 from collectors.observations import ObservationSender
 from collectors.poller import Poller
-from collectors.runtime import tune_gc
+from collectors.runtime import run_loop, tune_gc
 from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.store import SampleStore
@@ -48,6 +49,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--modules-dir", type=Path, action="append", default=[], help="extra MIB module dir")
     p.add_argument("--refresh", type=float, default=30.0, help="seconds between target refreshes")
     p.add_argument("--max-in-flight", type=int, default=500, help="polls running at once, at most")
+    p.add_argument(
+        "--observations-interval",
+        type=float,
+        default=10.0,
+        help="seconds between observation flushes to the inventory (default %(default)s)",
+    )
+    p.add_argument("--ca-file", type=Path, help="CA certificates (PEM) that sign the inventory's certificate")
+    p.add_argument("--client-cert", type=Path, help="client certificate (PEM) for mTLS to the inventory")
+    p.add_argument("--client-key", type=Path, help="its private key (PEM), if not in --client-cert")
+    p.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow sending the token over plain HTTP to a non-loopback inventory",
+    )
+    p.add_argument(
+        "--event-loop",
+        choices=["auto", "uvloop", "asyncio"],
+        default="auto",
+        help="event loop: uvloop when installed (auto, the default) or asyncio's own",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if not args.inventory_url and not args.targets_file:
@@ -60,12 +81,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def read_token(args: argparse.Namespace) -> str | None:
+def read_token(args: argparse.Namespace) -> TokenSource | None:
+    """The token; a `--token-file` is re-read when it changes (rotation without restart)."""
     if args.token:
-        return args.token
+        return TokenSource(args.token)
     if args.token_file:
-        return args.token_file.read_text().strip()
-    return os.environ.get("INFRASTRAND_TOKEN")
+        return TokenSource(path=args.token_file)
+    token = os.environ.get("INFRASTRAND_TOKEN")
+    return TokenSource(token) if token else None
 
 
 async def start_http(store, registry, listen, ready):
@@ -81,17 +104,33 @@ async def start_http(store, registry, listen, ready):
 class Collector:
     """Wires targets, scheduler, SNMP clients, store, observations and HTTP together."""
 
-    def __init__(self, args: argparse.Namespace, token: str | None) -> None:
+    def __init__(self, args: argparse.Namespace, token: TokenSource | None) -> None:
         self.args = args
         self.modules = load_modules([MODULES_DIR, *args.modules_dir])
         self.store = SampleStore()
         self.metrics = CollectorMetrics()
+        # one long-lived client for both inventory endpoints (a client per request leaked memory)
+        self.inventory = (
+            InventoryClient(
+                args.inventory_url,
+                token,
+                ca_file=args.ca_file,
+                client_cert=args.client_cert,
+                client_key=args.client_key,
+                allow_insecure_http=args.allow_insecure_http,
+            )
+            if args.inventory_url and token
+            else None
+        )
         if args.targets_file:
             self.source: FileSource | InventorySource = FileSource(args.targets_file)
         else:
-            self.source = InventorySource(args.inventory_url, token or "", args.group, args.cache_dir)
+            assert self.inventory is not None
+            self.source = InventorySource(self.inventory, args.group, args.cache_dir)
         self.observations = (
-            ObservationSender(args.inventory_url, token, args.name) if args.inventory_url and token else None
+            ObservationSender(self.inventory, args.name, flush_interval=args.observations_interval)
+            if self.inventory
+            else None
         )
         self.wire = SnmpClient(rcvbuf=4 * 1024 * 1024)
         self.pysnmp = PysnmpClient()
@@ -136,15 +175,18 @@ class Collector:
 
     async def refresh(self) -> None:
         try:
-            if isinstance(self.source, FileSource):
-                targets = self.source.refresh()
-            else:
-                targets = await self.source.refresh()
+            targets = await self.source.refresh()
         except (OSError, TargetError, ValueError) as exc:
             log.error("targets not refreshed: %s", exc)
             return
+        if targets is None:  # no list known yet (inventory away, no cache): not ready, not "0 targets"
+            return
         self.scheduler.apply(select_shard(targets, self.args.shard))
         self.loaded = True
+
+    def ready(self) -> bool:
+        """A target list is applied and the inventory knows the group."""
+        return self.loaded and not getattr(self.source, "group_unknown", False)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -152,7 +194,7 @@ class Collector:
             loop.add_signal_handler(sig, self.stop.set)
         await self.wire.start()
         self.scheduler.start()
-        http = await start_http(self.store, self.metrics.registry, self.args.listen, lambda: self.loaded)
+        http = await start_http(self.store, self.metrics.registry, self.args.listen, self.ready)
         if self.observations:
             self.observations.start()
         log.info("collector %s started (%d MIB modules)", self.args.name, len(self.modules))
@@ -166,6 +208,8 @@ class Collector:
             await self.scheduler.shutdown()
             if self.observations:
                 await self.observations.stop()
+            if self.inventory:
+                await self.inventory.aclose()
             if http is not None:
                 http.close()
                 await http.wait_closed()
@@ -181,17 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
-    token = read_token(args)
-    if args.inventory_url and not args.targets_file and not token:
-        log.error("no token: give --token, --token-file or INFRASTRAND_TOKEN")
-        return 2
     try:
+        token = read_token(args)
+        if args.inventory_url and not args.targets_file and not token:
+            raise InventoryConfigError("no token: give --token, --token-file or INFRASTRAND_TOKEN")
         collector = Collector(args, token)
-    except ModuleError as exc:
+    except (ModuleError, InventoryConfigError) as exc:
         log.error("%s", exc)
         return 2
     tune_gc()
-    return asyncio.run(collector.run())
+    return run_loop(collector.run(), args.event_loop)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from collectors.inventory_client import InventoryClient
 from collectors.mibmodules import display_string
 
 log = logging.getLogger(__name__)
@@ -122,26 +123,26 @@ def _digest(observation: dict[str, Any]) -> int:
     return hash(json.dumps(content, sort_keys=True, default=str))
 
 
+OBSERVATIONS_PATH = "/api/collector/observations/"
+
+
 class ObservationSender:
-    """Batches observations to `POST {url}/api/collector/observations/` with the collector token."""
+    """Batches observations to `POST {url}/api/collector/observations/` over the shared inventory client."""
 
     def __init__(
         self,
-        url: str,
-        token: str,
+        client: InventoryClient,
         collector: str,
         *,
         batch_size: int = 500,
         flush_interval: float = 10.0,
-        timeout: float = 10.0,
         resend_interval: float = 300.0,
     ) -> None:
-        self.url = url.rstrip("/") + "/api/collector/observations/"
+        self.client = client
+        self.url = client.url(OBSERVATIONS_PATH)
         self.collector = collector
         self.batch_size = batch_size
         self.flush_interval = flush_interval
-        self._headers = {"Authorization": f"Token {token}"}
-        self._timeout = timeout
         self._pending: dict[str, dict[str, Any]] = {}  # device -> latest unsent observation
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -204,43 +205,43 @@ class ObservationSender:
     async def flush(self) -> int:
         """Send every pending observation in batches; on failure keep them for the next flush."""
         sent = 0
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            while self._pending:
-                devices = list(self._pending)[: self.batch_size]
-                batch = [self._pending[d] for d in devices]
-                try:
-                    response = await client.post(
+        while self._pending:
+            devices = list(self._pending)[: self.batch_size]
+            batch = [self._pending[d] for d in devices]
+            try:
+                response = await self.client.post(
+                    OBSERVATIONS_PATH, json={"collector": self.collector, "observations": batch}
+                )
+                if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                    # refused as such: retrying the same batch would block every later one
+                    self.rejected += len(batch)
+                    log.warning(
+                        "observations refused by %s (HTTP %d): %s; %d dropped",
                         self.url,
-                        json={"collector": self.collector, "observations": batch},
-                        headers=self._headers,
+                        response.status_code,
+                        response.text[:200],
+                        len(batch),
                     )
-                    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-                        # refused as such: retrying the same batch would block every later one
-                        self.rejected += len(batch)
-                        log.warning(
-                            "observations refused by %s (HTTP %d): %s; %d dropped",
-                            self.url,
-                            response.status_code,
-                            response.text[:200],
-                            len(batch),
-                        )
-                        for d, obs in zip(devices, batch, strict=True):
-                            if self._pending.get(d) is obs:
-                                del self._pending[d]
-                        continue
-                    response.raise_for_status()
-                except httpx.HTTPError as exc:
-                    self.failures += 1
-                    now = time.monotonic()
-                    if now - self._last_error_log > 300 or not self._last_error_log:
-                        self._last_error_log = now
-                        log.warning(
-                            "observations to %s failed (%s); %d kept", self.url, exc, len(self._pending)
-                        )
-                    return sent
-                for d, obs in zip(devices, batch, strict=True):
-                    if self._pending.get(d) is obs:
-                        del self._pending[d]
-                sent += len(batch)
-                self.sent += len(batch)
+                    for d, obs in zip(devices, batch, strict=True):
+                        if self._pending.get(d) is obs:
+                            del self._pending[d]
+                    continue
+                response.raise_for_status()
+            except httpx.HTTPError as exc:
+                self.failures += 1
+                now = time.monotonic()
+                if now - self._last_error_log > 300 or not self._last_error_log:
+                    self._last_error_log = now
+                    log.warning(
+                        "observations to %s failed (%s); %d kept",
+                        self.url,
+                        self.client.describe(exc),
+                        len(self._pending),
+                    )
+                return sent
+            for d, obs in zip(devices, batch, strict=True):
+                if self._pending.get(d) is obs:
+                    del self._pending[d]
+            sent += len(batch)
+            self.sent += len(batch)
         return sent

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 GC_THRESHOLDS = (100_000, 50, 50)
 
@@ -21,3 +26,20 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def run_loop(main: Coroutine[Any, Any, T], loop: str = "auto") -> T:
+    """Run ``main`` on uvloop when it is installed (``loop="auto"``), else on asyncio's default loop.
+
+    uvloop is a dependency: the benchmarks measure the runner on the loop it really uses
+    (``make bench`` runs ``python -m collectors`` itself).  ``loop="asyncio"`` forces the default.
+    """
+    if loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if loop == "uvloop":
+                raise
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)

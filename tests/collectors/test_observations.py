@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from collectors.inventory_client import InventoryClient, TokenSource
 from collectors.observations import ObservationSender, observation_from
 
 TOKEN = "obs-token"
@@ -96,7 +97,7 @@ def test_observation_shape():
 
 
 def test_batches_of_at_most_batch_size(endpoint):
-    sender = ObservationSender(endpoint.url, TOKEN, "collector-t", batch_size=4)
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "collector-t", batch_size=4)
     for i in range(10):
         sender.put(obs(f"dev-{i}"))
     sent = asyncio.run(sender.flush())
@@ -106,7 +107,7 @@ def test_batches_of_at_most_batch_size(endpoint):
 
 
 def test_newer_observation_replaces_unsent_one(endpoint):
-    sender = ObservationSender(endpoint.url, TOKEN, "c")
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c")
     sender.put(obs("dev-a", t=1_795_000_000))
     sender.put(obs("dev-a", up=False, t=1_795_000_060))
     asyncio.run(sender.flush())
@@ -115,7 +116,7 @@ def test_newer_observation_replaces_unsent_one(endpoint):
 
 
 def test_failure_keeps_observations_for_the_next_flush(endpoint):
-    sender = ObservationSender(endpoint.url, TOKEN, "c", batch_size=2)
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", batch_size=2)
     for i in range(3):
         sender.put(obs(f"dev-{i}"))
     endpoint.fail_next = 1
@@ -131,7 +132,7 @@ def test_failure_keeps_observations_for_the_next_flush(endpoint):
 
 def test_background_loop_flushes_on_interval_and_on_stop(endpoint):
     async def run():
-        sender = ObservationSender(endpoint.url, TOKEN, "c", flush_interval=0.2)
+        sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", flush_interval=0.2)
         sender.start()
         sender.put(obs("dev-a"))
         for _ in range(50):
@@ -148,13 +149,13 @@ def test_background_loop_flushes_on_interval_and_on_stop(endpoint):
 
 
 def test_unreachable_endpoint_never_raises():
-    sender = ObservationSender("http://127.0.0.1:9", TOKEN, "c", timeout=1)
+    sender = ObservationSender(InventoryClient("http://127.0.0.1:9", TokenSource(TOKEN), timeout=1), "c")
     sender.put(obs("dev-a"))
     assert asyncio.run(sender.flush()) == 0 and sender.pending == 1
 
 
 def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
-    sender = ObservationSender(endpoint.url, TOKEN, "c", batch_size=2)
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", batch_size=2)
     for i in range(3):
         sender.put(obs(f"dev-{i}"))
     endpoint.refuse_next = 1
@@ -164,7 +165,7 @@ def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
 
 
 def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend_interval(endpoint):
-    sender = ObservationSender(endpoint.url, TOKEN, "c", resend_interval=0.5)
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=0.5)
     sender.put(obs("dev-a", t=1_795_000_000))
     asyncio.run(sender.flush())
     later = obs("dev-a", t=1_795_000_060)

@@ -197,3 +197,57 @@ def test_sigint_also_stops_cleanly(sim, tmp_path, signum):
     runner.wait_for("/snmp?target=test-switch", lambda s, b: s == 200 and up_line(b))
     runner.proc.send_signal(signum)
     assert runner.proc.wait(20) == 0
+
+
+def test_plain_http_to_a_remote_inventory_is_refused(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    base = [sys.executable, "-m", "collectors", "--inventory-url", "http://192.0.2.10:8000",
+            "--token-file", str(token_file), "--group", "g", "--cache-dir", str(tmp_path / "c"),
+            "--listen", "127.0.0.1:0"]  # fmt: skip
+    proc = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "refusing to send the collector token over plain HTTP" in proc.stderr
+    assert TOKEN not in proc.stderr
+    missing = tmp_path / "nope.pem"
+    https = [a.replace("http://", "https://") for a in base]
+    proc = subprocess.run(
+        [*https, "--ca-file", str(missing)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and f"--ca-file {missing}: cannot load" in proc.stderr
+
+
+def test_unknown_group_is_not_ready_and_says_so(tmp_path):
+    inventory = Inventory()  # knows only "ma-casablanca"
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    args = ["--inventory-url", inventory.url, "--token-file", str(token_file), "--group", "ma-casablnca"]
+    runner = Runner(args, tmp_path)
+    try:
+        runner.wait_for("/metrics", lambda s, b: s == 200 and "infrastrand_collector_inventory_up 0.0" in b)
+        deadline = time.monotonic() + 30
+        while "unknown collector group" not in runner.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runner.get("/-/ready")[0] == 503
+    finally:
+        assert runner.terminate() == 0
+        inventory.stop()
+    log = runner.log.read_text()
+    assert "unknown collector group 'ma-casablnca'" in log and "unreachable" not in log
+
+
+def test_corrupt_cache_with_the_inventory_down_is_not_ready(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "targets-g.json.enc").write_bytes(b"garbage, not a fernet token")
+    args = ["--inventory-url", "http://127.0.0.1:9", "--token-file", str(token_file), "--group", "g"]
+    runner = Runner(args, tmp_path)
+    try:
+        runner.wait_for("/metrics", lambda s, b: s == 200 and "infrastrand_collector_inventory_up 0.0" in b)
+        deadline = time.monotonic() + 30
+        while "no targets known yet" not in runner.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert runner.get("/-/ready")[0] == 503  # not "Ready" with 0 targets
+    finally:
+        assert runner.terminate() == 0
+    assert "unreadable" in runner.log.read_text()

@@ -1,0 +1,536 @@
+"""The collector soak (issue 10 "Proof"): a mixed fleet through a real inventory, churn, HTTP load, SIGTERM.
+
+``python -m tests.bench.soak [--quick]`` (its own process, a few minutes, accelerated intervals):
+
+- a real inventory dev server (``manage.py runserver`` on SQLite, the demo data, as ``make demo``) with a
+  collector group ``soak`` (poll interval 5 s) holding healthy devices (the replay agent), devices where
+  nothing listens, black holes, slow agents and hostile agents (:mod:`tests.bench.soak_agents`);
+- ``python -m collectors`` against it with targets refreshed and observations flushed every
+  ``--cycle`` seconds (accelerated from 30 s / 10 s);
+- healthy and slow devices removed and others added through the API while the collector runs;
+- for part of the run, 200 concurrent scrapers and 1,100 idle connections on the collector;
+- SIGTERM at the end with polls in flight.
+
+It prints the RSS slope after warm-up (MiB per 1,000 refresh+flush cycles, counted from the inventory's
+request log; goal ≤ 1), the healthy devices' poll-interval p99 deviation (goal ≤ 1 s), ``/-/healthy``
+p99 under the HTTP load (goal ≤ 50 ms), ghosts after removal (goal 0), and polls in flight vs cancelled
+on SIGTERM.  Figures are printed, not asserted; the exit status is non-zero only if the harness broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import random
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.demo.stack import PYTHON, Inventory, Service, wait_http
+from tests.bench.runner_bench import p99
+from tests.bench.snmp_exporter import free_tcp_port, proc_rss_kib
+
+GROUP = "soak"
+INTERVAL = 5  # the inventory's smallest poll interval
+STAMP = re.compile(r"^infrastrand_last_poll_timestamp_seconds (\S+)$", re.M)
+IN_FLIGHT = re.compile(r"^infrastrand_collector_in_flight (\S+)$", re.M)
+POLLS = re.compile(r'^infrastrand_collector_polls_total\{result="(\w+)"\} (\S+)$', re.M)
+
+
+@dataclass
+class Fleet:
+    """Device names by kind and the SNMP port of each kind."""
+
+    ports: dict[str, int]
+    names: dict[str, list[str]] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- inventory
+
+
+def call(inv: Inventory, method: str, path: str, body: Any = None) -> Any:
+    """An API call with the write token; an empty answer (204) is None."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {
+        "Authorization": f"Token {inv.tokens['write']}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    request = urllib.request.Request(f"{inv.url}{path}", data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:800]!r}") from None
+    return json.loads(raw) if raw else None
+
+
+def setup_group(inv: Inventory, ports: dict[str, int]) -> dict[str, str]:
+    """The collector group and one SNMP profile per kind; returns the demo slugs new devices use."""
+    first = {
+        k: call(inv, "GET", f"/api/dcim/{k}/?limit=1")["results"][0]
+        for k in ("sites", "device-roles", "device-types")
+    }
+    call(
+        inv,
+        "POST",
+        "/api/monitoring/collector-groups/",
+        {"name": GROUP, "slug": GROUP, "poll_interval": INTERVAL},
+    )
+    for kind, port in ports.items():
+        timeout = 2.5 if kind == "slow" else 1.0
+        modules = ["system", "if_mib"] if kind in ("healthy", "slow") else ["system"]
+        call(
+            inv,
+            "POST",
+            "/api/monitoring/snmp-profiles/",
+            {
+                "name": f"soak-{kind}",
+                "version": "2c",
+                "community": "public",
+                "port": port,
+                "timeout": timeout,
+                "retries": 1,
+                "max_repetitions": 25,
+                "modules": modules,
+            },
+        )
+    return {
+        "site": first["sites"]["slug"],
+        "role": first["device-roles"]["slug"],
+        "device_type": first["device-types"]["slug"],
+    }
+
+
+def add_devices(inv: Inventory, slugs: dict[str, str], fleet: Fleet, kind: str, names: list[str]) -> None:
+    """Devices, their management interface and primary address (127.0.0.1) in three bulk imports."""
+    devices = [
+        {
+            "name": n,
+            "site": slugs["site"],
+            "role": slugs["role"],
+            "device_type": slugs["device_type"],
+            "status": "active",
+            "snmp_profile": f"soak-{kind}",
+            "collector_group": GROUP,
+            "monitored": True,
+        }
+        for n in names
+    ]
+    interfaces = [{"device": n, "site": slugs["site"], "name": "mgmt0", "type": "virtual"} for n in names]
+    addresses = [
+        {"address": "127.0.0.1/8", "device": n, "interface": "mgmt0", "is_primary": True} for n in names
+    ]
+    created = None
+    for model, rows in (("devices", devices), ("interfaces", interfaces), ("ip-addresses", addresses)):
+        answer = call(
+            inv, "POST", "/api/import/", {"model": model, "format": "json", "data": json.dumps(rows)}
+        )
+        created = created or answer
+    for name, pk in zip(names, created["ids"], strict=True):
+        fleet.ids[name] = pk
+    fleet.names.setdefault(kind, []).extend(names)
+
+
+def remove_devices(inv: Inventory, fleet: Fleet, names: list[str]) -> None:
+    call(inv, "DELETE", "/api/dcim/devices/", [{"id": fleet.ids[n]} for n in names])
+    for kind_names in fleet.names.values():
+        for n in names:
+            if n in kind_names:
+                kind_names.remove(n)
+
+
+# ---------------------------------------------------------------------------------------------- probes
+
+
+def get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return 0, b""
+    finally:
+        conn.close()
+
+
+class Sampler(threading.Thread):
+    """Every ``period`` s: RSS of the collector, inventory request counts, healthy devices' poll stamps."""
+
+    def __init__(
+        self, pid: int, port: int, inventory_log: Path, watch: list[str], period: float = 0.5
+    ) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.port, self.inventory_log, self.watch, self.period = (
+            pid,
+            port,
+            inventory_log,
+            watch,
+            period,
+        )
+        self.rss: list[tuple[float, float, int]] = []  # (time, cycles, RSS KiB)
+        self.deviations: list[tuple[float, float]] = []  # (time, |poll gap - interval|)
+        self._stamps: dict[str, float] = {}
+        self.stop_event = threading.Event()
+
+    def cycles(self) -> float:
+        """(targets GETs + observation POSTs) / 2 that reached the inventory, from its request log."""
+        text = self.inventory_log.read_text(errors="replace")
+        return (
+            text.count("GET /api/collector/targets/") + text.count("POST /api/collector/observations/")
+        ) / 2
+
+    def run(self) -> None:
+        tick = 0
+        deadline = time.monotonic() + 3600
+        while not self.stop_event.wait(self.period) and time.monotonic() < deadline:
+            now = time.monotonic()
+            tick += 1
+            if tick % 4 == 0:
+                with contextlib.suppress(OSError, ValueError):
+                    self.rss.append((now, self.cycles(), proc_rss_kib(self.pid)))
+            for name in self.watch:
+                status, body = get(self.port, f"/snmp?target={name}")
+                match = STAMP.search(body.decode(errors="replace")) if status == 200 else None
+                if not match:
+                    continue
+                stamp = float(match.group(1))
+                last = self._stamps.get(name)
+                if last is not None and stamp != last:
+                    self.deviations.append((now, abs(stamp - last - INTERVAL)))
+                self._stamps[name] = stamp
+
+
+class HttpLoad:
+    """``scrapers`` threads scraping healthy devices in a loop, ``idle`` open connections, and a
+    ``/-/healthy`` probe every 50 ms on a new connection (what a health checker does)."""
+
+    def __init__(self, port: int, targets: list[str], scrapers: int, idle: int) -> None:
+        self.port, self.targets, self.scrapers, self.idle = port, targets, scrapers, idle
+        self.stop = threading.Event()
+        self.healthy_ms: list[float] = []
+        self.healthy_failures = 0
+        self.scrapes = 0
+        self.scrape_errors = 0
+        self.idle_opened = 0
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for _ in range(self.idle):
+            with contextlib.suppress(OSError):
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                self._sockets.append(s)
+        self.idle_opened = len(self._sockets)
+        for i in range(self.scrapers):
+            th = threading.Thread(target=self._scrape, args=(i,), daemon=True)
+            th.start()
+            self._threads.append(th)
+        th = threading.Thread(target=self._probe, daemon=True)
+        th.start()
+        self._threads.append(th)
+
+    def _scrape(self, i: int) -> None:
+        rng = random.Random(i)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        for _ in range(1_000_000):
+            if self.stop.is_set():
+                break
+            try:
+                conn.request(
+                    "GET", f"/snmp?target={rng.choice(self.targets)}", headers={"Accept-Encoding": "gzip"}
+                )
+                response = conn.getresponse()
+                response.read()
+                ok = response.status in (200, 404)
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.stop.wait(0.05)
+            with self._lock:
+                self.scrapes += 1
+                self.scrape_errors += not ok
+        conn.close()
+
+    def _probe(self) -> None:
+        for _ in range(1_000_000):
+            if self.stop.wait(0.05):
+                break
+            t0 = time.perf_counter()
+            status, _ = get(self.port, "/-/healthy", timeout=5)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if status != 200:
+                self.healthy_failures += 1
+                elapsed = max(elapsed, 5000.0)  # a failed probe counts as the probe timeout
+            self.healthy_ms.append(elapsed)
+
+    def close(self) -> None:
+        self.stop.set()
+        for th in self._threads:
+            th.join(40)
+        for s in self._sockets:
+            s.close()
+
+
+def slope_per_1000(samples: list[tuple[float, float, int]]) -> float:
+    """Least-squares slope of RSS (MiB) against refresh+flush cycles, per 1,000 cycles."""
+    if len(samples) < 3:
+        return float("nan")
+    xs = [c for _, c, _ in samples]
+    ys = [r / 1024 for _, _, r in samples]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if not var:
+        return float("nan")
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var * 1000
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Plan:
+    healthy: int = 100
+    closed: int = 20
+    black_hole: int = 20
+    slow: int = 20
+    hostile_each: int = 4
+    churn: int = 10  # healthy and slow devices removed (and as many added) at each churn
+    churns: int = 3
+    warmup: float = 40.0
+    quiet: float = 60.0
+    load: float = 50.0
+    after: float = 30.0
+    cycle: float = 0.25
+    scrapers: int = 200
+    idle: int = 1100
+
+
+def run(plan: Plan, workdir: Path) -> int:
+    from tests.bench.__main__ import start_agent, stop_agent
+
+    with contextlib.suppress(ValueError, OSError):  # the idle connections and scrapers need fds
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    agent, healthy_port = start_agent()
+    agents = subprocess.Popen(
+        [PYTHON, "-m", "tests.bench.soak_agents", "--lifetime", "1800"], stdout=subprocess.PIPE, text=True
+    )
+    inventory: Inventory | None = None
+    collector: Service | None = None
+    try:
+        line = agents.stdout.readline()
+        if not line.startswith("PORTS "):
+            raise RuntimeError(f"soak agents did not start: {line!r}")
+        ports = {"healthy": healthy_port, **json.loads(line[6:])}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a port where nothing listens
+            probe.bind(("127.0.0.1", 0))
+            ports["closed"] = probe.getsockname()[1]
+        t_setup = time.monotonic()
+        inventory = Inventory(workdir / "var", f"127.0.0.1:{free_tcp_port()}")
+        inventory.prepare()
+        inventory.start(workdir)
+        slugs = setup_group(inventory, ports)
+        fleet = Fleet(ports)
+        counts = {
+            "healthy": plan.healthy,
+            "closed": plan.closed,
+            "black_hole": plan.black_hole,
+            "slow": plan.slow,
+            **{k: plan.hostile_each for k in ("garbage", "oid_bomb", "wrong_rid", "flood")},
+        }
+        for kind, n in counts.items():
+            if n:
+                add_devices(
+                    inventory,
+                    slugs,
+                    fleet,
+                    kind,
+                    [f"soak-{kind.replace('_', '-')}-{i:04d}" for i in range(n)],
+                )
+        expected = sum(counts.values())
+        if len(inventory.targets(GROUP)) != expected:
+            raise RuntimeError("the inventory does not list every soak device as a target")
+        print(f"inventory ready with {expected} targets in {time.monotonic() - t_setup:.0f} s", flush=True)
+
+        listen_port = free_tcp_port()
+        collector = Service(
+            "collector",
+            [
+                PYTHON,
+                "-m",
+                "collectors",
+                f"--inventory-url={inventory.url}",
+                f"--token-file={inventory.token_file('collector')}",
+                f"--group={GROUP}",
+                f"--listen=127.0.0.1:{listen_port}",
+                f"--cache-dir={workdir / 'cache'}",
+                "--name=soak-collector",
+                f"--refresh={plan.cycle}",
+                f"--observations-interval={plan.cycle}",
+            ],
+            workdir,
+        )
+        wait_http(f"http://127.0.0.1:{listen_port}/-/ready", 120, collector.process)
+        t0 = time.monotonic()
+        stable = fleet.names["healthy"][: plan.healthy - plan.churn * plan.churns][:8]
+        sampler = Sampler(collector.process.pid, listen_port, inventory.server.log_path, stable)
+        sampler.start()
+
+        removed: list[str] = []
+        churn_at = [plan.warmup + (i + 1) * plan.quiet / (plan.churns + 1) for i in range(plan.churns)]
+        for i, at in enumerate(churn_at):
+            time.sleep(max(0.0, t0 + at - time.monotonic()))
+            gone = (
+                fleet.names["healthy"][-plan.churn // 2 or -1 :]
+                + fleet.names["slow"][-(plan.churn - plan.churn // 2) :]
+            )
+            remove_devices(inventory, fleet, gone)
+            removed += gone
+            add_devices(
+                inventory, slugs, fleet, "healthy", [f"soak-new-{i}-{j:03d}" for j in range(plan.churn)]
+            )
+            print(f"  t={time.monotonic() - t0:5.0f} s: removed {len(gone)}, added {plan.churn}", flush=True)
+
+        time.sleep(max(0.0, t0 + plan.warmup + plan.quiet - time.monotonic()))
+        load = HttpLoad(listen_port, fleet.names["healthy"], plan.scrapers, plan.idle)
+        t_load = time.monotonic()
+        load.start()
+        print(
+            f"  t={t_load - t0:5.0f} s: HTTP load on: {plan.scrapers} scrapers, {load.idle_opened} idle "
+            "connections",
+            flush=True,
+        )
+        time.sleep(max(0.0, t_load + plan.load - time.monotonic()))
+        load.close()
+        t_load_end = time.monotonic()
+        time.sleep(plan.after)
+
+        # ghosts: removed devices still served after several refreshes and poll intervals
+        ghosts = [n for n in removed if get(listen_port, f"/snmp?target={n}")[0] == 200]
+        _, everything = get(listen_port, "/snmp/all", timeout=120)
+        text = everything.decode(errors="replace")
+        in_all = [n for n in removed if f'device="{n}"' in text]
+
+        _, metrics = get(listen_port, "/metrics")
+        metrics_text = metrics.decode(errors="replace")
+        in_flight = IN_FLIGHT.search(metrics_text)
+        polls = {k: float(v) for k, v in POLLS.findall(metrics_text)}
+        sampler.stop_event.set()
+        sampler.join(30)
+        t_term = time.monotonic()
+        collector.process.send_signal(signal.SIGTERM)
+        try:
+            rc = collector.process.wait(60)
+        except subprocess.TimeoutExpired:
+            rc = None
+        stop_seconds = time.monotonic() - t_term
+        log = collector.logs(10_000_000)
+        tail = log[log.find("collector stopping") :] if "collector stopping" in log else ""
+
+        # ---- report
+        after_warmup = [
+            s for s in sampler.rss if s[0] >= t0 + plan.warmup and not t_load <= s[0] <= t_load_end + 5
+        ]
+        all_dev = [d for _, d in sampler.deviations]
+        load_dev = [d for t, d in sampler.deviations if t_load <= t <= t_load_end]
+        print()
+        print(f"fleet: {counts}; poll interval {INTERVAL} s; refresh and flush every {plan.cycle:g} s")
+        if after_warmup:
+            first, last = after_warmup[0], after_warmup[-1]
+            print(
+                f"RSS after warm-up: {first[2] / 1024:.1f} -> {last[2] / 1024:.1f} MiB over "
+                f"{last[1] - first[1]:.0f} refresh+flush cycles; slope "
+                f"{slope_per_1000(after_warmup):.2f} MiB per 1,000 cycles (goal ≤ 1)"
+            )
+        print(
+            f"healthy poll-interval deviation p99: {p99(all_dev):.3f} s over {len(all_dev)} intervals; "
+            f"under the HTTP load {p99(load_dev):.3f} s over {len(load_dev)} (goal ≤ 1 s)"
+        )
+        print(
+            f"/-/healthy under the HTTP load: p99 {p99(load.healthy_ms):.1f} ms over {len(load.healthy_ms)} "
+            f"probes, {load.healthy_failures} failed (goal ≤ 50 ms); scrapes {load.scrapes}, "
+            f"{load.scrape_errors} errors"
+        )
+        print(
+            f"ghosts after removal: {len(ghosts)} of {len(removed)} removed answer /snmp?target=, "
+            f"{len(in_all)} in /snmp/all (goal 0)"
+        )
+        cancel_lines = [ln for ln in tail.splitlines() if "cancel" in ln.lower()]
+        print(
+            f"SIGTERM: {in_flight.group(1) if in_flight else '?'} polls in flight, exit {rc} after "
+            f"{stop_seconds:.1f} s; {tail.count('Traceback')} tracebacks, "
+            f"{sum(' ERROR ' in ln for ln in tail.splitlines())} ERROR lines after 'collector stopping'"
+        )
+        for ln in cancel_lines[:3]:
+            print(f"  {ln[:200]}")
+        print(f"polls before SIGTERM: {polls}")
+        return 0
+    finally:
+        if collector is not None:
+            collector.stop()
+        if inventory is not None:
+            inventory.stop()
+        agents.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            agents.wait(10)
+        if agents.poll() is None:
+            agents.kill()
+            agents.wait(10)
+        stop_agent(agent)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a small fleet and short phases: proves the harness")
+    ap.add_argument("--cycle", type=float, default=Plan.cycle, help="seconds between refreshes and flushes")
+    args = ap.parse_args(argv)
+    plan = Plan(cycle=args.cycle)
+    if args.quick:
+        plan = Plan(
+            healthy=12,
+            closed=2,
+            black_hole=2,
+            slow=4,
+            hostile_each=1,
+            churn=2,
+            churns=1,
+            warmup=8,
+            quiet=8,
+            load=6,
+            after=12,
+            cycle=args.cycle,
+            scrapers=20,
+            idle=50,
+        )
+    print(
+        f"== soak: collector through a real inventory, {'quick' if args.quick else 'full'} plan ==",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="infrastrand-soak-") as tmp:
+        try:
+            return run(plan, Path(tmp))
+        except (RuntimeError, OSError, TimeoutError) as exc:
+            print(f"FAILED: {exc}", flush=True)
+            return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
