@@ -187,7 +187,7 @@ class Scheduler:
     def target_states(self) -> dict[str, int]:
         """Targets by state: up (last poll ok), down (first failure or not polled yet), backoff."""
         counts = {"up": 0, "down": 0, "backoff": 0}
-        for state in self.states.values():
+        for state in list(self.states.values()):  # read from the serving thread: snapshot first
             if state.polled and not state.failures:
                 counts["up"] += 1
             elif state.failures >= 2:
