@@ -44,6 +44,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--shard", help="I/N: poll only shard I of N of the group (Prometheus hashmod)")
     p.add_argument("--targets-file", type=Path, help="YAML/JSON targets file instead of the inventory")
     p.add_argument("--listen", default="127.0.0.1:9781", help="HTTP listen address (default %(default)s)")
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        help="TLS and basic auth for the HTTP endpoints (Prometheus exporter-toolkit format)",
+    )
+    p.add_argument(
+        "--web.health-without-auth",
+        dest="health_without_auth",
+        action="store_true",
+        help="answer /-/healthy without basic auth (TLS and client certificates still apply)",
+    )
     p.add_argument("--cache-dir", type=Path, default=Path("var/collector"), help="targets cache directory")
     p.add_argument("--name", default=socket.gethostname(), help="collector name sent with observations")
     p.add_argument("--modules-dir", type=Path, action="append", default=[], help="extra MIB module dir")
@@ -91,14 +103,20 @@ def read_token(args: argparse.Namespace) -> TokenSource | None:
     return TokenSource(token) if token else None
 
 
-async def start_http(store, registry, listen, ready):
-    """The exporter's HTTP server (`exporters.http.start_http`), or None when `exporters` lacks it."""
+def start_http(store, registry, args: argparse.Namespace, ready):
+    """The exporter's HTTP server on its own thread (`exporters.http.serve`), or None when `exporters`
+    lacks it.  Raises `exporters.webconfig.WebConfigError` for a bad `--web.config.file`."""
     try:
         http = importlib.import_module("exporters.http")
+        webconfig = importlib.import_module("exporters.webconfig")
     except ImportError:
         log.warning("exporters.http not available: no HTTP endpoints served")
         return None
-    return await http.start_http(store, registry, listen, ready)
+    web = None
+    if args.web_config_file is not None:
+        web = webconfig.load(args.web_config_file, health_without_auth=args.health_without_auth)
+    http.raise_fd_limit()
+    return http.serve(store, registry, args.listen, ready, web=web)
 
 
 class Collector:
@@ -192,9 +210,13 @@ class Collector:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
+        try:
+            http = start_http(self.store, self.metrics.registry, self.args, self.ready)
+        except (OSError, ValueError) as exc:  # a bad web config (file and field named), listen address in use
+            log.error("%s", exc)
+            return 2
         await self.wire.start()
         self.scheduler.start()
-        http = await start_http(self.store, self.metrics.registry, self.args.listen, self.ready)
         if self.observations:
             self.observations.start()
         log.info("collector %s started (%d MIB modules)", self.args.name, len(self.modules))
@@ -211,8 +233,7 @@ class Collector:
             if self.inventory:
                 await self.inventory.aclose()
             if http is not None:
-                http.close()
-                await http.wait_closed()
+                await asyncio.to_thread(http.stop)
             await self.wire.close()
             self.pysnmp.close()
             log.info("collector stopped")

@@ -300,7 +300,7 @@ class Scheduler:
         """Targets by state: up (last poll ok), down (first failure or not polled yet), backoff, and
         pending (due and waiting for an in-flight slot: the collector is behind)."""
         counts = {"up": 0, "down": 0, "backoff": 0, "pending": 0}
-        for device in self.devices.values():
+        for device in list(self.devices.values()):  # read from the serving thread: snapshot first
             if device.polled and not device.failures:
                 counts["up"] += 1
             elif device.failures >= 2:

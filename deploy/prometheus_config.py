@@ -1,11 +1,14 @@
 """The shipped Prometheus configuration, re-pointed at other addresses (tests, demos, other hosts).
 
 Only addresses and file locations change: the inventory, the collectors, Alertmanager, the inventory
-token file (http_sd and /metrics) and the rule files (made absolute so the result can live anywhere).
+token file (http_sd and /metrics), the collectors' TLS and basic-auth files and the rule files (made
+absolute so the result can live anywhere).  Without ``collector_auth`` the collector jobs scrape plain
+HTTP (the demo and the tests whose collectors run without ``--web.config.file`` on loopback).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +22,19 @@ RULES_DIR = PROMETHEUS_DIR / "rules"
 DEVICES_JOB = "infrastrand-devices"
 COLLECTORS_JOB = "infrastrand-collectors"
 INVENTORY_JOB = "infrastrand-inventory"
+
+
+COLLECTOR_JOBS = (DEVICES_JOB, COLLECTORS_JOB)
+
+
+@dataclass(frozen=True)
+class CollectorAuth:
+    """Where Prometheus finds the files of the collector jobs' ``tls_config`` and ``basic_auth``."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    password_file: Path
 
 
 def load() -> dict[str, Any]:
@@ -40,12 +56,15 @@ def repoint(
     collectors: list[str] | None = None,
     alertmanager: str | None = None,
     scrape_interval: str | None = None,
+    collector_auth: CollectorAuth | None = None,
 ) -> dict[str, Any]:
     """The shipped config reading the inventory token from ``token_file``, with addresses replaced.
 
     Addresses are ``host:port``; ``None`` keeps the shipped one. ``collectors`` replaces the collectors
     job's targets (keeping the first target's labels). ``scrape_interval`` (e.g. "2s") optionally
     shortens every job's interval for fast tests. Rule files become absolute paths into deploy/.
+    ``collector_auth`` re-points the collector jobs' CA, client certificate/key and password files;
+    without it those jobs scrape plain HTTP (collectors without ``--web.config.file``).
     """
     config = load()
     config["rule_files"] = [str(RULES_DIR / Path(pattern).name) for pattern in config["rule_files"]]
@@ -62,6 +81,19 @@ def repoint(
         collectors_job = _job(config, COLLECTORS_JOB)
         labels = collectors_job["static_configs"][0].get("labels", {})
         collectors_job["static_configs"] = [{"targets": list(collectors), "labels": labels}]
+
+    for name in COLLECTOR_JOBS:
+        job = _job(config, name)
+        if collector_auth is None:
+            for key in ("scheme", "tls_config", "basic_auth"):
+                job.pop(key, None)
+        else:
+            job["tls_config"] = {
+                "ca_file": str(collector_auth.ca_file),
+                "cert_file": str(collector_auth.cert_file),
+                "key_file": str(collector_auth.key_file),
+            }
+            job["basic_auth"] = {**job["basic_auth"], "password_file": str(collector_auth.password_file)}
 
     inventory_job = _job(config, INVENTORY_JOB)
     inventory_job["authorization"]["credentials_file"] = str(token_file)

@@ -7,8 +7,10 @@ and every poll puts a new entry, so a cache can never serve an older poll.  Cach
   (up view / down or pending view), kept **only gzip-compressed** (level 1: ~23 KB instead of ~200 KB of text
   for a 48-port switch); Prometheus always asks for gzip, the rare other client gets it decompressed;
 - ``"all:<fmt>:<family>"`` / ``"all:<fmt>:<state>:<family>"``: one family's lines of the device with its
-  ``device`` and inventory labels baked in; ``/snmp/all`` joins them family by family across devices,
-  so each family keeps one ``# HELP``/``# TYPE`` and the merge copies bytes, it does not format numbers.
+  ``device`` and inventory labels baked in, as one gzip member; ``/snmp/all`` streams them family by
+  family across devices (:func:`all_members`), so each family keeps one ``# HELP``/``# TYPE``, the body
+  is never built whole, and the concatenated members are the gzip-compressed body (RFC 1952 allows
+  several members; Go's and Python's readers decode them in sequence).
 
 MIB families keep snmp_exporter's names: a counter ``ifHCInOctets`` is rendered without ``_total`` in the
 text format (as snmp_exporter does) and, as OpenMetrics requires, as family ``ifHCInOctets`` with sample
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import zlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -292,7 +295,7 @@ def _render_all_chunks(entry: StoreEntry, fmt: str, state: str, prefix: str) -> 
     inventory, reserved = inventory_fragment(entry)
     for name, labels, value in _device_samples(entry, state):
         text = "{" + inventory + ("," + labels if labels else "") + "} "
-        rendered[prefix + name] = f"{name}{text}{format_value(value)}\n".encode("utf-8", "replace")
+        rendered[prefix + name] = compress(f"{name}{text}{format_value(value)}\n".encode("utf-8", "replace"))
     if state == UP:
         label_text = _label_memo(inventory, reserved)
         for name, group in _grouped(entry.result.families).items():
@@ -300,22 +303,35 @@ def _render_all_chunks(entry: StoreEntry, fmt: str, state: str, prefix: str) -> 
             lines: list[str] = []
             for family in group:
                 lines.extend(_samples_text(out_name, family, label_text))
-            rendered[prefix + name] = "".join(lines).encode("utf-8", "replace")
+            rendered[prefix + name] = compress("".join(lines).encode("utf-8", "replace"))
     rendered[prefix] = b""  # marks the chunks of this view as complete
 
 
-def render_all(entries: Iterable[StoreEntry], fmt: str, now: float) -> bytes:
-    """The body of ``/snmp/all``: every device's series with ``device`` and inventory labels baked in.
+@lru_cache(maxsize=8192)
+def _packed_header(fmt: str, name: str, type_: str, help_: str) -> bytes:
+    return compress(family_header(fmt, name, type_, help_).encode())
+
+
+@lru_cache(maxsize=1)
+def _packed_eof() -> bytes:
+    return compress(EOF)
+
+
+def all_members(entries: Iterable[StoreEntry], fmt: str, now: float) -> list[bytes]:
+    """The body of ``/snmp/all`` as gzip members: every device's series with ``device`` and inventory
+    labels baked in.  Their concatenation is the body gzip-compressed; each member decompresses alone.
 
     Families are merged across devices (one ``# HELP``/``# TYPE`` each, the first device's wins), in
-    first-seen order; each device contributes its cached chunk per family.
+    first-seen order; each device contributes its cached member per family (rendered here once per
+    poll).  The list holds references to cached bytes, not copies: memory beyond the caches is one
+    reference per device and family.
     """
     chunks_by_family: dict[str, list[bytes]] = {}
     headers: dict[str, bytes] = {}
     device_names = [name for name, _help in DEVICE_FAMILIES]
     for name, help_ in DEVICE_FAMILIES:
         chunks_by_family[name] = []
-        headers[name] = family_header(fmt, name, "gauge", help_).encode()
+        headers[name] = _packed_header(fmt, name, "gauge", help_)
     self_lists = [chunks_by_family[name] for name in device_names]
     for entry in entries:
         result = entry.result
@@ -337,15 +353,20 @@ def render_all(entries: Iterable[StoreEntry], fmt: str, now: float) -> bytes:
             if chunks is None:
                 chunks = chunks_by_family[name] = []
                 family_name = sample_name(fmt, family)[0]
-                headers[name] = family_header(fmt, family_name, family.type, family.help).encode()
+                headers[name] = _packed_header(fmt, family_name, family.type, family.help)
             elif chunks[-1] is chunk:
                 continue  # a second family of the same name on this device: its lines are in the chunk
             chunks.append(chunk)
-    parts: list[bytes] = []
+    members: list[bytes] = []
     for name, chunks in chunks_by_family.items():
         if chunks:
-            parts.append(headers[name])
-            parts.extend(chunks)
+            members.append(headers[name])
+            members.extend(chunks)
     if fmt == OPENMETRICS:
-        parts.append(EOF)
-    return b"".join(parts)
+        members.append(_packed_eof())
+    return members
+
+
+def render_all(entries: Iterable[StoreEntry], fmt: str, now: float) -> bytes:
+    """The body of ``/snmp/all`` as one bytes object (tests and tools; the server streams the members)."""
+    return b"".join(zlib.decompress(member, 31) for member in all_members(entries, fmt, now))

@@ -1,9 +1,16 @@
 """The collector's HTTP server: a small HTTP/1.1 server on asyncio streams serving the exposition.
 
+It runs on **its own thread and event loop** (:class:`ServingThread`, started by :func:`serve`), never on
+the polling loop: a burst of scrapers or a pile of idle connections cannot delay a poll, and a busy
+polling loop cannot delay ``/-/healthy``.  It only reads the store's cached bodies, so a request costs
+little CPU (the GIL is shared with the polling thread).
+
 Endpoints (DEVELOPERS.md contract 4): ``/snmp?target=<device>``, ``/snmp/all``, ``/metrics``,
 ``/-/healthy``, ``/-/ready``.  GET and HEAD only; keep-alive (HTTP/1.1 by default, HTTP/1.0 on request),
 ``Content-Length`` always, gzip at level 1 when ``Accept-Encoding`` allows it, bounded request heads
-(size, header count, header timeout, idle timeout) and a bounded number of connections.
+(size, header count, header timeout, idle timeout) and a bounded number of connections: at the cap,
+the connection idle the longest is closed to admit a new one (only when none is idle is the new one
+refused).  The cap follows the fd soft limit, which :func:`raise_fd_limit` raises to the hard limit.
 
 Content negotiation: ``/metrics`` follows prometheus_client (OpenMetrics when the ``Accept`` header asks
 for it).  The device endpoints prefer the text format and answer OpenMetrics only to a client that does
@@ -11,9 +18,14 @@ not accept text: Prometheus asks for OpenMetrics first, and OpenMetrics would tu
 ``ifHCInOctets`` into the series ``ifHCInOctets_total``, breaking the names of contract 4.
 
 A device's body is cached gzip-compressed in ``StoreEntry.rendered`` (``exposition.target_body``), so
-a repeated scrape of an unchanged poll costs a dict lookup.  ``/snmp/all`` bodies above
-``THREAD_MIN_SERIES`` series are merged and compressed in a worker thread: the collector's event loop
-keeps polling meanwhile.
+a repeated scrape of an unchanged poll costs a dict lookup.  ``/snmp/all`` is streamed from the
+devices' cached gzip members (``exposition.all_members``): the body is never built in memory, its
+``Content-Length`` is the sum of the members (or of their recorded sizes for a client without gzip);
+above ``THREAD_MIN_SERIES`` series the member list is gathered (rendering devices polled since the last
+scrape) in a worker thread, so ``/-/healthy`` stays answerable meanwhile.
+
+With a :class:`~exporters.webconfig.WebConfig` (``--web.config.file``) the server speaks TLS and/or
+checks HTTP basic auth (bcrypt verified once per credential, then cached).
 """
 
 from __future__ import annotations
@@ -21,10 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
+import threading
 import time
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,6 +48,7 @@ from prometheus_client.exposition import choose_encoder
 
 from collectors.store import SampleStore
 from exporters import exposition
+from exporters.webconfig import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +58,12 @@ MAX_BODY_BYTES = 64 * 1024  # a GET body is read and dropped up to this size; la
 HEADER_TIMEOUT = 10.0  # seconds to send the rest of a request head once its first line arrived
 IDLE_TIMEOUT = 75.0  # seconds a keep-alive connection may wait for its next request
 WRITE_TIMEOUT = 60.0  # seconds a client may take to read a response before it is cut off
-MAX_CONNECTIONS = 1024
+MAX_CONNECTIONS = 4096  # at most; fewer when the fd soft limit is low (see Server.max_connections)
+FD_RESERVE = 256  # fds left for the SNMP sockets, the inventory client and files
+LISTEN_BACKLOG = 1024  # a burst of new connections waits in the kernel instead of being reset
+WRITE_CHUNK = 256 * 1024  # a streamed body is drained every this many bytes
 GZIP_MIN_BYTES = 512  # /snmp/all and /metrics bodies shorter than this are sent uncompressed
-THREAD_MIN_SERIES = 20_000  # /snmp/all bodies of more series are rendered and compressed off the loop
+THREAD_MIN_SERIES = 20_000  # /snmp/all of more series is gathered in a worker thread
 
 ENDPOINTS = ("snmp", "snmp_all", "metrics", "healthy", "ready", "index", "other")
 
@@ -79,7 +98,34 @@ class Response:
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
-    compressed: bool = False  # body is already gzip-encoded
+    compressed: bool = False  # body (or members) already gzip-encoded
+    members: Sequence[bytes] | None = None  # streamed instead of body: gzip members, in order
+    inflate: bool = False  # send the members decompressed (a client without gzip)
+
+
+@dataclass(slots=True, eq=False)
+class Connection:
+    """An open connection; ``idle_since`` is the monotonic time it began waiting for a request."""
+
+    writer: asyncio.StreamWriter
+    idle_since: float | None = field(default_factory=time.monotonic)
+
+
+def member_size(member: bytes) -> int:
+    """Uncompressed size of one gzip member, from its trailer (ISIZE; members are far below 4 GiB)."""
+    return int.from_bytes(member[-4:], "little")
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-file soft limit to its hard limit; return the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:
+            log.warning("exporter: open-file limit stays %d (raising it to %d failed: %s)", soft, hard, exc)
+    return soft
 
 
 class ExporterMetrics:
@@ -114,7 +160,17 @@ class ExporterMetrics:
         )
         self.rejected = Counter(
             "infrastrand_exporter_rejected_connections_total",
-            "Connections closed at once because the exporter already had its maximum open.",
+            "Connections closed at once because the exporter had its maximum open and none of them idle.",
+            registry=registry,
+        )
+        self.evicted = Counter(
+            "infrastrand_exporter_evicted_connections_total",
+            "Idle connections closed to admit a new one because the exporter had its maximum open.",
+            registry=registry,
+        )
+        self.auth_failures = Counter(
+            "infrastrand_exporter_auth_failures_total",
+            "Requests refused with 401 because their basic auth credentials were missing or wrong.",
             registry=registry,
         )
         for endpoint in ENDPOINTS:
@@ -205,14 +261,17 @@ class Server:
         registry: CollectorRegistry,
         ready: Callable[[], bool],
         clock: Callable[[], float] = time.time,
+        web: WebConfig | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.ready = ready
         self.clock = clock
+        self.web = web
         self.metrics = ExporterMetrics.for_registry(registry)
+        self.max_connections = MAX_CONNECTIONS
         self._server: asyncio.base_events.Server | None = None
-        self._connections: dict[asyncio.Task, asyncio.StreamWriter] = {}
+        self._connections: dict[asyncio.Task, Connection] = {}
         self._routes = {
             "/snmp": ("snmp", self._snmp),
             "/snmp/all": ("snmp_all", self._snmp_all),
@@ -233,21 +292,33 @@ class Server:
     @property
     def url(self) -> str:
         host = self.host
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "https" if self.web is not None and self.web.tls is not None else "http"
+        return f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
 
     def _sockname(self) -> tuple:
         assert self._server is not None, "server not started"
         return self._server.sockets[0].getsockname()
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._connection, host, port, limit=MAX_HEAD_BYTES)
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        self.max_connections = min(MAX_CONNECTIONS, max(16, soft - FD_RESERVE))
+        tls = self.web.tls if self.web is not None else None
+        self._server = await asyncio.start_server(
+            self._connection,
+            host,
+            port,
+            limit=MAX_HEAD_BYTES,
+            backlog=LISTEN_BACKLOG,
+            ssl=tls.listener_context() if tls is not None else None,
+            ssl_handshake_timeout=HEADER_TIMEOUT if tls is not None else None,
+        )
 
     def close(self) -> None:
         """Stop listening and end every open connection (a response being written is cut short)."""
         if self._server is not None:
             self._server.close()
-        for writer in list(self._connections.values()):
-            writer.transport.abort()
+        for conn in list(self._connections.values()):
+            conn.writer.transport.abort()
 
     async def wait_closed(self) -> None:
         """Wait for the connection handlers to finish; cancel any still busy after 5 s."""
@@ -269,20 +340,33 @@ class Server:
 
     # --- connections -------------------------------------------------------------------------------
 
+    def _make_room(self) -> bool:
+        """At the cap, close the connection idle the longest; False when none is idle."""
+        if len(self._connections) < self.max_connections:
+            return True
+        idle = [conn for conn in self._connections.values() if conn.idle_since is not None]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda conn: conn.idle_since or 0.0)
+        oldest.idle_since = None  # being closed: never chosen twice
+        oldest.writer.transport.abort()
+        self.metrics.evicted.inc()
+        return True
+
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if len(self._connections) >= MAX_CONNECTIONS:
+        if not self._make_room():
             self.metrics.rejected.inc()
-            writer.close()
+            writer.transport.abort()
             return
-        self._connections[task] = writer
+        conn = self._connections[task] = Connection(writer)
         self.metrics.connections.inc()
         try:
-            while await self._exchange(reader, writer):
+            while await self._exchange(reader, conn):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, OSError):
+            pass  # includes TLS errors (ssl.SSLError is an OSError) and connections evicted while idle
         except asyncio.CancelledError:
             pass  # closing: end quietly (3.11's stream callback would log a cancelled handler as an error)
         finally:
@@ -292,8 +376,10 @@ class Server:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _read_head(self, reader: asyncio.StreamReader) -> list[bytes] | None:
+    async def _read_head(self, reader: asyncio.StreamReader, conn: Connection) -> list[bytes] | None:
         """The head's lines, or None when the client closed or idled out between requests."""
+        if conn.idle_since is None:
+            conn.idle_since = time.monotonic()
         try:
             async with asyncio.timeout(IDLE_TIMEOUT):
                 first = await reader.readuntil(b"\n")
@@ -301,6 +387,8 @@ class Server:
             return None
         except asyncio.LimitOverrunError as exc:
             raise BadRequest(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long") from exc
+        finally:
+            conn.idle_since = None
         lines = [first.rstrip(b"\r\n")]
         size = len(first)
         try:
@@ -339,10 +427,11 @@ class Server:
                 return False
         return True
 
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _exchange(self, reader: asyncio.StreamReader, conn: Connection) -> bool:
         """Serve one request; True to keep the connection for another."""
+        writer = conn.writer
         try:
-            lines = await self._read_head(reader)
+            lines = await self._read_head(reader, conn)
             if lines is None:
                 return False
             started = time.perf_counter()
@@ -354,6 +443,8 @@ class Server:
             return False
         try:
             endpoint, response = await self._route(request)
+            if response.status == HTTPStatus.UNAUTHORIZED:
+                self.metrics.auth_failures.inc()
         except Exception:
             log.exception("exporter: %s %s failed", request.method, request.path)
             endpoint, response = "other", Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
@@ -369,13 +460,20 @@ class Server:
         self, writer: asyncio.StreamWriter, request: Request | None, response: Response, keep_alive: bool
     ) -> int:
         body = response.body
+        members = response.members
+        if members is None:
+            length = len(body)
+        elif response.inflate:
+            length = sum(member_size(member) for member in members)
+        else:
+            length = sum(len(member) for member in members)
         head = [
             f"HTTP/1.1 {int(response.status)} {response.status.phrase}",
             f"Content-Type: {response.content_type}",
         ]
-        if response.compressed:
+        if response.compressed and not response.inflate:
             head.append("Content-Encoding: gzip")
-        head.append(f"Content-Length: {len(body)}")
+        head.append(f"Content-Length: {length}")
         head.extend(f"{name}: {value}" for name, value in response.headers)
         if not keep_alive:
             head.append("Connection: close")
@@ -383,24 +481,46 @@ class Server:
             head.append("Connection: keep-alive")
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if request is not None and request.method == "HEAD":
-            body = b""
-        if len(body) < 65536:
-            writer.write(payload + body)
+            body, members = b"", None
+            length = 0
+        if members is None:
+            if len(body) < 65536:
+                writer.write(payload + body)
+            else:
+                writer.write(payload)
+                writer.write(body)
         else:
             writer.write(payload)
-            writer.write(body)
+            pending = 0
+            for member in members:
+                data = zlib.decompress(member, 31) if response.inflate else member
+                writer.write(data)
+                pending += len(data)
+                if pending >= WRITE_CHUNK:  # bounded buffering: wait for the client to read
+                    await self._drain(writer)
+                    pending = 0
+        await self._drain(writer)
+        return length
+
+    @staticmethod
+    async def _drain(writer: asyncio.StreamWriter) -> None:
         try:
             async with asyncio.timeout(WRITE_TIMEOUT):
                 await writer.drain()
         except TimeoutError as exc:
             writer.transport.abort()
             raise ConnectionError("client did not read its response in time") from exc
-        return len(body)
 
     # --- endpoints ---------------------------------------------------------------------------------
 
     async def _route(self, request: Request) -> tuple[str, Response]:
         endpoint, handler = self._routes.get(request.path, ("other", None))
+        if self.web is not None and not await self.web.authorized(request.path, request.headers):
+            return endpoint, Response(
+                HTTPStatus.UNAUTHORIZED,
+                b"unauthorized\n",
+                headers=(("WWW-Authenticate", 'Basic realm="infrastrand"'),),
+            )
         if handler is None:
             return endpoint, Response(HTTPStatus.NOT_FOUND, b"not found\n")
         if request.method not in ("GET", "HEAD"):
@@ -429,17 +549,22 @@ class Server:
 
     async def _snmp_all(self, request: Request) -> Response:
         fmt = device_format(request)
-        gzip_it = accepts_gzip(request)
 
-        def render() -> tuple[bytes, bytes | None]:
-            body = exposition.render_all(self.store, fmt, self.clock())
-            return body, exposition.compress(body) if gzip_it and len(body) >= GZIP_MIN_BYTES else None
+        def gather() -> list[bytes]:
+            return exposition.all_members(self.store, fmt, self.clock())
 
         if self.store.series_count() >= THREAD_MIN_SERIES:
-            body, compressed = await asyncio.to_thread(render)
+            members = await asyncio.to_thread(gather)
         else:
-            body, compressed = render()
-        return self._exposition(body, fmt, compressed)
+            members = gather()
+        return Response(
+            HTTPStatus.OK,
+            content_type=exposition.CONTENT_TYPES[fmt],
+            headers=(("Vary", "Accept, Accept-Encoding"),),
+            compressed=True,
+            members=members,
+            inflate=not accepts_gzip(request),
+        )
 
     async def _metrics(self, request: Request) -> Response:
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
@@ -476,16 +601,81 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def start_http(
+class ServingThread:
+    """A :class:`Server` on its own thread and event loop (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: SampleStore,
+        registry: CollectorRegistry,
+        ready: Callable[[], bool],
+        *,
+        clock: Callable[[], float] = time.time,
+        web: WebConfig | None = None,
+    ) -> None:
+        self.server = Server(store, registry, ready, clock, web)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="exporter-http", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, coro, timeout: float = 30.0):
+        """Run ``coro`` on the serving loop and return its result (from another thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+
+    def start(self, host: str, port: int) -> None:
+        """Start the thread and listen; raises what binding raised (the thread is then stopped)."""
+        self._thread.start()
+        try:
+            self.call(self.server.start(host, port))
+        except BaseException:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=10)
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the server and its connections, stop the loop and join the thread (blocking)."""
+        if not self._thread.is_alive():
+            return
+
+        async def close() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        try:
+            self.call(close(), timeout=timeout)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=timeout)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the serving thread has used (for benchmarks)."""
+        assert self._thread.ident is not None, "not started"
+        return time.clock_gettime(time.pthread_getcpuclockid(self._thread.ident))
+
+
+def serve(
     store: SampleStore,
     registry: CollectorRegistry,
     listen: str,
     ready: Callable[[], bool],
     *,
     clock: Callable[[], float] = time.time,
-) -> Server:
-    """Start serving ``store`` and ``registry`` on ``listen`` (``host:port``; port 0 picks a free one)."""
+    web: WebConfig | None = None,
+) -> ServingThread:
+    """Serve ``store`` and ``registry`` on ``listen`` (``host:port``; port 0 picks a free one) from a
+    thread of its own; ``ready`` is called from that thread.  Stop it with ``stop()``."""
     host, port = parse_listen(listen)
-    server = Server(store, registry, ready, clock)
-    await server.start(host, port)
-    return server
+    serving = ServingThread(store, registry, ready, clock=clock, web=web)
+    serving.start(host, port)
+    return serving

@@ -188,21 +188,17 @@ def bench_memory(devices: int = 1000) -> list[str]:
 
 
 def serve(devices: int) -> None:
-    """Child process: ``devices`` devices behind ``start_http``; prints its port, serves until stdin EOF."""
+    """Child process: ``devices`` devices behind ``exporters.http.serve``; prints its port, serves until
+    stdin EOF."""
     from prometheus_client import CollectorRegistry as Registry
 
-    from exporters.http import start_http
+    from exporters.http import serve as serve_http
 
-    async def run() -> None:
-        store = filled_store(devices, started=time.time())
-        server = await start_http(store, Registry(), "127.0.0.1:0", lambda: True)
-        print(server.port, flush=True)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, sys.stdin.read)
-        server.close()
-        await server.wait_closed()
-
-    asyncio.run(run())
+    store = filled_store(devices, started=time.time())
+    serving = serve_http(store, Registry(), "127.0.0.1:0", lambda: True)
+    print(serving.server.port, flush=True)
+    sys.stdin.read()
+    serving.stop()
 
 
 async def scrape_round(port: int, targets: Sequence[str], concurrency: int, deadline: float) -> list[float]:

@@ -1,10 +1,8 @@
-"""Fixtures for the exporter tests: the HTTP server on its own event loop thread, promtool."""
+"""Fixtures for the exporter tests: the HTTP server on its own serving thread, promtool."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -12,13 +10,15 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from collectors.store import SampleStore
-from exporters.http import Server, start_http
+from exporters import http as exporter_http
+from exporters.http import Server, ServingThread
+from exporters.webconfig import WebConfig
 
 PROMTOOL = "/usr/bin/promtool"
 
 
 class ServerThread:
-    """``start_http`` running in an event loop on a background thread, for blocking test clients."""
+    """The production serving thread (``exporters.http.serve``) plus ``registry``/``url`` for tests."""
 
     def __init__(
         self,
@@ -27,27 +27,18 @@ class ServerThread:
         ready: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.time,
         listen: str = "127.0.0.1:0",
+        web: WebConfig | None = None,
     ) -> None:
         self.store = store
         self.registry = registry or CollectorRegistry()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="exporter-http", daemon=True)
-        self.thread.start()
-        self.server: Server = self.call(start_http(store, self.registry, listen, ready, clock=clock))
-        self.url = self.server.url
-
-    def call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+        self.serving: ServingThread = exporter_http.serve(
+            store, self.registry, listen, ready, clock=clock, web=web
+        )
+        self.server: Server = self.serving.server
+        self.url = self.serving.url
 
     def stop(self) -> None:
-        async def close() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        self.call(close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
+        self.serving.stop()
 
 
 @pytest.fixture

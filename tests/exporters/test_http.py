@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import resource
 import socket
 import threading
 import time
@@ -281,28 +282,57 @@ def test_client_that_does_not_read_is_cut_off(serve, monkeypatch) -> None:
     sock.close()
 
 
-def test_connection_limit(serve, store, monkeypatch) -> None:
+def metric(server, name: str) -> float:
+    return server.registry.get_sample_value(name) or 0.0
+
+
+def test_connection_cap_closes_the_oldest_idle_connection(serve, store, monkeypatch) -> None:
+    """Defect 10.8: idle connections at the cap used to lock every new client out (new ones were refused);
+    now the connection idle the longest makes room, and only busy connections make a new one wait."""
+    monkeypatch.setattr(exporter_http, "MAX_CONNECTIONS", 3)
+    server = serve(store)
+    held = [RawClient(server.url) for _ in range(3)]
+    for sock in held:  # each is accepted and served, then idle, oldest first
+        sock.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.response()[0] == 200
+    assert get(server.url, "/-/healthy")[0] == 200  # the cap is reached: the oldest idle one makes room
+    assert held[0].closed_by_peer()
+    assert metric(server, "infrastrand_exporter_evicted_connections_total") >= 1
+    held[1].sendall(b"GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n")  # the younger ones still work
+    assert held[1].response()[0] == 200
+    for sock in held:
+        sock.close()
+
+
+def test_connection_cap_refuses_when_every_connection_is_busy(serve, store, monkeypatch) -> None:
     monkeypatch.setattr(exporter_http, "MAX_CONNECTIONS", 2)
     server = serve(store)
-    held = [RawClient(server.url) for _ in range(2)]
-    for sock in held:  # make sure both are accepted before the third
-        sock.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
-        sock.response()
+    busy = [RawClient(server.url) for _ in range(2)]
+    for sock in busy:  # a request line without the rest of its head: busy, not idle
+        sock.sendall(b"GET /-/healthy HTTP/1.1\r\n")
+    deadline = time.monotonic() + 20
+    while metric(server, "infrastrand_exporter_connections") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     extra = RawClient(server.url)
     assert extra.closed_by_peer()
-    held[0].close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            if get(server.url, "/-/healthy")[0] == 200:
-                break
-        except (ConnectionError, http.client.RemoteDisconnected):
-            time.sleep(0.05)
-    else:
-        pytest.fail("a slot did not free up")
-    rejected = server.registry.get_sample_value("infrastrand_exporter_rejected_connections_total")
-    assert rejected >= 1
-    held[1].close()
+    assert metric(server, "infrastrand_exporter_rejected_connections_total") >= 1
+    for sock in busy:  # finishing the heads answers them
+        sock.sendall(b"Host: x\r\n\r\n")
+        assert sock.response()[0] == 200
+        sock.close()
+    extra.close()
+
+
+def test_fd_limit_raised_to_the_hard_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        assert exporter_http.raise_fd_limit() == hard
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (max(soft, resource.getrlimit(resource.RLIMIT_NOFILE)[0]), hard)
+        )
 
 
 def test_ready_follows_the_callable(serve, store) -> None:
