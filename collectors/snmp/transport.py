@@ -88,7 +88,8 @@ class _RateLimitedLog:
         self.last: dict[str, float] = {}
         self.suppressed: Counter = Counter()
 
-    def __call__(self, kind: str, reason: str, addr) -> None:
+    def __call__(self, kind: str, reason: str, addr, exc: BaseException | None = None) -> None:
+        """``exc``: an unexpected error, logged with its traceback (rate-limited like the rest)."""
         now = time.monotonic()
         key = f"{kind}:{reason}"
         if now - self.last.get(key, -1e9) >= self.period:
@@ -99,6 +100,7 @@ class _RateLimitedLog:
                 reason,
                 addr,
                 n,
+                exc_info=exc,
             )
             self.last[key] = now
         else:
@@ -129,9 +131,9 @@ class _Socket:
                 return
             try:
                 received(data, addr)
-            except Exception:  # a bug must not stop the socket
+            except Exception as exc:  # a bug must not stop the socket, nor log a traceback per datagram
                 self.owner.stats.malformed["internal"] += 1
-                log.exception("SNMP datagram handling failed")
+                self.owner._log_drop("malformed", "internal", addr, exc)
 
     def sendto(self, data: bytes, addr) -> None:
         try:
