@@ -28,7 +28,7 @@ AUTHS = ["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]
 PRIVS = [None, "DES", "AES-128", "AES-192", "AES-256", "AES-192-C", "AES-256-C"]
 COMBOS = [(None, None)] + [(a, p) for a in AUTHS for p in PRIVS]
 NET_SNMP_PRIV = {"AES-128": "AES"}  # net-snmp's name where it differs from ours
-ROOTS = ("1.3.6.1.2.1.1", "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1")
+IF_TABLE = "1.3.6.1.2.1.2.2.1"
 
 
 def user_name(auth: str | None, priv: str | None) -> str:
@@ -207,9 +207,9 @@ def test_every_auth_priv_combination_equals_snmpbulkwalk(snmpd_usm: Snmpd, colle
     auth, priv = combo
     result = collector.poll(v3_target(snmpd_usm, auth, priv))
     assert result.up, result.error
-    walked = {}
-    for root in ROOTS:
-        walked.update(snmpbulkwalk([*net_snmp_args(auth, priv), f"127.0.0.1:{snmpd_usm.port}"], root))
+    # net-snmp's own v3 client with the same user; one table keeps 43 combinations cheap (the v2c test
+    # in test_snmpd.py compares every root)
+    walked = snmpbulkwalk([*net_snmp_args(auth, priv), f"127.0.0.1:{snmpd_usm.port}"], IF_TABLE)
     # loopback counters move with every other test's traffic on this shared machine
     assert compare(result, walked, counter_slack=2**32) > 20
     assert collector.client.stats.malformed == {}
