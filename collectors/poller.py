@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from collectors.mibmodules import Module, all_roots, module_samples
 from collectors.observations import observation_from
 from collectors.snmp import SnmpTarget, WalkResult
+from collectors.snmp.usm import UsmUser
 from collectors.store import MetricFamily, PollResult, SampleStore
 from collectors.targets import Target
 
@@ -36,7 +37,18 @@ def probe_target(target: Any) -> Any:
 
 
 def snmp_target(target: Target) -> SnmpTarget:
-    """The wire client's view of a v1/v2c target."""
+    """The wire client's view of a target (v1/v2c community, or the SNMPv3 USM user)."""
+    v3 = target.v3
+    usm = None
+    if v3 is not None:
+        usm = UsmUser(
+            username=v3.username.encode(),
+            auth_protocol=v3.auth_protocol,
+            auth_password=(v3.auth_key or "").encode() or None,
+            priv_protocol=v3.priv_protocol,
+            priv_password=(v3.priv_key or "").encode() or None,
+            context_name=v3.context.encode(),
+        )
     return SnmpTarget(
         address=target.address,
         port=target.port,
@@ -45,6 +57,7 @@ def snmp_target(target: Target) -> SnmpTarget:
         timeout=target.timeout,
         retries=target.retries,
         max_repetitions=target.max_repetitions,
+        usm=usm,
     )
 
 
@@ -108,13 +121,15 @@ class Poller:
             if unknown:
                 log.warning("%s: unknown module(s) %s ignored", target.name, ", ".join(unknown))
             modules = [self.modules[m] for m in target.modules if m in self.modules]
-            use_wire = self.wire is not None and target.version in ("1", "2c")
+            use_wire = self.wire is not None
             plan = (modules, all_roots(modules), snmp_target(target) if use_wire else target)
             self._plans[target] = plan
         return plan
 
     def forget(self, target: Target) -> None:
-        self._plans.pop(target, None)
+        plan = self._plans.pop(target, None)
+        if plan is not None and isinstance(plan[2], SnmpTarget):  # v3 engine state and cached keys
+            self.wire.forget(plan[2])
 
     async def poll(
         self,

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 VERSIONS = ("1", "2c", "3")
 AUTH_PROTOCOLS = (None, "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
-PRIV_PROTOCOLS = (None, "DES", "AES-128", "AES-192", "AES-256")
+PRIV_PROTOCOLS = (None, "DES", "AES-128", "AES-192", "AES-256", "AES-192-C", "AES-256-C")
 DEFAULT_MODULES = ("system", "if_mib")
 TARGETS_PATH = "/api/collector/targets/"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

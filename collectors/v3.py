@@ -33,6 +33,8 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmAesBlumenthalCfb192Protocol,
     usmAesBlumenthalCfb256Protocol,
     usmAesCfb128Protocol,
+    usmAesCfb192Protocol,
+    usmAesCfb256Protocol,
     usmDESPrivProtocol,
     usmHMAC128SHA224AuthProtocol,
     usmHMAC192SHA256AuthProtocol,
@@ -64,6 +66,8 @@ PRIV_PROTOCOLS = {
     "AES-128": usmAesCfb128Protocol,
     "AES-192": usmAesBlumenthalCfb192Protocol,
     "AES-256": usmAesBlumenthalCfb256Protocol,
+    "AES-192-C": usmAesCfb192Protocol,  # Cisco's (Reeder) key extension
+    "AES-256-C": usmAesCfb256Protocol,
 }
 
 _TAGS = {

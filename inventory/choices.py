@@ -262,6 +262,8 @@ class SnmpPrivProtocolChoices(ChoiceSet):
         ("AES-128", "CFB-AES-128"),
         ("AES-192", "CFB-AES-192"),
         ("AES-256", "CFB-AES-256"),
+        ("AES-192-C", "CFB-AES-192 (Cisco key extension)"),
+        ("AES-256-C", "CFB-AES-256 (Cisco key extension)"),
     ]
 
 

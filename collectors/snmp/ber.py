@@ -132,22 +132,31 @@ def oid_to_bytes(oid: str | tuple[int, ...]) -> bytes:
 # ---------------------------------------------------------------------------------------------- decode
 
 
+MAX_SUBID_OCTETS = 5
+"""Longest sub-identifier encoding accepted: 5 octets carry 35 bits, enough for any 32-bit arc.
+
+Longer ones are rejected as malformed: an unbounded one (a 60 KB "sub-identifier bomb") made decoding
+quadratic and its integer too long to print."""
+
+
 def subids(content: bytes) -> list[int]:
     """The subidentifiers of BER OID content octets (the first two arcs still combined)."""
     out = []
     acc = 0
-    started = False
+    octets = 0
     for b in content:
-        if not started and b == 0x80:
+        if not octets and b == 0x80:
             raise MalformedPacket("oid")  # a subidentifier with a leading 0x80 octet is not minimal
         acc = (acc << 7) | (b & 0x7F)
         if b & 0x80:
-            started = True
+            octets += 1
+            if octets >= MAX_SUBID_OCTETS:  # a sixth octet would follow
+                raise MalformedPacket("oid")
         else:
             out.append(acc)
             acc = 0
-            started = False
-    if started:
+            octets = 0
+    if octets:
         raise MalformedPacket("oid")
     return out
 

@@ -221,6 +221,7 @@ def encode_value(tag: int, value) -> bytes:
 # ---------------------------------------------------------------------------------------------- varbinds
 
 _INDEX_CACHE_MAX = 100_000  # entries over all roots: about 25 MB at most
+_INDEX_CACHE_OID_MAX = 64  # OIDs longer than this (content octets) are decoded but not remembered
 _index_caches: dict[bytes, dict[bytes, tuple[str, tuple[int, ...]]]] = {}
 _index_cache_size = 0
 
@@ -230,6 +231,8 @@ def _index_entry(cache: dict, oid: bytes, rlen: int) -> tuple[str, tuple[int, ..
     global _index_cache_size
     ids = subids(oid[rlen:])
     entry = (".".join(map(str, ids)), tuple(ids))
+    if len(oid) > _INDEX_CACHE_OID_MAX:  # real indexes are short; a huge OID must not fill the cache
+        return entry
     if _index_cache_size >= _INDEX_CACHE_MAX:
         for c in _index_caches.values():
             c.clear()
@@ -340,7 +343,7 @@ def parse_walk_varbinds(
     except IndexError:
         del out[n0:]
         raise MalformedPacket("truncated") from None
-    except MalformedPacket:
+    except Exception:  # whatever failed, nothing of this datagram stays in the walk result
         del out[n0:]
         raise
     if pos > end:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 from collectors.snmp.ber import RESPONSE, MalformedPacket
 from collectors.snmp.messages import parse_header
+from collectors.snmp.v3message import is_v3
+from collectors.snmp.v3message import parse_header as parse_v3_header
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,8 @@ class _RateLimitedLog:
         self.last: dict[str, float] = {}
         self.suppressed: Counter = Counter()
 
-    def __call__(self, kind: str, reason: str, addr) -> None:
+    def __call__(self, kind: str, reason: str, addr, exc: BaseException | None = None) -> None:
+        """``exc``: an unexpected error, logged with its traceback (rate-limited like the rest)."""
         now = time.monotonic()
         key = f"{kind}:{reason}"
         if now - self.last.get(key, -1e9) >= self.period:
@@ -99,6 +102,7 @@ class _RateLimitedLog:
                 reason,
                 addr,
                 n,
+                exc_info=exc,
             )
             self.last[key] = now
         else:
@@ -129,9 +133,9 @@ class _Socket:
                 return
             try:
                 received(data, addr)
-            except Exception:  # a bug must not stop the socket
+            except Exception as exc:  # a bug must not stop the socket, nor log a traceback per datagram
                 self.owner.stats.malformed["internal"] += 1
-                log.exception("SNMP datagram handling failed")
+                self.owner._log_drop("malformed", "internal", addr, exc)
 
     def sendto(self, data: bytes, addr) -> None:
         try:
@@ -369,26 +373,14 @@ class Transport:
             if pdu_type != RESPONSE:
                 raise MalformedPacket("pdu_type")
         except MalformedPacket as exc:
+            if exc.reason == "version" and is_v3(data):
+                self._received_v3(data, addr)
+                return
             stats.malformed[exc.reason] += 1
             self._log_drop("malformed", exc.reason, addr)
             return
-        pending = self._pending.get(rid)
-        if pending is not None and pending.future.done():  # its caller cancelled it: no one waits
-            del self._pending[rid]
-            pending = None
+        pending = self._match(rid, addr, version)
         if pending is None:
-            reason = "late" if 0 < (self._next_id - rid) % _ID_MASK <= _LATE_WINDOW else "request_id"
-            stats.unexpected[reason] += 1
-            self._log_drop("unexpected", reason, addr)
-            return
-        expected = pending.addr
-        if addr[1] != expected[1] or addr[0] != expected[0]:
-            stats.unexpected["address"] += 1
-            self._log_drop("unexpected", "address", addr)
-            return
-        if version != pending.version:
-            stats.malformed["version"] += 1
-            self._log_drop("malformed", "version", addr)
             return
         parsed = None
         if status == 0:
@@ -398,6 +390,53 @@ class Transport:
                 stats.malformed[exc.reason] += 1
                 self._log_drop("malformed", exc.reason, addr)
                 return
+        del self._pending[rid]
+        stats.responses += 1
+        pending.future.set_result((status, index, parsed, pending.sent - 1))
+
+    def _match(self, rid: int, addr, version: int) -> _Pending | None:
+        """The request waiting for this answer, or None (the datagram counted as unexpected/malformed)."""
+        stats = self.stats
+        pending = self._pending.get(rid)
+        if pending is not None and pending.future.done():  # its caller cancelled it: no one waits
+            del self._pending[rid]
+            pending = None
+        if pending is None:
+            reason = "late" if 0 < (self._next_id - rid) % _ID_MASK <= _LATE_WINDOW else "request_id"
+            stats.unexpected[reason] += 1
+            self._log_drop("unexpected", reason, addr)
+            return None
+        expected = pending.addr
+        if addr[1] != expected[1] or addr[0] != expected[0]:
+            stats.unexpected["address"] += 1
+            self._log_drop("unexpected", "address", addr)
+            return None
+        if version != pending.version:
+            stats.malformed["version"] += 1
+            self._log_drop("malformed", "version", addr)
+            return None
+        return pending
+
+    def _received_v3(self, data: bytes, addr) -> None:
+        """An SNMPv3 answer: matched by msgID; its request's handler authenticates, decrypts and parses it
+        (``parser(data, header, *args)`` -> ``(status, index, parsed)``, see :mod:`.engines`)."""
+        stats = self.stats
+        try:
+            header = parse_v3_header(data)
+        except MalformedPacket as exc:
+            stats.malformed[exc.reason] += 1
+            self._log_drop("malformed", exc.reason, addr)
+            return
+        rid = header.msg_id
+        pending = self._match(rid, addr, 3)
+        if pending is None:
+            return
+        try:
+            status, index, parsed = pending.parser(data, header, *pending.args)
+        except MalformedPacket as exc:
+            stats.malformed[exc.reason] += 1
+            self._log_drop("malformed", exc.reason, addr)
+            return
         del self._pending[rid]
         stats.responses += 1
         pending.future.set_result((status, index, parsed, pending.sent - 1))

@@ -33,6 +33,7 @@ from collectors.snmp.ber import (
     error_status_name,
     oid_to_bytes,
 )
+from collectors.snmp.engines import UsmEngines
 from collectors.snmp.messages import (
     VERSIONS,
     WALK_END,
@@ -42,10 +43,12 @@ from collectors.snmp.messages import (
     parse_walk_varbinds,
 )
 from collectors.snmp.transport import TIMEOUT, SnmpStats, Transport
+from collectors.snmp.usm import UsmUser
 
 Varbind = tuple[str, int, object]
 """(index below the root, BER tag, value)."""
 
+_VERSION_NUMBERS = {**VERSIONS, "3": 3}
 _TOO_BIG = 1
 _NO_SUCH_NAME = 2
 _RESOLVE_TTL = 300.0
@@ -58,18 +61,21 @@ class SnmpTarget:
 
     address: str  # IPv4/IPv6 literal or host name
     port: int = 161
-    version: str = "2c"  # "1" | "2c"
+    version: str = "2c"  # "1" | "2c" | "3"
     community: bytes = b"public"
     timeout: float = 5.0  # seconds per request attempt
     retries: int = 3  # retransmissions of a request after a timeout
     max_repetitions: int = 25
     max_pdus: int = 20000  # request PDUs (retries included) one walk/get may send (v1: one per varbind)
+    usm: UsmUser | None = None  # SNMPv3: the user (version "3" only)
 
     def __post_init__(self) -> None:
         if isinstance(self.community, str):
             object.__setattr__(self, "community", self.community.encode())
-        if self.version not in VERSIONS:
-            raise ValueError(f"SNMP version {self.version!r} is not handled by the wire path (1 or 2c)")
+        if self.version not in _VERSION_NUMBERS:
+            raise ValueError(f"SNMP version {self.version!r} is not handled by the wire path (1, 2c or 3)")
+        if (self.version == "3") != (self.usm is not None):
+            raise ValueError("an SNMPv3 target needs its USM user, and only an SNMPv3 target has one")
         if not 0 < self.port < 65536:
             raise ValueError(f"port {self.port!r} is not a UDP port")
         if not self.timeout > 0 or self.retries < 0 or self.max_repetitions < 1 or self.max_pdus < 1:
@@ -121,6 +127,7 @@ class SnmpClient:
         max_packet: int = 65535,
     ) -> None:
         self.transport = Transport(rcvbuf=rcvbuf, bind4=bind4, bind6=bind6, max_packet=max_packet)
+        self.usm = UsmEngines(self.transport)
         self._started = False
         self._oids: dict[str, bytes] = {}
         self._addresses: dict[str, tuple[float, int, str]] = {}
@@ -145,6 +152,10 @@ class SnmpClient:
 
     async def __aexit__(self, *exc) -> None:
         await self.close()
+
+    def forget(self, target: SnmpTarget) -> None:
+        """Drop what the client remembers of a removed or changed target (SNMPv3 engine state, keys)."""
+        self.usm.forget(target)
 
     def sockname(self, family: int = socket.AF_INET):
         """Local address of the client's socket (for tests)."""
@@ -217,7 +228,7 @@ class SnmpClient:
 
     async def _walk_root(self, target: SnmpTarget, family: int, addr, root: str, res: WalkResult) -> str:
         transport = self.transport
-        version = VERSIONS[target.version]
+        version = _VERSION_NUMBERS[target.version]
         community = target.community
         root_raw = self._oid(root)
         out = res.varbinds[root]
@@ -228,15 +239,23 @@ class SnmpClient:
         while True:
             if res.pdus >= target.max_pdus:
                 return "maxPdus"
-            rid = transport.new_request_id()
-            if version == 0:
-                packet = encode_request(0, community, GET_NEXT, rid, [current])
+            args = (root_raw, prev_key, out)
+            if version == 3:
+                answer = await self.usm.request(
+                    target, family, addr, GET_BULK, [current], 0, max_reps, parse_walk_varbinds, args, res
+                )
+                if isinstance(answer, str):  # a USM Report's reason
+                    return answer
             else:
-                packet = encode_request(1, community, GET_BULK, rid, [current], 0, max_reps)
-            answer = await transport.request(
-                family, addr, rid, packet, version, target.timeout, target.retries,
-                parse_walk_varbinds, (root_raw, prev_key, out),
-            )  # fmt: skip
+                rid = transport.new_request_id()
+                if version == 0:
+                    packet = encode_request(0, community, GET_NEXT, rid, [current])
+                else:
+                    packet = encode_request(1, community, GET_BULK, rid, [current], 0, max_reps)
+                answer = await transport.request(
+                    family, addr, rid, packet, version, target.timeout, target.retries,
+                    parse_walk_varbinds, args,
+                )  # fmt: skip
             if answer is TIMEOUT:
                 res.pdus += target.retries + 1
                 res.retries += target.retries
@@ -245,7 +264,7 @@ class SnmpClient:
             res.pdus += 1 + retransmissions
             res.retries += retransmissions
             if status:
-                if status == _TOO_BIG and version == 1 and max_reps > 1:
+                if status == _TOO_BIG and version > 0 and max_reps > 1:
                     max_reps //= 2
                     self._max_reps[key] = max_reps
                     self._max_reps_ok[key] = 0
@@ -291,18 +310,25 @@ class SnmpClient:
 
     async def _get(self, target: SnmpTarget, family: int, addr, todo: list, res: WalkResult) -> str:
         transport = self.transport
-        version = VERSIONS[target.version]
+        version = _VERSION_NUMBERS[target.version]
         chunk = len(todo)
         while todo:
             if res.pdus >= target.max_pdus:
                 return "maxPdus"
             batch = todo[:chunk]
             raw = [b for _, b in batch]
-            rid = transport.new_request_id()
-            packet = encode_request(version, target.community, GET, rid, raw)
-            answer = await transport.request(
-                family, addr, rid, packet, version, target.timeout, target.retries, _get_parser, (raw,)
-            )
+            if version == 3:
+                answer = await self.usm.request(
+                    target, family, addr, GET, raw, 0, 0, _get_parser, (raw,), res
+                )
+                if isinstance(answer, str):  # a USM Report's reason
+                    return answer
+            else:
+                rid = transport.new_request_id()
+                packet = encode_request(version, target.community, GET, rid, raw)
+                answer = await transport.request(
+                    family, addr, rid, packet, version, target.timeout, target.retries, _get_parser, (raw,)
+                )
             if answer is TIMEOUT:
                 res.pdus += target.retries + 1
                 res.retries += target.retries

@@ -83,7 +83,7 @@ class SnmpProfile(ChangeLoggedModel):
     )
     auth_key = EncryptedTextField(help_text="SNMPv3 authentication passphrase (stored encrypted)")
     priv_protocol = models.CharField(
-        max_length=8, choices=SnmpPrivProtocolChoices.CHOICES, blank=True, help_text="Empty: noPriv"
+        max_length=10, choices=SnmpPrivProtocolChoices.CHOICES, blank=True, help_text="Empty: noPriv"
     )
     priv_key = EncryptedTextField(help_text="SNMPv3 privacy passphrase (stored encrypted)")
     context = models.CharField(max_length=64, blank=True, help_text="SNMPv3 context name")

@@ -1,0 +1,249 @@
+"""SNMPv3 User-based Security Model (RFC 3414) primitives: users, keys, HMACs and privacy.
+
+- Authentication: HMAC-MD5-96, HMAC-SHA-96 (RFC 3414) and HMAC-SHA-2 (RFC 7860: SHA-224/256/384/512
+  truncated to 16/24/32/48 octets).
+- Privacy: DES-CBC (RFC 3414 §8), AES-128-CFB (RFC 3826), AES-192/256-CFB with the Blumenthal draft key
+  extension (``"AES-192"``/``"AES-256"``, net-snmp's and snmp_exporter's AES192/AES256) and with the
+  Reeder draft extension Cisco uses (``"AES-192-C"``/``"AES-256-C"``).
+- Keys: password -> key (1 MiB of the repeated password hashed, RFC 3414 A.2) once per (hash,
+  password), kept in a :class:`KeyCache`; localisation to an engine ID (``H(Ku | engineID | Ku)``) once
+  per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
+
+Ciphers come from the ``cryptography`` package; HMACs from :func:`hmac.digest` (OpenSSL, one call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.decrepit.ciphers.modes import CFB
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+AUTH_PROTOCOLS: dict[str, tuple[str, int]] = {
+    "MD5": ("md5", 12),
+    "SHA": ("sha1", 12),
+    "SHA-224": ("sha224", 16),
+    "SHA-256": ("sha256", 24),
+    "SHA-384": ("sha384", 32),
+    "SHA-512": ("sha512", 48),
+}
+"""Authentication protocol -> (hashlib name, truncated MAC length in octets)."""
+
+PRIV_PROTOCOLS: dict[str, tuple[int, str]] = {
+    "DES": (16, ""),
+    "AES-128": (16, ""),
+    "AES-192": (24, "blumenthal"),
+    "AES-256": (32, "blumenthal"),
+    "AES-192-C": (24, "reeder"),
+    "AES-256-C": (32, "reeder"),
+}
+"""Privacy protocol -> (localized key octets needed, key extension when the hash is too short).
+
+DES uses the first 8 octets as the key and the next 8 as the pre-IV."""
+
+_KU_SOURCE = 1_048_576  # octets of repeated password hashed by password-to-key
+
+
+class UsmError(ValueError):
+    """A USM user that cannot be used (unknown protocol, privacy without authentication, no password)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsmUser:
+    """One SNMPv3 user's credentials as the wire path uses them (passwords kept out of repr).
+
+    ``context_engine_id`` ``None`` means the agent's own engine ID (the usual case).
+    """
+
+    username: bytes
+    auth_protocol: str | None = None
+    auth_password: bytes | None = field(default=None, repr=False)
+    priv_protocol: str | None = None
+    priv_password: bytes | None = field(default=None, repr=False)
+    context_name: bytes = b""
+    context_engine_id: bytes | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("username", "auth_password", "priv_password", "context_name", "context_engine_id"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, value.encode())
+        if self.auth_protocol is not None:
+            if self.auth_protocol not in AUTH_PROTOCOLS:
+                raise UsmError(f"unknown SNMPv3 auth protocol {self.auth_protocol!r}")
+            if not self.auth_password:
+                raise UsmError(f"SNMPv3 user {self.username!r}: auth protocol without auth key")
+        if self.priv_protocol is not None:
+            if self.priv_protocol not in PRIV_PROTOCOLS:
+                raise UsmError(f"unknown SNMPv3 priv protocol {self.priv_protocol!r}")
+            if self.auth_protocol is None:
+                raise UsmError(f"SNMPv3 user {self.username!r}: privacy needs authentication")
+            if not self.priv_password:
+                raise UsmError(f"SNMPv3 user {self.username!r}: priv protocol without priv key")
+
+    @property
+    def flags(self) -> int:
+        """msgFlags of a request: reportable, plus auth (0x01) and priv (0x02) as configured."""
+        return 0x04 | (0x01 if self.auth_protocol else 0) | (0x02 if self.priv_protocol else 0)
+
+
+# ---------------------------------------------------------------------------------------------- keys
+
+
+def password_to_key(hash_name: str, password: bytes) -> bytes:
+    """Ku: the hash of 1 MiB of the repeated password (RFC 3414 A.2.1/A.2.2, RFC 7860 4.1)."""
+    if not password:
+        raise UsmError("empty SNMPv3 password")
+    repeated = password * (_KU_SOURCE // len(password) + 1)
+    return hashlib.new(hash_name, memoryview(repeated)[:_KU_SOURCE]).digest()
+
+
+def localize(hash_name: str, ku: bytes, engine_id: bytes) -> bytes:
+    """Kul = H(Ku | engineID | Ku) (RFC 3414 2.6)."""
+    return hashlib.new(hash_name, ku + engine_id + ku).digest()
+
+
+def localized_priv_key(hash_name: str, protocol: str, ku: bytes, engine_id: bytes) -> bytes:
+    """The privacy key localized to ``engine_id`` and extended to the cipher's length when needed."""
+    need, extension = PRIV_PROTOCOLS[protocol]
+    key = localize(hash_name, ku, engine_id)
+    while len(key) < need:
+        if extension == "blumenthal":  # Kul | H(Kul) (draft-blumenthal-aes-usm-04 3.1.2.1)
+            key += hashlib.new(hash_name, key).digest()
+        else:  # Reeder: Kul | localize(password_to_key(Kul)) (draft-reeder-snmpv3-usm-3desede 2.1)
+            key += localize(hash_name, password_to_key(hash_name, key), engine_id)
+    return key[:need]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalKeys:
+    """A user's keys localized to one engine ID (``priv`` empty without privacy)."""
+
+    engine_id: bytes
+    auth: bytes = field(repr=False)
+    priv: bytes = field(repr=False)
+
+
+class KeyCache:
+    """Password-to-key results per (hash, password); the 1 MiB hashes run in a thread, once each.
+
+    hashlib releases the GIL while it hashes, so a start-up with many credential sets does not stall
+    the event loop (HTTP keeps answering).  :meth:`forget` drops a user's entries when its credentials
+    change or go away.
+    """
+
+    def __init__(self) -> None:
+        self._ku: dict[tuple[str, bytes], bytes] = {}
+        self._running: dict[tuple[str, bytes], asyncio.Future] = {}
+
+    def __len__(self) -> int:
+        return len(self._ku)
+
+    async def ku(self, hash_name: str, password: bytes) -> bytes:
+        key = (hash_name, password)
+        hit = self._ku.get(key)
+        if hit is not None:
+            return hit
+        running = self._running.get(key)
+        if running is None:  # the first asker computes it; concurrent askers wait for the same result
+            loop = asyncio.get_running_loop()
+            running = self._running[key] = loop.run_in_executor(None, password_to_key, hash_name, password)
+            try:
+                self._ku[key] = await running
+            finally:
+                del self._running[key]
+            return self._ku[key]
+        return await asyncio.shield(running)
+
+    async def local_keys(self, user: UsmUser, engine_id: bytes) -> LocalKeys:
+        """``user``'s keys localized to ``engine_id`` (authNoPriv: empty priv; noAuth: both empty)."""
+        if user.auth_protocol is None:
+            return LocalKeys(engine_id, b"", b"")
+        hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
+        auth = localize(hash_name, await self.ku(hash_name, user.auth_password), engine_id)
+        priv = b""
+        if user.priv_protocol is not None:
+            ku = await self.ku(hash_name, user.priv_password)
+            if PRIV_PROTOCOLS[user.priv_protocol][1] == "reeder":  # one more 1 MiB hash: in the thread
+                loop = asyncio.get_running_loop()
+                priv = await loop.run_in_executor(
+                    None, localized_priv_key, hash_name, user.priv_protocol, ku, engine_id
+                )
+            else:
+                priv = localized_priv_key(hash_name, user.priv_protocol, ku, engine_id)
+        return LocalKeys(engine_id, auth, priv)
+
+    def forget(self, user: UsmUser) -> None:
+        """Drop the password-to-key results of ``user``'s passwords (recomputed if still needed)."""
+        if user.auth_protocol is None:
+            return
+        hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
+        for password in (user.auth_password, user.priv_password):
+            if password:
+                self._ku.pop((hash_name, password), None)
+
+
+# ---------------------------------------------------------------------------------------------- auth
+
+
+def sign(protocol: str, key: bytes, message: bytes) -> bytes:
+    """The truncated HMAC of a whole message whose authentication parameters are zero octets."""
+    hash_name, length = AUTH_PROTOCOLS[protocol]
+    return hmac.digest(key, message, hash_name)[:length]
+
+
+# ---------------------------------------------------------------------------------------------- privacy
+
+
+def encrypt(
+    protocol: str, key: bytes, boots: int, time: int, salt: int, plaintext: bytes
+) -> tuple[bytes, bytes]:
+    """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
+    if protocol == "DES":
+        params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
+        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+        padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
+        enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
+        return enc.update(padded) + enc.finalize(), params
+    params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+    iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+    enc = Cipher(algorithms.AES(key), CFB(iv)).encryptor()
+    return enc.update(plaintext), params
+
+
+def decrypt(protocol: str, key: bytes, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
+    """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
+    if len(params) != 8:
+        raise ValueError("privacy parameters are not 8 octets")
+    if protocol == "DES":
+        if len(ciphertext) % 8:
+            raise ValueError("DES ciphertext is not a multiple of 8 octets")
+        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+        dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
+        return dec.update(ciphertext) + dec.finalize()
+    iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+    dec = Cipher(algorithms.AES(key), CFB(iv)).decryptor()
+    return dec.update(ciphertext)
+
+
+# ---------------------------------------------------------------------------------------------- reports
+
+REPORT_REASONS: dict[bytes, str] = {
+    bytes.fromhex("2b060106030f01010100"): "unsupportedSecLevel",
+    bytes.fromhex("2b060106030f01010200"): "notInTimeWindow",
+    bytes.fromhex("2b060106030f01010300"): "unknownUserName",
+    bytes.fromhex("2b060106030f01010400"): "unknownEngineID",
+    bytes.fromhex("2b060106030f01010500"): "wrongDigest",
+    bytes.fromhex("2b060106030f01010600"): "decryptionError",
+    bytes.fromhex("2b060106030b02010100"): "unknownSecurityModel",
+    bytes.fromhex("2b060106030b02010200"): "invalidMsg",
+    bytes.fromhex("2b060106030b02010300"): "unknownPDUHandler",
+    bytes.fromhex("2b060106030c010400"): "unavailableContext",
+    bytes.fromhex("2b060106030c010500"): "unknownContext",
+}
+"""The counter OID of a Report's first varbind -> the reason a walk reports (RFC 3414 3.2, RFC 3412,
+RFC 3413 snmpUnavailableContexts/snmpUnknownContexts); any other report reads ``"report"``."""
