@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -25,6 +26,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, plus model validation (400), integrity (400) and protected deletes (409)."""
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(django_errors(exc))
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = NotFound(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = PermissionDenied(str(exc) or None)
     elif isinstance(exc, (ProtectedError, RestrictedError)):
