@@ -108,6 +108,24 @@ class BriefModeMixin:
         return queryset
 
 
+MAX_BULK_ROWS = 1000
+"""Objects one bulk POST/PUT/PATCH/DELETE may hold (NetBox's MAX_PAGE_SIZE); more go through an import."""
+
+
+class TooManyRows(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_many_rows"
+
+
+def check_bulk_size(rows: list) -> None:
+    """A bulk write of more than :data:`MAX_BULK_ROWS` objects answers 413 and points to the import."""
+    if len(rows) > MAX_BULK_ROWS:
+        raise TooManyRows(
+            f"A bulk request takes at most {MAX_BULK_ROWS} objects, this one has {len(rows)}. "
+            "Send larger sets as an import job: POST /api/import/ (docs/import.md)."
+        )
+
+
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The object changed since you read it (If-Match does not match its ETag)."
@@ -184,6 +202,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         """POST of a list: every row validated (errors at the row's index), then all written or none."""
         if not request.data:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects."]})
+        check_bulk_size(request.data)
         serializers = [self.get_serializer(data=row) for row in request.data]
         errors = [{} if serializer.is_valid() else serializer.errors for serializer in serializers]
         if any(errors):
@@ -266,6 +285,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         data = request.data
         if not isinstance(data, list) or not data:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects with an id."]})
+        check_bulk_size(data)
         rows: list[dict] = []
         errors: list[dict] = []
         for item in data:
