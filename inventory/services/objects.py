@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -9,7 +11,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 
-from inventory.services.changelog import change_context
+from inventory.services.changelog import change_context, serialize_object
 
 M = TypeVar("M", bound=models.Model)
 
@@ -86,10 +88,45 @@ def create_object(*, model: type[M], data: Mapping[str, Any], user=None, validat
     return instance
 
 
+def lock_object(*, instance: models.Model, keep: Iterable[str] = ()) -> None:
+    """Lock ``instance``'s row until the transaction ends and reload every field but those in ``keep``.
+
+    Call inside ``transaction.atomic()``. A concurrent writer of the same row waits for the lock, so
+    what this transaction then reads (the change log's "before", the fields it does not set) is what
+    the previous writer committed: no lost update, and each change record follows on from the last.
+    On SQLite (``transaction_mode=IMMEDIATE``) the transaction already holds the database's write lock.
+    """
+    model = type(instance)
+    kept = set(keep)
+    if not list(model._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk")):
+        raise model.DoesNotExist(f"The {model._meta.verbose_name} was deleted meanwhile.")
+    stale = [
+        field.name
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in kept and field.attname not in kept
+    ]
+    if stale:
+        instance.refresh_from_db(fields=stale)
+    for field in model._meta.many_to_many:
+        if field.name not in kept:
+            getattr(instance, "_prefetched_objects_cache", {}).pop(field.name, None)
+
+
+def object_version(instance: models.Model) -> str:
+    """The object's entity tag: a digest of its change-log snapshot (every field, tags, last update)."""
+    digest = hashlib.sha256(json.dumps(serialize_object(instance), sort_keys=True).encode())
+    return '"' + digest.hexdigest()[:32] + '"'
+
+
 def update_object(*, instance: M, data: Mapping[str, Any], user=None, validate: bool = True) -> M:
-    """Change some fields (and tags) of an object; other fields keep their values."""
+    """Change some fields (and tags) of an object; other fields keep their values.
+
+    The row is locked and re-read first (:func:`lock_object`): only the given fields change, even
+    when another writer changed the object since ``instance`` was loaded.
+    """
     fields, m2m = _split(type(instance), data)
     with transaction.atomic(), change_context(user=user):
+        lock_object(instance=instance, keep=[*fields, *m2m])
         m2m_objs = {name: _resolve_m2m(type(instance), name, values) for name, values in m2m.items()}
         for name, value in fields.items():
             setattr(instance, name, value)
@@ -101,6 +138,10 @@ def update_object(*, instance: M, data: Mapping[str, Any], user=None, validate: 
 def delete_object(*, instance: models.Model, user=None) -> None:
     """Delete an object (and what cascades from it); PROTECTed references raise ProtectedError."""
     with transaction.atomic(), change_context(user=user):
+        try:
+            lock_object(instance=instance)
+        except type(instance).DoesNotExist:
+            return  # gone already (e.g. with an object deleted before it in the same bulk delete)
         instance.delete()
 
 

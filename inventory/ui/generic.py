@@ -7,6 +7,8 @@ form and optionally a detail template); :meth:`ObjectViews.urls` builds the URL 
 from __future__ import annotations
 
 import csv
+import html
+import re
 from typing import Any, ClassVar
 
 import django_filters
@@ -20,7 +22,9 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
+from django.utils.html import strip_tags
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeData
 from django.utils.text import capfirst
 from django.views import View
 
@@ -184,8 +188,25 @@ class ObjectListView(ObjectPermissionView):
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         writer = csv.writer(response)
         for row in table.as_values(exclude_columns=("actions",)):
-            writer.writerow(row)
+            writer.writerow([csv_cell(value) for value in row])
         return response
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A table value as a CSV cell: text (a column rendered as HTML loses its markup), never a formula.
+
+    A cell a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR, OWASP's list)
+    gets a leading apostrophe; plain numbers such as ``-5`` stay as they are.
+    """
+    if isinstance(value, SafeData):
+        value = html.unescape(strip_tags(str(value)))
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 class ObjectView(ObjectPermissionView):

@@ -157,6 +157,9 @@ class DeviceTable(ObjectTable):
     def render_monitored(self, value: bool) -> str:
         return badge("yes" if value else "no", "Yes" if value else "No")
 
+    def value_monitored(self, value: bool) -> str:
+        return "true" if value else "false"
+
 
 class InterfaceTable(ObjectTable):
     name = LinkColumn()

@@ -140,7 +140,7 @@ def test_observations_store_the_latest_per_device(collector, inv):
     }
     response = collector.post("/api/collector/observations/", payload, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"accepted": 2, "unknown_devices": [987654]}
+    assert response.json() == {"accepted": 2, "unknown_devices": [987654], "rejected": []}
     stored = m.DeviceObservation.objects.get(device=device)
     assert stored.up and stored.collector == "collector-01"
     assert stored.facts["sysObjectID"] == "1.3.6.1.4.1.9.1.1"
@@ -164,19 +164,31 @@ def test_observations_store_the_latest_per_device(collector, inv):
     assert m.DeviceObservation.objects.count() == 2
 
 
-def test_bad_observations_are_400_and_store_nothing(collector, inv):
-    bad = {
+def test_a_bad_observation_is_rejected_alone(collector, inv):
+    batch = {
         "collector": "c",
         "observations": [
             {"device_id": inv.devices[0].pk, "polled_at": "2026-11-29T06:00:00Z", "up": True},
             {"device_id": inv.devices[1].pk, "polled_at": "yesterday", "up": "perhaps"},
+            {
+                "device_id": inv.devices[2].pk,
+                "polled_at": "2026-11-29T06:00:00Z",
+                "up": True,
+                "facts": {"sysDescr": "bad\x00nul"},
+            },
         ],
     }
-    response = collector.post("/api/collector/observations/", bad, format="json")
-    assert response.status_code == 400
-    errors = response.json()["observations"]
-    assert "polled_at" in str(errors) and "up" in str(errors)
-    assert not m.DeviceObservation.objects.exists()
+    response = collector.post("/api/collector/observations/", batch, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [(r["index"], r["device"]) for r in body["rejected"]] == [
+        (1, str(inv.devices[1].pk)),
+        (2, str(inv.devices[2].pk)),
+    ]
+    assert "polled_at" in str(body["rejected"][0]["errors"]) and "up" in str(body["rejected"][0]["errors"])
+    assert "NUL" in str(body["rejected"][1]["errors"]["facts"])
+    assert list(m.DeviceObservation.objects.values_list("device_id", flat=True)) == [inv.devices[0].pk]
     assert (
         collector.post("/api/collector/observations/", {"observations": []}, format="json").status_code == 400
     )

@@ -42,18 +42,27 @@ def wait_until(check: Callable[[], bool], *, seconds: float, what: str, step: fl
 
 
 @contextlib.contextmanager
-def process(args: list[str], ready_url: str, log: Path) -> Iterator[subprocess.Popen]:
-    """Run ``args`` until the block ends; wait for ``ready_url`` to answer 200 first."""
+def process(
+    args: list[str],
+    ready_url: str,
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    headers: dict[str, str] | None = None,
+    startup_seconds: float = STARTUP_SECONDS,
+) -> Iterator[subprocess.Popen]:
+    """Run ``args`` until the block ends; wait for ``ready_url`` to answer 200 first (sent ``headers``)."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     try:
 
         def ready() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            return httpx.get(ready_url, timeout=2).status_code == 200
+            return httpx.get(ready_url, timeout=2, headers=headers).status_code == 200
 
-        wait_until(ready, seconds=STARTUP_SECONDS, what=ready_url)
+        wait_until(ready, seconds=startup_seconds, what=ready_url)
         time.sleep(0.5)  # a process that lost the port race to another server exits by now
         if proc.poll() is not None:
             raise AssertionError(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")

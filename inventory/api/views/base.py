@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
 
@@ -108,6 +108,45 @@ class BriefModeMixin:
         return queryset
 
 
+MAX_BULK_ROWS = 1000
+"""Objects one bulk POST/PUT/PATCH/DELETE may hold (NetBox's MAX_PAGE_SIZE); more go through an import."""
+
+
+class TooManyRows(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_many_rows"
+
+
+def check_bulk_size(rows: list) -> None:
+    """A bulk write of more than :data:`MAX_BULK_ROWS` objects answers 413 and points to the import."""
+    if len(rows) > MAX_BULK_ROWS:
+        raise TooManyRows(
+            f"A bulk request takes at most {MAX_BULK_ROWS} objects, this one has {len(rows)}. "
+            "Send larger sets as an import job: POST /api/import/ (docs/import.md)."
+        )
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it (If-Match does not match its ETag)."
+    default_code = "precondition_failed"
+
+
+def check_if_match(request, instance: models.Model) -> None:
+    """``If-Match: "<etag>"[, …]`` or ``*``: the write goes ahead only on the object's current version."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = [item.strip().removeprefix("W/") for item in header.split(",") if item.strip()]
+    if "*" in tags:
+        return
+    current = services.object_version(instance)
+    if current not in tags:
+        raise PreconditionFailed(
+            f"The object changed since you read it: its ETag is {current}, If-Match gave {header.strip()}."
+        )
+
+
 def _row_errors(count: int, index: int, errors: Any) -> list[dict]:
     """NetBox's bulk error shape: one entry per row, the failing row's errors at its index."""
     rows: list[dict] = [{} for _ in range(count)]
@@ -163,6 +202,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         """POST of a list: every row validated (errors at the row's index), then all written or none."""
         if not request.data:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects."]})
+        check_bulk_size(request.data)
         serializers = [self.get_serializer(data=row) for row in request.data]
         errors = [{} if serializer.is_valid() else serializer.errors for serializer in serializers]
         if any(errors):
@@ -173,27 +213,56 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         data = self.get_serializer(self._reload(instances), many=True).data
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
+    def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = services.object_version(instance)
+        return response
+
+    def _locked_object(self, request) -> models.Model:
+        """The object of a detail write, its row locked and re-read; ``If-Match`` checked (412)."""
+        instance = self.get_object()
+        services.lock_object(instance=instance)
+        check_if_match(request, instance)
+        return instance
+
+    def update(self, request, *args, **kwargs):
+        """PUT/PATCH: validated and written under the object's row lock, so parallel writers queue."""
+        partial = kwargs.pop("partial", False)
         with transaction.atomic():
+            instance = self._locked_object(request)
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
             instance = self.update_object(instance, serializer.validated_data)
-        return Response(self.get_serializer(self._reload([instance])[0]).data)
+        instance = self._reload([instance])[0]
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = services.object_version(instance)
+        return response
 
     def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
         with transaction.atomic():
+            instance = self._locked_object(request)
             self.delete_object(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # -- bulk --------------------------------------------------------------------------------------
 
-    def _write_rows(self, write, rows: list) -> list[models.Model]:
-        """Apply ``write`` to each row in one transaction; a failing row rolls back all and is named."""
+    def _write_rows(self, write, rows: list, *, lock: list[int] = ()) -> list[models.Model]:
+        """Apply ``write`` to each row in one transaction; a failing row rolls back all and is named.
+
+        The rows of the objects in ``lock`` are locked first, in key order, so two bulk writes over
+        the same objects queue instead of deadlocking.
+        """
         done: list[models.Model] = []
         with transaction.atomic():
+            if lock:
+                model = self.queryset.model
+                list(
+                    model._base_manager.select_for_update()
+                    .filter(pk__in=lock)
+                    .order_by("pk")
+                    .values_list("pk")
+                )
             for index, row in enumerate(rows):
                 try:
                     result = write(row)
@@ -216,6 +285,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         data = request.data
         if not isinstance(data, list) or not data:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects with an id."]})
+        check_bulk_size(data)
         rows: list[dict] = []
         errors: list[dict] = []
         for item in data:
@@ -254,7 +324,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         if any(errors):
             raise ValidationError(errors)
         pairs = [(s.instance, s.validated_data) for s in serializers]
-        instances = self._write_rows(lambda pair: self.update_object(*pair), pairs)
+        instances = self._write_rows(lambda pair: self.update_object(*pair), pairs, lock=list(objects))
         return Response(self.get_serializer(self._reload(instances), many=True).data)
 
     def bulk_partial_update(self, request, *args, **kwargs):
@@ -262,7 +332,7 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
 
     def bulk_destroy(self, request, *args, **kwargs):
         rows, objects = self._bulk_rows(request)
-        self._write_rows(lambda row: self.delete_object(objects[row["id"]]), rows)
+        self._write_rows(lambda row: self.delete_object(objects[row["id"]]), rows, lock=list(objects))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _reload(self, instances: list[models.Model]) -> list[models.Model]:

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.api.labels import device_rows, primary_host, target_labels
+from inventory.api.parsers import check_document
 from inventory.api.permissions import CollectorTokenOnly
 from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
@@ -133,10 +134,38 @@ class ObservationSerializer(serializers.Serializer):
     facts = serializers.DictField(required=False)
     interfaces = serializers.ListField(child=serializers.DictField(), required=False, max_length=100_000)
 
+    def validate_facts(self, value: dict) -> dict:
+        return _without_nul(value)
+
+    def validate_interfaces(self, value: list) -> list:
+        return _without_nul(value)
+
+
+def _without_nul(value):
+    try:
+        check_document(value)
+    except ParseError as exc:
+        raise serializers.ValidationError(str(exc.detail).removeprefix("JSON parse error - ")) from None
+    return value
+
 
 class ObservationBatchSerializer(serializers.Serializer):
+    """A collector's batch; each observation is validated on its own (:meth:`split`)."""
+
     collector = serializers.CharField(max_length=100)
-    observations = ObservationSerializer(many=True, max_length=MAX_OBSERVATIONS)
+    observations = serializers.ListField(child=serializers.DictField(), max_length=MAX_OBSERVATIONS)
+
+    def split(self) -> tuple[list[dict], list[dict]]:
+        """The valid observations, and the rejected ones as ``{"index", "device", "errors"}``."""
+        valid, rejected = [], []
+        for index, raw in enumerate(self.validated_data["observations"]):
+            observation = ObservationSerializer(data=raw)
+            if observation.is_valid():
+                valid.append(observation.validated_data)
+            else:
+                device = raw.get("device_id") or raw.get("device") or ""
+                rejected.append({"index": index, "device": str(device)[:200], "errors": observation.errors})
+        return valid, rejected
 
 
 class CollectorObservationsView(ApiVersionMixin, APIView):
@@ -144,6 +173,7 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
 
     permission_classes = (CollectorTokenOnly,)
     required_perms = ("inventory.add_deviceobservation", "inventory.change_deviceobservation")
+    json_nul_checked_per_item = True  # a NUL in one observation's facts rejects that observation only
 
     @extend_schema(
         request=ObservationBatchSerializer,
@@ -155,6 +185,10 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     "unknown_devices": serializers.ListField(
                         child=serializers.CharField(), help_text="Ids (or names) of devices not found"
                     ),
+                    "rejected": serializers.ListField(
+                        child=serializers.DictField(),
+                        help_text="Invalid observations, not kept: their index, device and errors",
+                    ),
                 },
             )
         },
@@ -163,7 +197,7 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
     def post(self, request):
         batch = ObservationBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        rows = batch.validated_data["observations"]
+        rows, rejected = batch.split()
         devices = Device.objects.in_bulk(
             {row["device_id"] for row in rows if row.get("device_id") is not None}
         )
@@ -189,7 +223,9 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     interfaces=row.get("interfaces"),
                 )
                 accepted += 1
-        return Response({"accepted": accepted, "unknown_devices": sorted(set(unknown), key=str)})
+        return Response(
+            {"accepted": accepted, "unknown_devices": sorted(set(unknown), key=str), "rejected": rejected}
+        )
 
 
 def _unique_names(names: set[str]) -> dict[str, Device]:
