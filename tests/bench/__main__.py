@@ -102,6 +102,7 @@ SCENARIOS: list[tuple[str, Scenario]] = [
 ANCHOR = "snmp_exporter 0.21"
 OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench")
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
+OTHER_BENCHES += ("tests.bench.import_bench",)
 
 
 # ---------------------------------------------------------------------------------------------- decoder
