@@ -55,6 +55,7 @@ API_APPS: dict[str, str] = {
     **dict.fromkeys(("tenantgroup", "tenant", "contact", "contactrole", "contactassignment"), "tenancy"),
     "tag": "extras",
     "objectchange": "core",
+    "job": "core",
     **dict.fromkeys(("snmpprofile", "collectorgroup", "deviceobservation"), "monitoring"),
     "token": "users",
 }

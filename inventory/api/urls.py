@@ -9,6 +9,7 @@ from inventory.api.routers import BulkRouter
 from inventory.api.views import models as v
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
 from inventory.api.views.importer import ImportView
+from inventory.api.views.jobs import JobViewSet
 from inventory.api.views.sd import DeviceHttpSdView
 from inventory.api.views.status import APIRootView, StatusView
 
@@ -36,7 +37,7 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("contact-assignments", v.ContactAssignmentViewSet),
     ],
     "extras": [("tags", v.TagViewSet)],
-    "core": [("object-changes", v.ObjectChangeViewSet)],
+    "core": [("object-changes", v.ObjectChangeViewSet), ("jobs", JobViewSet)],
     "monitoring": [("snmp-profiles", v.SnmpProfileViewSet), ("collector-groups", v.CollectorGroupViewSet)],
 }
 

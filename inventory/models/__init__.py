@@ -15,6 +15,7 @@ from inventory.models.dcim import (
 )
 from inventory.models.extras import Tag
 from inventory.models.ipam import IPAddress, Prefix
+from inventory.models.jobs import Job
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import Token
@@ -30,6 +31,7 @@ __all__ = [
     "DeviceType",
     "IPAddress",
     "Interface",
+    "Job",
     "Location",
     "Manufacturer",
     "ObjectChange",

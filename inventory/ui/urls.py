@@ -9,6 +9,7 @@ from inventory.ui import views as _declarations  # noqa: F401  (registers the vi
 ui_patterns = [
     path("", home.HomeView.as_view(), name="home"),
     path("import/", importing.ImportView.as_view(), name="import"),
+    path("import/jobs/<int:pk>/", importing.ImportJobView.as_view(), name="import_job"),
     path("changelog/", home.ChangeLogView.as_view(), name="changelog"),
 ]
 for views in registry.all_views():

@@ -35,11 +35,17 @@ devices:
 """
 
 
+def _objects(model, result: importer.ImportResult) -> list:
+    """The created objects of an import, in row order."""
+    found = model.objects.in_bulk(result.created)
+    return [found[pk] for pk in result.created]
+
+
 def test_sites_from_csv(inv):
     rows = importer.parse(SITES_CSV, format="csv", model="sites")
     assert importer.validate(rows, model="sites") == []
     assert not m.Site.objects.filter(slug="rabat-dc").exists()  # validation writes nothing
-    created = importer.commit(rows, model="sites")
+    created = _objects(m.Site, importer.commit(rows, model="sites"))
     assert [site.slug for site in created] == ["rabat-dc", "tangier-ix"]
     rabat = m.Site.objects.get(slug="rabat-dc")
     assert rabat.region.slug == "grand-casablanca" and rabat.tenant.slug == "add"
@@ -51,8 +57,8 @@ def test_sites_from_csv(inv):
 
 
 def test_devices_from_yaml_by_name_and_slug(inv):
-    created = importer.commit(importer.parse(DEVICES_YAML, format="yaml", model="devices"), model="devices")
-    first, second = created
+    result = importer.commit(importer.parse(DEVICES_YAML, format="yaml", model="devices"), model="devices")
+    first, second = _objects(m.Device, result)
     assert (first.site.slug, first.role.slug, first.device_type.slug, first.platform.slug) == (
         "casablanca-dc1",
         "core-router",
@@ -75,9 +81,10 @@ def test_interfaces_and_ip_addresses_from_json(inv):
             "enabled": False,
         },
     ]
-    created = importer.commit(
+    result = importer.commit(
         importer.parse(json.dumps(interfaces), format="json", model="interfaces"), model="interfaces"
     )
+    created = _objects(m.Interface, result)
     assert [(i.device.name, i.mtu, i.enabled) for i in created] == [
         ("rtr-000", 9000, True),
         ("rtr-001", None, False),
@@ -87,9 +94,10 @@ def test_interfaces_and_ip_addresses_from_json(inv):
         {"address": "10.1.1.2/30", "device": "rtr-001", "interface": "Te0/1", "dns_name": "peer.example.lu"},
         {"address": "10.9.9.9/32", "status": "reserved"},
     ]
-    created = importer.commit(
+    result = importer.commit(
         importer.parse(json.dumps(addresses), format="json", model="ip-addresses"), model="ip-addresses"
     )
+    created = _objects(m.IPAddress, result)
     assert created[0].assigned_object.name == "Te0/1" and created[2].assigned_object is None
     assert m.Device.objects.get(name="rtr-000").primary_ip4.address == "10.1.1.1/30"
 
@@ -147,7 +155,7 @@ def test_command_with_progress_and_errors(inv, tmp_path, capsys):
     good.write_text(SITES_CSV)
     call_command("import", str(good))
     assert m.Site.objects.filter(slug__in=["rabat-dc", "tangier-ix"]).count() == 2
-    assert "Imported 2 sites" in capsys.readouterr().out
+    assert "Imported sites: 2 created, 0 updated." in capsys.readouterr().out
     bad = tmp_path / "more.csv"
     bad.write_text(BAD_SITES_CSV)
     before = m.Site.objects.count()
@@ -200,7 +208,7 @@ def test_api_errors_and_dry_run_write_nothing(api, inv):
     )
     assert dry.status_code == 200 and dry.json()["valid"] is True
     assert (m.Site.objects.count(), m.ObjectChange.objects.count()) == (before, changes)
-    assert api.post("/api/import/", {"model": "racks", "data": []}, format="json").status_code == 400
+    assert api.post("/api/import/", {"model": "object-changes", "data": []}, format="json").status_code == 400
 
 
 def _file(name: str, text: str):

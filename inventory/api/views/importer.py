@@ -1,4 +1,8 @@
-"""``POST /api/import/``: the bulk import service over HTTP (JSON body or multipart file upload)."""
+"""``POST /api/import/``: the bulk import service over HTTP (JSON body or multipart file upload).
+
+Up to :data:`SYNC_MAX_ROWS` records are imported within the request (``201``); larger files, or any file
+with ``background: true``, become a background job (``202`` with the job; poll ``/api/core/jobs/<id>/``).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,29 @@ from rest_framework.views import APIView
 
 from inventory import importer
 from inventory.api.permissions import IsAuthenticatedUser
+from inventory.api.serializers.jobs import JobSerializer
 from inventory.api.views.base import ApiVersionMixin
+from inventory.importer.job import enqueue_import
+
+SYNC_MAX_ROWS = importer.SYNC_MAX_ROWS
 
 
 class ImportRequestSerializer(serializers.Serializer):
-    model = serializers.ChoiceField(choices=importer.MODELS)
+    model = serializers.CharField(help_text="An API endpoint name: sites, devices, ip-addresses, …")
     format = serializers.ChoiceField(choices=importer.FORMATS, required=False)
     data = serializers.JSONField(required=False, help_text="The file's text, or (JSON) the list of records")
     file = serializers.FileField(required=False, help_text="Multipart upload instead of data")
     dry_run = serializers.BooleanField(default=False, help_text="Only validate; write nothing")
+    background = serializers.BooleanField(
+        default=False, help_text=f"Run as a job even below {SYNC_MAX_ROWS} records"
+    )
+
+    def validate_model(self, value: str) -> str:
+        if value not in importer.model_names():
+            raise serializers.ValidationError(
+                f"Unknown model {value!r}; use one of {', '.join(importer.model_names())}."
+            )
+        return value
 
     def validate(self, attrs):
         if ("data" in attrs) == ("file" in attrs):
@@ -46,17 +64,22 @@ RowErrorSchema = inline_serializer(
 )
 
 
+def required_perms(model: str, rows: list[dict]) -> list[str]:
+    """``add_<model>`` for new rows, ``change_<model>`` for rows with an ``id``."""
+    meta = importer.target(model).model._meta
+    perms = []
+    if any(not row.get("id") for row in rows):
+        perms.append(f"{meta.app_label}.add_{meta.model_name}")
+    if any(row.get("id") for row in rows):
+        perms.append(f"{meta.app_label}.change_{meta.model_name}")
+    return perms
+
+
 class ImportView(ApiVersionMixin, APIView):
-    """Create every record or none; errors name the record (1-based), the field and the reason."""
+    """Create or update every record or none; errors name the record (1-based), the field and the reason."""
 
     permission_classes = (IsAuthenticatedUser,)  # also refuses read-only and collector tokens
     parser_classes = (JSONParser, MultiPartParser, FormParser)
-    MODEL_PERMS = {
-        "sites": "inventory.add_site",
-        "devices": "inventory.add_device",
-        "interfaces": "inventory.add_interface",
-        "ip-addresses": "inventory.add_ipaddress",
-    }
 
     @extend_schema(
         request={"application/json": ImportRequestSerializer, "multipart/form-data": ImportRequestSerializer},
@@ -66,9 +89,11 @@ class ImportView(ApiVersionMixin, APIView):
                 fields={
                     "model": serializers.CharField(),
                     "created": serializers.IntegerField(),
+                    "updated": serializers.IntegerField(),
                     "ids": serializers.ListField(child=serializers.IntegerField()),
                 },
             ),
+            202: JobSerializer,
             200: OpenApiResponse(description="dry_run: {model, valid, errors: []}"),
             400: inline_serializer(
                 "ImportErrors", fields={"errors": serializers.ListField(child=RowErrorSchema)}
@@ -82,32 +107,31 @@ class ImportView(ApiVersionMixin, APIView):
             form.is_valid(raise_exception=True)
         except importer.ImportFailed as failed:
             return _errors(failed.errors)
-        model = form.validated_data["model"]
-        if not request.user.has_perm(self.MODEL_PERMS[model]):
-            raise PermissionDenied(f"You do not have permission to add {model}.")
+        model, fmt = form.validated_data["model"], form.validated_data["format"]
         source = form.validated_data.get("file") or form.validated_data["data"]
-        fmt = form.validated_data["format"]
+        dry_run = form.validated_data["dry_run"]
         try:
-            if isinstance(source, list):
-                rows = importer.parse(_as_json_text(source), format="json", model=model)
-            else:
-                rows = importer.parse(source, format=fmt, model=model)
-            if form.validated_data["dry_run"]:
-                errors = importer.validate(rows, model=model, user=request.user)
-                return Response(
-                    {"model": model, "valid": not errors, "errors": [e.as_dict() for e in errors]}
-                )
-            created = importer.commit(rows, model=model, user=request.user)
+            text = json.dumps(source) if isinstance(source, list) else importer.parsing.text_of(source)
+            rows = importer.parse(text, format=fmt, model=model)
         except importer.ImportFailed as failed:
             return _errors(failed.errors)
-        return Response(
-            {"model": model, "created": len(created), "ids": [obj.pk for obj in created]},
-            status=status.HTTP_201_CREATED,
-        )
-
-
-def _as_json_text(rows: list) -> str:
-    return json.dumps(rows)
+        missing = [perm for perm in required_perms(model, rows) if not request.user.has_perm(perm)]
+        if missing:
+            raise PermissionDenied(f"You do not have permission to import {model} ({', '.join(missing)}).")
+        if len(rows) > SYNC_MAX_ROWS or form.validated_data["background"]:
+            job = enqueue_import(
+                model=model, format=fmt, text=text, user=request.user, dry_run=dry_run, total=len(rows)
+            )
+            body = JobSerializer(job, context={"request": request}).data
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        if dry_run:
+            errors = importer.validate(rows, model=model, user=request.user)
+            return Response({"model": model, "valid": not errors, "errors": [e.as_dict() for e in errors]})
+        try:
+            result = importer.commit(rows, model=model, user=request.user)
+        except importer.ImportFailed as failed:
+            return _errors(failed.errors)
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 
 
 def _errors(errors: list[importer.RowError]) -> Response:
