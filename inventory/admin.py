@@ -174,7 +174,7 @@ class DeviceAdmin(InventoryAdmin):
     list_filter = ("status", "monitored", "site", "role", "tenant", "platform", "collector_group", "tags")
     search_fields = ("name", "serial", "asset_tag", "site__name", "description")
     autocomplete_fields = ("site", "location", "rack", "tenant", "device_type", "platform")
-    raw_id_fields = ("primary_ip4", "primary_ip6")
+    raw_id_fields = ("primary_ip4", "primary_ip6", "oob_ip")
     list_select_related = ("site", "role", "device_type", "tenant", "primary_ip4", "collector_group")
     inlines = (InterfaceInline,)
     fieldsets = (
@@ -194,7 +194,7 @@ class DeviceAdmin(InventoryAdmin):
             },
         ),
         ("Location", {"fields": ("site", "location", "rack", "position", "face")}),
-        ("Management", {"fields": ("primary_ip4", "primary_ip6")}),
+        ("Management", {"fields": ("primary_ip4", "primary_ip6", "oob_ip")}),
         ("Monitoring", {"fields": ("monitored", "snmp_profile", "collector_group", "poll_interval")}),
         ("Other", {"fields": ("description", "comments", "tags", "created", "last_updated")}),
     )
@@ -205,11 +205,19 @@ class InterfaceAdmin(InventoryAdmin):
     list_display = ("name", "device", "type", "enabled", "mgmt_only", "speed", "mtu", "mac_address")
     list_filter = ("type", "enabled", "mgmt_only", "device__site")
     search_fields = ("name", "label", "mac_address", "description", "device__name")
-    autocomplete_fields = ("device",)
+    autocomplete_fields = ("device", "lag", "vrf")
     list_select_related = ("device",)
 
 
 # -- ipam --------------------------------------------------------------------------------------------
+
+
+@admin.register(m.VRF)
+class VRFAdmin(InventoryAdmin):
+    list_display = ("name", "rd", "tenant", "enforce_unique", "description")
+    list_filter = ("enforce_unique", "tenant")
+    search_fields = ("name", "rd", "description")
+    autocomplete_fields = ("tenant",)
 
 
 @admin.register(m.Prefix)
@@ -217,7 +225,7 @@ class PrefixAdmin(InventoryAdmin):
     list_display = ("prefix", "status", "site", "tenant", "is_pool", "description")
     list_filter = ("status", "family", "site", "tenant", "is_pool")
     search_fields = ("prefix", "description")
-    autocomplete_fields = ("site", "tenant")
+    autocomplete_fields = ("site", "tenant", "vrf")
 
 
 @admin.register(m.IPAddress)
@@ -231,7 +239,7 @@ class IPAddressAdmin(InventoryAdmin):
         "assigned_object__name",
         "assigned_object__device__name",
     )
-    autocomplete_fields = ("assigned_object", "tenant")
+    autocomplete_fields = ("assigned_object", "tenant", "vrf")
     list_select_related = ("assigned_object__device", "tenant")
 
     @admin.display(description="device")
@@ -285,6 +293,22 @@ class TagAdmin(InventoryAdmin):
     list_display = ("name", "slug", "color", "description")
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar = {"slug": ("name",)}
+
+
+@admin.register(m.CustomField)
+class CustomFieldAdmin(InventoryAdmin):
+    list_display = ("name", "label", "type", "required", "weight", "description")
+    list_filter = ("type", "required", "object_types")
+    search_fields = ("name", "label", "description")
+    filter_horizontal = ("object_types",)
+
+
+@admin.register(m.JournalEntry)
+class JournalEntryAdmin(InventoryAdmin):
+    list_display = ("created", "kind", "assigned_object_type", "assigned_object_id", "created_by")
+    list_filter = ("kind", "assigned_object_type")
+    search_fields = ("comments",)
+    raw_id_fields = ("created_by",)
 
 
 # -- monitoring --------------------------------------------------------------------------------------

@@ -123,6 +123,22 @@ class DeviceFaceChoices(ChoiceSet):
     CHOICES: ClassVar = [(FACE_FRONT, "Front"), (FACE_REAR, "Rear")]
 
 
+class InterfaceModeChoices(ChoiceSet):
+    """802.1Q mode of an interface (NetBox's ``mode``)."""
+
+    MODE_ACCESS = "access"
+    MODE_TAGGED = "tagged"
+    MODE_TAGGED_ALL = "tagged-all"
+    MODE_Q_IN_Q = "q-in-q"
+
+    CHOICES: ClassVar = [
+        (MODE_ACCESS, "Access"),
+        (MODE_TAGGED, "Tagged"),
+        (MODE_TAGGED_ALL, "Tagged (All)"),
+        (MODE_Q_IN_Q, "Q-in-Q (802.1ad)"),
+    ]
+
+
 class InterfaceTypeChoices(ChoiceSet):
     """A subset of NetBox's interface types (same values)."""
 
@@ -282,6 +298,53 @@ class SnmpModuleChoices(ChoiceSet):
     ]
 
     DEFAULT: ClassVar = ["system", "if_mib"]
+
+
+# -- extras --------------------------------------------------------------------------------------------
+
+
+class JournalEntryKindChoices(ChoiceSet):
+    KIND_INFO = "info"
+    KIND_SUCCESS = "success"
+    KIND_WARNING = "warning"
+    KIND_DANGER = "danger"
+
+    CHOICES: ClassVar = [
+        (KIND_INFO, "Info"),
+        (KIND_SUCCESS, "Success"),
+        (KIND_WARNING, "Warning"),
+        (KIND_DANGER, "Danger"),
+    ]
+    COLORS: ClassVar = {
+        KIND_INFO: "00bcd4",
+        KIND_SUCCESS: "4caf50",
+        KIND_WARNING: "ffc107",
+        KIND_DANGER: "f44336",
+    }
+
+
+class CustomFieldTypeChoices(ChoiceSet):
+    """The value types of custom fields (a subset of NetBox's)."""
+
+    TYPE_TEXT = "text"
+    TYPE_LONGTEXT = "longtext"
+    TYPE_INTEGER = "integer"
+    TYPE_DECIMAL = "decimal"
+    TYPE_BOOLEAN = "boolean"
+    TYPE_DATE = "date"
+    TYPE_URL = "url"
+    TYPE_SELECT = "select"
+
+    CHOICES: ClassVar = [
+        (TYPE_TEXT, "Text"),
+        (TYPE_LONGTEXT, "Text (long)"),
+        (TYPE_INTEGER, "Integer"),
+        (TYPE_DECIMAL, "Decimal"),
+        (TYPE_BOOLEAN, "Boolean (true/false)"),
+        (TYPE_DATE, "Date"),
+        (TYPE_URL, "URL"),
+        (TYPE_SELECT, "Selection"),
+    ]
 
 
 # -- change log ------------------------------------------------------------------------------------

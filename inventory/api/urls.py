@@ -10,6 +10,7 @@ from inventory.api.views import models as v
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
 from inventory.api.views.importer import ImportView
 from inventory.api.views.jobs import JobViewSet
+from inventory.api.views.roots import AppRootView
 from inventory.api.views.sd import DeviceHttpSdView
 from inventory.api.views.status import APIRootView, StatusView
 
@@ -28,7 +29,7 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("devices", v.DeviceViewSet),
         ("interfaces", v.InterfaceViewSet),
     ],
-    "ipam": [("prefixes", v.PrefixViewSet), ("ip-addresses", v.IPAddressViewSet)],
+    "ipam": [("vrfs", v.VRFViewSet), ("prefixes", v.PrefixViewSet), ("ip-addresses", v.IPAddressViewSet)],
     "tenancy": [
         ("tenant-groups", v.TenantGroupViewSet),
         ("tenants", v.TenantViewSet),
@@ -36,17 +37,26 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("contact-roles", v.ContactRoleViewSet),
         ("contact-assignments", v.ContactAssignmentViewSet),
     ],
-    "extras": [("tags", v.TagViewSet)],
+    "extras": [
+        ("tags", v.TagViewSet),
+        ("custom-fields", v.CustomFieldViewSet),
+        ("journal-entries", v.JournalEntryViewSet),
+    ],
     "core": [("object-changes", v.ObjectChangeViewSet), ("jobs", JobViewSet)],
     "monitoring": [("snmp-profiles", v.SnmpProfileViewSet), ("collector-groups", v.CollectorGroupViewSet)],
 }
 
 
-def _app_urls(routes: list[tuple[str, type]]) -> list:
+def _app_urls(app: str, routes: list[tuple[str, type]]) -> list:
     router = BulkRouter()
     for prefix, viewset in routes:
         router.register(prefix, viewset, basename=viewset.queryset.model._meta.model_name)
-    return router.urls
+    root = AppRootView.as_view(
+        routes=tuple(
+            (prefix, f"api:{viewset.queryset.model._meta.model_name}-list") for prefix, viewset in routes
+        )
+    )
+    return [path("", root, name=f"{app}-api-root"), *router.urls]
 
 
 urlpatterns = [
@@ -54,7 +64,7 @@ urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    *(path(f"{app}/", include(_app_urls(routes))) for app, routes in ROUTES.items()),
+    *(path(f"{app}/", include(_app_urls(app, routes))) for app, routes in ROUTES.items()),
     path("prometheus/sd/devices/", DeviceHttpSdView.as_view(), name="prometheus-sd-devices"),
     path("collector/targets/", CollectorTargetsView.as_view(), name="collector-targets"),
     path("collector/observations/", CollectorObservationsView.as_view(), name="collector-observations"),

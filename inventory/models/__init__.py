@@ -1,6 +1,7 @@
 """The inventory's models, one module per area (NetBox layout)."""
 
 from inventory.models.changelog import ObjectChange
+from inventory.models.customfields import CustomField
 from inventory.models.dcim import (
     Device,
     DeviceRole,
@@ -14,17 +15,20 @@ from inventory.models.dcim import (
     Site,
 )
 from inventory.models.extras import Tag
-from inventory.models.ipam import IPAddress, Prefix
+from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
+from inventory.models.journal import JournalEntry
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import Token
 
 __all__ = [
+    "VRF",
     "CollectorGroup",
     "Contact",
     "ContactAssignment",
     "ContactRole",
+    "CustomField",
     "Device",
     "DeviceObservation",
     "DeviceRole",
@@ -32,6 +36,7 @@ __all__ = [
     "IPAddress",
     "Interface",
     "Job",
+    "JournalEntry",
     "Location",
     "Manufacturer",
     "ObjectChange",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router
 
 
@@ -45,7 +46,19 @@ class ChangeLoggedModel(models.Model):
             raise ValidationError(errors)
 
 
-class PrimaryModel(ChangeLoggedModel):
+class CustomFieldsModel(models.Model):
+    """Carries the values of custom fields (``inventory.models.customfields``) as one JSON object.
+
+    Keys are custom field names; the API reads and writes them as ``custom_fields``.
+    """
+
+    custom_field_data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        abstract = True
+
+
+class PrimaryModel(CustomFieldsModel, ChangeLoggedModel):
     """A first-class object with a description and free-form comments."""
 
     description = models.CharField(max_length=200, blank=True)
@@ -55,7 +68,7 @@ class PrimaryModel(ChangeLoggedModel):
         abstract = True
 
 
-class OrganizationalModel(ChangeLoggedModel):
+class OrganizationalModel(CustomFieldsModel, ChangeLoggedModel):
     """A simple named grouping with a unique name and slug (manufacturer, role, platform ...)."""
 
     name = models.CharField(max_length=100, unique=True)
@@ -70,7 +83,7 @@ class OrganizationalModel(ChangeLoggedModel):
         return self.name
 
 
-class NestedGroupModel(ChangeLoggedModel):
+class NestedGroupModel(CustomFieldsModel, ChangeLoggedModel):
     """A named node in a tree (region, tenant group): name and slug unique among siblings."""
 
     name = models.CharField(max_length=100)

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from inventory.choices import (
     DeviceFaceChoices,
     DeviceStatusChoices,
+    InterfaceModeChoices,
     InterfaceTypeChoices,
     LocationStatusChoices,
     RackStatusChoices,
@@ -32,6 +33,7 @@ from inventory.models.base import (
     sibling_error_fields,
 )
 from inventory.models.extras import ColorField
+from inventory.models.sortkeys import NATURAL_KEY_LENGTH, natural_key
 
 DEFAULT_POLL_INTERVAL = 60
 """Seconds between polls when neither the device nor its collector group says otherwise."""
@@ -365,6 +367,14 @@ class Device(PrimaryModel):
     collector_group = models.ForeignKey(
         "inventory.CollectorGroup", on_delete=models.PROTECT, related_name="devices", blank=True, null=True
     )
+    oob_ip = models.OneToOneField(
+        "inventory.IPAddress",
+        on_delete=models.SET_NULL,
+        related_name="oob_ip_for",
+        blank=True,
+        null=True,
+        verbose_name="out-of-band IP",
+    )
     monitored = models.BooleanField(default=False, help_text="Poll this device over SNMP")
     poll_interval = models.PositiveIntegerField(
         blank=True,
@@ -501,8 +511,30 @@ class Device(PrimaryModel):
 class Interface(PrimaryModel):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="interfaces")
     name = models.CharField(max_length=64)
+    _name = models.CharField(
+        max_length=NATURAL_KEY_LENGTH, editable=False, default="", help_text="Natural sort key of the name"
+    )
     label = models.CharField(max_length=64, blank=True)
     type = models.CharField(max_length=50, choices=InterfaceTypeChoices.CHOICES)
+    lag = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        related_name="member_interfaces",
+        blank=True,
+        null=True,
+        verbose_name="parent LAG",
+    )
+    mode = models.CharField(
+        max_length=50, choices=InterfaceModeChoices.CHOICES, blank=True, verbose_name="802.1Q mode"
+    )
+    vrf = models.ForeignKey(
+        "inventory.VRF",
+        on_delete=models.SET_NULL,
+        related_name="interfaces",
+        blank=True,
+        null=True,
+        verbose_name="VRF",
+    )
     enabled = models.BooleanField(default=True)
     mgmt_only = models.BooleanField(default=False, verbose_name="management only")
     speed = models.PositiveBigIntegerField(blank=True, null=True, verbose_name="speed (Kbps)")
@@ -517,7 +549,8 @@ class Interface(PrimaryModel):
     constraint_error_fields: ClassVar = {"dcim_interface_unique_device_name": "name"}
 
     class Meta:
-        ordering = ("device", "name", "pk")
+        ordering = ("device", "_name", "pk")
+        indexes = (models.Index(fields=("device", "_name", "id"), name="dcim_interface_natural_order"),)
         constraints = (
             models.UniqueConstraint(
                 fields=("device", "name"),
@@ -536,3 +569,14 @@ class Interface(PrimaryModel):
         super().clean()
         if self.mac_address and MAC_RE.match(self.mac_address):
             self.mac_address = normalize_mac(self.mac_address)
+        if self.lag_id is not None:
+            if self.lag_id == self.pk:
+                raise ValidationError({"lag": "An interface cannot be its own LAG."})
+            if self.lag.device_id != self.device_id:
+                raise ValidationError({"lag": f"LAG {self.lag} belongs to another device."})
+            if self.lag.type != "lag":
+                raise ValidationError({"lag": f"{self.lag} is not a LAG interface (type lag)."})
+
+    def save(self, *args, **kwargs):
+        self._name = natural_key(self.name or "")
+        super().save(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.db import models
 
 from inventory.choices import IPAddressRoleChoices, IPAddressStatusChoices, PrefixStatusChoices
 from inventory.models.base import PrimaryModel
+from inventory.models.sortkeys import HOST_KEY_LENGTH, host_key, network_keys
 
 
 def parse_prefix(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -28,9 +29,47 @@ def parse_address(value: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interfa
         raise ValidationError(f"{value!r} is not an IP address with mask (e.g. 10.20.0.1/24).") from exc
 
 
+class VRF(PrimaryModel):
+    """A routing table (NetBox's VRF): prefixes and addresses in different VRFs may overlap."""
+
+    name = models.CharField(max_length=100)
+    rd = models.CharField(
+        max_length=21,
+        unique=True,
+        blank=True,
+        null=True,
+        verbose_name="route distinguisher",
+        help_text="Unique route distinguisher (RFC 4364), e.g. 65000:1",
+    )
+    tenant = models.ForeignKey(
+        "inventory.Tenant", on_delete=models.PROTECT, related_name="vrfs", blank=True, null=True
+    )
+    enforce_unique = models.BooleanField(default=True, verbose_name="enforce unique space")
+    tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="vrfs")
+
+    class Meta:
+        ordering = ("name", "rd", "pk")
+        verbose_name = "VRF"
+        verbose_name_plural = "VRFs"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.rd == "":
+            self.rd = None
+
+
 class Prefix(PrimaryModel):
     prefix = models.CharField(max_length=43, help_text="IPv4 or IPv6 network with mask, e.g. 10.20.0.0/16")
     family = models.PositiveSmallIntegerField(editable=False, default=4)
+    vrf = models.ForeignKey(
+        VRF, on_delete=models.PROTECT, related_name="prefixes", blank=True, null=True, verbose_name="VRF"
+    )
+    start_key = models.CharField(max_length=HOST_KEY_LENGTH, editable=False, default="")
+    end_key = models.CharField(max_length=HOST_KEY_LENGTH, editable=False, default="")
+    prefix_length = models.PositiveSmallIntegerField(editable=False, default=0)
     site = models.ForeignKey(
         "inventory.Site", on_delete=models.PROTECT, related_name="prefixes", blank=True, null=True
     )
@@ -44,8 +83,13 @@ class Prefix(PrimaryModel):
     tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="prefixes")
 
     class Meta:
-        ordering = ("family", "prefix", "pk")
+        ordering = ("family", "start_key", "prefix_length", "pk")
         verbose_name_plural = "prefixes"
+        indexes = (
+            models.Index(
+                fields=("family", "start_key", "prefix_length", "id"), name="ipam_prefix_value_order"
+            ),
+        )
 
     def __str__(self) -> str:
         return self.prefix
@@ -63,13 +107,19 @@ class Prefix(PrimaryModel):
         except ValidationError as exc:
             raise ValidationError({"prefix": exc.messages}) from exc
         self.prefix, self.family = str(network), network.version
-        if Prefix.objects.filter(prefix=self.prefix).exclude(pk=self.pk).exists():
-            raise ValidationError({"prefix": f"Prefix {self.prefix} already exists."})
+        if Prefix.objects.filter(prefix=self.prefix, vrf=self.vrf_id).exclude(pk=self.pk).exists():
+            where = f" in VRF {self.vrf}" if self.vrf_id else ""
+            raise ValidationError({"prefix": f"Prefix {self.prefix} already exists{where}."})
+
+    def set_value_keys(self) -> None:
+        """Normalise ``prefix`` and fill the stored family and sort/range keys from it."""
+        network = ipaddress.ip_network(self.prefix, strict=False)
+        self.prefix, self.family, self.prefix_length = str(network), network.version, network.prefixlen
+        self.start_key, self.end_key = network_keys(network)
 
     def save(self, *args, **kwargs):
         if self.prefix:
-            network = ipaddress.ip_network(self.prefix, strict=False)
-            self.prefix, self.family = str(network), network.version
+            self.set_value_keys()
         super().save(*args, **kwargs)
 
 
@@ -78,6 +128,11 @@ class IPAddress(PrimaryModel):
         max_length=49, help_text="IPv4 or IPv6 address with mask, e.g. 10.20.0.1/24 or 2001:db8::1/64"
     )
     family = models.PositiveSmallIntegerField(editable=False, default=4)
+    host_key = models.CharField(max_length=HOST_KEY_LENGTH, editable=False, default="")
+    mask_length = models.PositiveSmallIntegerField(editable=False, default=0)
+    vrf = models.ForeignKey(
+        VRF, on_delete=models.PROTECT, related_name="ip_addresses", blank=True, null=True, verbose_name="VRF"
+    )
     status = models.CharField(
         max_length=50, choices=IPAddressStatusChoices.CHOICES, default=IPAddressStatusChoices.STATUS_ACTIVE
     )
@@ -103,7 +158,12 @@ class IPAddress(PrimaryModel):
     tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="ip_addresses")
 
     class Meta:
-        ordering = ("family", "address", "pk")
+        ordering = ("family", "host_key", "mask_length", "pk")
+        indexes = (
+            models.Index(
+                fields=("family", "host_key", "mask_length", "id"), name="ipam_ipaddress_value_order"
+            ),
+        )
         verbose_name = "IP address"
         verbose_name_plural = "IP addresses"
 
@@ -132,8 +192,12 @@ class IPAddress(PrimaryModel):
             raise ValidationError({"address": exc.messages}) from exc
         self.address, self.family = value.with_prefixlen, value.version
         self.dns_name = self.dns_name.strip().lower()
-        duplicates = IPAddress.objects.filter(address__startswith=f"{value.ip}/").exclude(pk=self.pk)
-        duplicates = [ip for ip in duplicates if ip.host == str(value.ip)]
+        unique_space = self.vrf_id is None or self.vrf.enforce_unique
+        duplicates = unique_space and list(
+            IPAddress.objects.filter(
+                family=value.version, host_key=host_key(value.ip), vrf=self.vrf_id
+            ).exclude(pk=self.pk)
+        )
         shared = IPAddressRoleChoices.SHARED_ROLES
         if duplicates and (self.role not in shared or any(ip.role not in shared for ip in duplicates)):
             raise ValidationError(
@@ -157,8 +221,13 @@ class IPAddress(PrimaryModel):
                     }
                 )
 
+    def set_value_keys(self) -> None:
+        """Normalise ``address`` and fill the stored family and sort keys from it."""
+        value = ipaddress.ip_interface(self.address)
+        self.address, self.family = value.with_prefixlen, value.version
+        self.host_key, self.mask_length = host_key(value.ip), value.network.prefixlen
+
     def save(self, *args, **kwargs):
         if self.address:
-            value = ipaddress.ip_interface(self.address)
-            self.address, self.family = value.with_prefixlen, value.version
+            self.set_value_keys()
         super().save(*args, **kwargs)

@@ -18,6 +18,7 @@ from inventory.models import (
     Rack,
     Region,
     Site,
+    TenantGroup,
 )
 
 NESTED_GROUP = ("name", "slug", "description", "parent")
@@ -49,6 +50,7 @@ class StrandFilter(LookupFilter):
 
 
 class SiteFilterSet(BaseFilterSet):
+    netbox_only = ("group", "group_id", "asn", "asn_id", "contact", "contact_role", "contact_group")
     filter_fields = (
         "name",
         "slug",
@@ -65,9 +67,14 @@ class SiteFilterSet(BaseFilterSet):
     search_fields = ("name", "slug", "facility", "physical_address", "description", "comments")
     strand = StrandFilter(field_name="strands")
     tenant_group_id = LookupFilter(
-        field_name="tenant__group", item_field=forms.IntegerField(), allow_null=True
+        field_name="tenant__group",
+        item_field=forms.IntegerField(),
+        allow_null=True,
+        must_exist=(TenantGroup, "pk"),
     )
-    tenant_group = LookupFilter(field_name="tenant__group__slug", item_field=forms.CharField())
+    tenant_group = LookupFilter(
+        field_name="tenant__group__slug", item_field=forms.CharField(), must_exist=(TenantGroup, "slug")
+    )
 
     class Meta:
         model = Site
@@ -148,6 +155,33 @@ class PlatformFilterSet(BaseFilterSet):
 
 
 class DeviceFilterSet(BaseFilterSet):
+    netbox_only = (
+        "virtual_chassis_id",
+        "virtual_chassis_member",
+        "vc_position",
+        "vc_priority",
+        "cluster_id",
+        "cluster_group_id",
+        "config_template_id",
+        "airflow",
+        "site_group",
+        "site_group_id",
+        "console_ports",
+        "console_server_ports",
+        "power_ports",
+        "power_outlets",
+        "pass_through_ports",
+        "module_bays",
+        "device_bays",
+        "local_context_data",
+        "contact",
+        "contact_role",
+        "contact_group",
+        "parent_device_id",
+        "virtual_chassis",
+        "is_full_depth",
+        "interfaces",
+    )
     filter_fields = (
         "name",
         "device_type",
@@ -164,6 +198,7 @@ class DeviceFilterSet(BaseFilterSet):
         "status",
         "primary_ip4",
         "primary_ip6",
+        "oob_ip",
         "snmp_profile",
         "collector_group",
         "monitored",
@@ -171,21 +206,51 @@ class DeviceFilterSet(BaseFilterSet):
         "description",
     )
     search_fields = ("name", "serial", "asset_tag", "description", "comments")
-    manufacturer_id = LookupFilter(field_name="device_type__manufacturer", item_field=forms.IntegerField())
-    manufacturer = LookupFilter(field_name="device_type__manufacturer__slug", item_field=forms.CharField())
-    region_id = LookupFilter(field_name="site__region", item_field=forms.IntegerField(), allow_null=True)
-    region = LookupFilter(field_name="site__region__slug", item_field=forms.CharField())
+    manufacturer_id = LookupFilter(
+        field_name="device_type__manufacturer",
+        item_field=forms.IntegerField(),
+        must_exist=(Manufacturer, "pk"),
+    )
+    manufacturer = LookupFilter(
+        field_name="device_type__manufacturer__slug",
+        item_field=forms.CharField(),
+        must_exist=(Manufacturer, "slug"),
+    )
+    region_id = LookupFilter(
+        field_name="site__region", item_field=forms.IntegerField(), allow_null=True, must_exist=(Region, "pk")
+    )
+    region = LookupFilter(
+        field_name="site__region__slug", item_field=forms.CharField(), must_exist=(Region, "slug")
+    )
+    interface_count = LookupFilter(field_name="interface_count", item_field=forms.IntegerField())
     country = LookupFilter(field_name="site__country", item_field=forms.CharField())
     strand = StrandFilter(field_name="site__strands")
     tenant_group_id = LookupFilter(
-        field_name="tenant__group", item_field=forms.IntegerField(), allow_null=True
+        field_name="tenant__group",
+        item_field=forms.IntegerField(),
+        allow_null=True,
+        must_exist=(TenantGroup, "pk"),
     )
-    tenant_group = LookupFilter(field_name="tenant__group__slug", item_field=forms.CharField())
+    tenant_group = LookupFilter(
+        field_name="tenant__group__slug", item_field=forms.CharField(), must_exist=(TenantGroup, "slug")
+    )
     has_primary_ip = BooleanFilter(method="filter_has_primary_ip", label="Has a primary IP")
+    has_oob_ip = BooleanFilter(field_name="oob_ip", method="filter_has_oob_ip", label="Has an out-of-band IP")
+    mac_address = LookupFilter(
+        field_name="interfaces__mac_address",
+        item_field=forms.CharField(),
+        lookup_expr="iexact",
+        distinct=True,
+    )
 
     class Meta:
         model = Device
         fields: list[str] = []
+
+    def filter_has_oob_ip(self, queryset, name: str, value: bool | None):
+        if value is None:
+            return queryset
+        return queryset.filter(oob_ip__isnull=not value)
 
     def filter_has_primary_ip(self, queryset, name: str, value: bool | None):
         if value is None:
@@ -197,6 +262,35 @@ class DeviceFilterSet(BaseFilterSet):
 
 
 class InterfaceFilterSet(BaseFilterSet):
+    netbox_only = (
+        "parent_id",
+        "bridge_id",
+        "module_id",
+        "virtual_chassis_id",
+        "cabled",
+        "connected",
+        "occupied",
+        "kind",
+        "wwn",
+        "poe_mode",
+        "poe_type",
+        "rf_role",
+        "rf_channel",
+        "vlan",
+        "vlan_id",
+        "vdc_id",
+        "wireless_lan_id",
+        "l2vpn_id",
+        "primary_mac_address",
+        "duplex",
+        "mark_connected",
+        "tx_power",
+        "site_group",
+        "region",
+        "location",
+        "rack",
+        "virtual_chassis",
+    )
     filter_fields = (
         "device",
         "name",
@@ -207,13 +301,26 @@ class InterfaceFilterSet(BaseFilterSet):
         "speed",
         "mtu",
         "mac_address",
+        "mode",
+        "vrf",
         "description",
     )
     search_fields = ("name", "label", "description", "mac_address")
-    site_id = LookupFilter(field_name="device__site", item_field=forms.IntegerField())
-    site = LookupFilter(field_name="device__site__slug", item_field=forms.CharField())
-    role_id = LookupFilter(field_name="device__role", item_field=forms.IntegerField())
-    role = LookupFilter(field_name="device__role__slug", item_field=forms.CharField())
+    site_id = LookupFilter(
+        field_name="device__site", item_field=forms.IntegerField(), must_exist=(Site, "pk")
+    )
+    site = LookupFilter(
+        field_name="device__site__slug", item_field=forms.CharField(), must_exist=(Site, "slug")
+    )
+    role_id = LookupFilter(
+        field_name="device__role", item_field=forms.IntegerField(), must_exist=(DeviceRole, "pk")
+    )
+    role = LookupFilter(
+        field_name="device__role__slug", item_field=forms.CharField(), must_exist=(DeviceRole, "slug")
+    )
+    lag_id = LookupFilter(
+        field_name="lag", item_field=forms.IntegerField(), allow_null=True, must_exist=(Interface, "pk")
+    )
 
     class Meta:
         model = Interface

@@ -13,8 +13,8 @@ from inventory.api.serializers.dcim import (
     RegionSerializer,
     SiteSerializer,
 )
-from inventory.api.serializers.extras import TagSerializer
-from inventory.api.serializers.ipam import IPAddressSerializer, PrefixSerializer
+from inventory.api.serializers.extras import CustomFieldSerializer, JournalEntrySerializer, TagSerializer
+from inventory.api.serializers.ipam import IPAddressSerializer, PrefixSerializer, VRFSerializer
 from inventory.api.serializers.monitoring import CollectorGroupSerializer, SnmpProfileSerializer
 from inventory.api.serializers.tenancy import (
     ContactAssignmentSerializer,
@@ -29,11 +29,13 @@ __all__ = [
     "ContactAssignmentSerializer",
     "ContactRoleSerializer",
     "ContactSerializer",
+    "CustomFieldSerializer",
     "DeviceRoleSerializer",
     "DeviceSerializer",
     "DeviceTypeSerializer",
     "IPAddressSerializer",
     "InterfaceSerializer",
+    "JournalEntrySerializer",
     "LocationSerializer",
     "ManufacturerSerializer",
     "ObjectChangeSerializer",
@@ -46,4 +48,5 @@ __all__ = [
     "TagSerializer",
     "TenantGroupSerializer",
     "TenantSerializer",
+    "VRFSerializer",
 ]

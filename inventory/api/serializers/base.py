@@ -8,7 +8,9 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
+from inventory.api.customfields import CustomFieldsField, merged_custom_field_data
 from inventory.api.fields import (
+    _PK_PLACEHOLDER,
     ChoiceField,
     MultipleChoiceListField,
     NestedRelatedField,
@@ -19,6 +21,27 @@ from inventory.api.registry import register_serializer
 from inventory.fields import ChoiceListField
 
 
+class DisplayUrlField(serializers.Field):
+    """``display_url``: the absolute URL of the object's page in the web UI (null if it has none)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+        self._templates: dict[type, str | None] = {}
+
+    def to_representation(self, value) -> str | None:
+        from inventory.ui.registry import object_url
+
+        model = type(value)
+        if model not in self._templates:
+            placeholder = model(pk=_PK_PLACEHOLDER)
+            path = object_url(placeholder)
+            request = self.context.get("request")
+            url = request.build_absolute_uri(path) if path and request is not None else path
+            self._templates[model] = url.replace(str(_PK_PLACEHOLDER), "{pk}") if url else None
+        template = self._templates[model]
+        return template.format(pk=value.pk) if template else None
+
+
 class DisplayField(serializers.Field):
     """``display``: the object's ``str()``."""
 
@@ -27,6 +50,10 @@ class DisplayField(serializers.Field):
 
     def to_representation(self, value) -> str:
         return str(value)
+
+
+def _name_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 def _plain_source(field: serializers.Field) -> str | None:
@@ -43,6 +70,11 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     Subclasses declare ``Meta.model``, ``Meta.fields`` and ``Meta.brief_fields`` (the nested form).
     Writes never go through ``create()``/``update()``: the viewsets hand ``validated_data`` to the services.
+
+    Every full form also has ``display_url`` (after ``display``) and, on models with custom fields,
+    ``custom_fields`` (before ``created``). ``Meta.blank_as_null`` names text fields NetBox shows as null
+    when empty (they also accept null on write). ``?fields=a,b`` / ``?omit=a,b`` on the request choose
+    the fields of the top-level objects (NetBox's dynamic fields).
     """
 
     serializer_choice_field = ChoiceField
@@ -50,6 +82,58 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     url = ObjectUrlField()
     display = DisplayField()
+    display_url = DisplayUrlField()
+    custom_fields = CustomFieldsField()
+
+    def get_field_names(self, declared_fields, info):
+        names = list(super().get_field_names(declared_fields, info))
+        if "created" in names and "display" in names:
+            if "display_url" not in names:
+                names.insert(names.index("display") + 1, "display_url")
+            model = self.Meta.model
+            has_cf = any(f.name == "custom_field_data" for f in model._meta.concrete_fields)
+            if has_cf and "custom_fields" not in names:
+                names.insert(names.index("created"), "custom_fields")
+        return names
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in getattr(self.Meta, "blank_as_null", ()):
+            if name in fields and not fields[name].read_only:
+                fields[name].allow_null = True
+        return self._dynamic_fields(fields)
+
+    def _dynamic_fields(self, fields: dict) -> dict:
+        """Apply ``?fields=`` / ``?omit=`` to the objects the response lists (not to nested ones)."""
+        parent = self.parent
+        top_level = parent is None or (
+            isinstance(parent, serializers.ListSerializer) and parent.parent is None
+        )
+        request = self.context.get("request")
+        if not top_level or request is None or request.method not in ("GET", "HEAD"):
+            return fields
+        params = getattr(request, "query_params", {})
+        wanted = _name_list(params.get("fields"))
+        omitted = _name_list(params.get("omit"))
+        if wanted:
+            fields = {name: field for name, field in fields.items() if name in wanted}
+        for name in omitted:
+            fields.pop(name, None)
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        for name in getattr(self.Meta, "blank_as_null", ()):
+            if name in attrs and attrs[name] is None:
+                attrs[name] = ""
+        model = self.Meta.model
+        if any(f.name == "custom_field_data" for f in model._meta.concrete_fields) and (
+            self.instance is None or "custom_field_data" in attrs
+        ):
+            attrs["custom_field_data"] = merged_custom_field_data(
+                model=model, instance=self.instance, given=attrs.get("custom_field_data")
+            )
+        return attrs
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Declaring a serializer registers it as its model's (derived forms pass ``register=False``)."""
@@ -89,6 +173,9 @@ class BaseModelSerializer(serializers.ModelSerializer):
                 except SkipField:
                     continue
             data[name] = None if attribute is None else field.to_representation(attribute)
+        for name in getattr(self.Meta, "blank_as_null", ()):
+            if data.get(name) == "":
+                data[name] = None
         return data
 
     def get_unique_together_validators(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rest_framework import serializers
+
 from inventory.api.fields import NestedRelatedField
 from inventory.api.serializers.base import BaseModelSerializer
 from inventory.models import (
@@ -66,6 +68,7 @@ class SiteSerializer(BaseModelSerializer):
             "last_updated",
         )
         brief_fields = BRIEF_SLUGGED
+        blank_as_null = ("time_zone",)
 
 
 class LocationSerializer(BaseModelSerializer):
@@ -167,8 +170,31 @@ class PlatformSerializer(BaseModelSerializer):
         brief_fields = BRIEF_SLUGGED
 
 
+class InterfaceCountField(serializers.Field):
+    """``interface_count``: the list queryset's annotation, else counted."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value: Device) -> int:
+        count = getattr(value, "interface_count", None)
+        return value.interfaces.count() if count is None else count
+
+
+class ConstantField(serializers.Field):
+    """A NetBox field of a feature this inventory does not model (e.g. ``cable``): always ``value``."""
+
+    def __init__(self, value, **kwargs) -> None:
+        self.value = value
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, instance):
+        return self.value() if callable(self.value) else self.value
+
+
 class DeviceSerializer(BaseModelSerializer):
     primary_ip = NestedRelatedField(read_only=True, allow_null=True)
+    interface_count = InterfaceCountField()
 
     class Meta:
         model = Device
@@ -192,6 +218,7 @@ class DeviceSerializer(BaseModelSerializer):
             "primary_ip",
             "primary_ip4",
             "primary_ip6",
+            "oob_ip",
             "snmp_profile",
             "collector_group",
             "monitored",
@@ -199,6 +226,7 @@ class DeviceSerializer(BaseModelSerializer):
             "description",
             "comments",
             "tags",
+            "interface_count",
             "created",
             "last_updated",
         )
@@ -206,6 +234,14 @@ class DeviceSerializer(BaseModelSerializer):
 
 
 class InterfaceSerializer(BaseModelSerializer):
+    cable = ConstantField(None)
+    link_peers = ConstantField(list)
+    link_peers_type = ConstantField(None)
+    connected_endpoints = ConstantField(None)
+    connected_endpoints_type = ConstantField(None)
+    connected_endpoints_reachable = ConstantField(None)
+    mark_connected = ConstantField(False)
+
     class Meta:
         model = Interface
         fields = (
@@ -217,16 +253,27 @@ class InterfaceSerializer(BaseModelSerializer):
             "label",
             "type",
             "enabled",
+            "lag",
+            "mode",
+            "vrf",
             "mgmt_only",
             "speed",
             "mtu",
             "mac_address",
             "description",
+            "mark_connected",
+            "cable",
+            "link_peers",
+            "link_peers_type",
+            "connected_endpoints",
+            "connected_endpoints_type",
+            "connected_endpoints_reachable",
             "tags",
             "created",
             "last_updated",
         )
         brief_fields = ("id", "url", "display", "device", "name", "description")
+        blank_as_null = ("mac_address",)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from inventory.api.serializers.base import BaseModelSerializer
-from inventory.models import IPAddress, Prefix
+from inventory.models import VRF, IPAddress, Prefix
 
 INTERFACE_TYPE = "dcim.interface"
 
@@ -22,6 +22,26 @@ class FamilyField(serializers.Field):
         return {"value": value, "label": f"IPv{value}"}
 
 
+class VRFSerializer(BaseModelSerializer):
+    class Meta:
+        model = VRF
+        fields = (
+            "id",
+            "url",
+            "display",
+            "name",
+            "rd",
+            "tenant",
+            "enforce_unique",
+            "description",
+            "comments",
+            "tags",
+            "created",
+            "last_updated",
+        )
+        brief_fields = ("id", "url", "display", "name", "rd", "description")
+
+
 class PrefixSerializer(BaseModelSerializer):
     family = FamilyField()
 
@@ -33,6 +53,7 @@ class PrefixSerializer(BaseModelSerializer):
             "display",
             "family",
             "prefix",
+            "vrf",
             "site",
             "tenant",
             "status",
@@ -61,6 +82,7 @@ class IPAddressSerializer(BaseModelSerializer):
             "display",
             "family",
             "address",
+            "vrf",
             "tenant",
             "status",
             "role",

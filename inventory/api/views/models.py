@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 from inventory.api import serializers as s
 from inventory.api.filtersets import dcim as fd
 from inventory.api.filtersets import extras as fe
@@ -9,15 +12,18 @@ from inventory.api.filtersets import ipam as fi
 from inventory.api.filtersets import tenancy as ft
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import (
+    VRF,
     CollectorGroup,
     Contact,
     ContactAssignment,
     ContactRole,
+    CustomField,
     Device,
     DeviceRole,
     DeviceType,
     Interface,
     IPAddress,
+    JournalEntry,
     Location,
     Manufacturer,
     ObjectChange,
@@ -95,19 +101,37 @@ DEVICE_RELATIONS = (
     "rack",
     "primary_ip4",
     "primary_ip6",
+    "oob_ip",
     "snmp_profile",
     "collector_group",
 )
 
+INTERFACE_COUNT = Coalesce(
+    Subquery(
+        Interface.objects.filter(device=OuterRef("pk"))
+        .order_by()
+        .values("device")
+        .annotate(count=Count("pk"))
+        .values("count"),
+        output_field=IntegerField(),
+    ),
+    0,
+)
+"""A device's number of interfaces, one correlated index lookup per listed device."""
+
 
 class DeviceViewSet(BaseModelViewSet):
-    queryset = select_brief(Device.objects.all(), *DEVICE_RELATIONS).prefetch_related("tags")
+    queryset = (
+        select_brief(Device.objects.all(), *DEVICE_RELATIONS)
+        .prefetch_related("tags")
+        .annotate(interface_count=INTERFACE_COUNT)
+    )
     serializer_class = s.DeviceSerializer
     filterset_class = fd.DeviceFilterSet
 
 
 class InterfaceViewSet(BaseModelViewSet):
-    queryset = select_brief(Interface.objects.all(), "device").prefetch_related("tags")
+    queryset = select_brief(Interface.objects.all(), "device", "lag", "vrf").prefetch_related("tags")
     serializer_class = s.InterfaceSerializer
     filterset_class = fd.InterfaceFilterSet
     brief_prefetch = ("device",)
@@ -116,15 +140,21 @@ class InterfaceViewSet(BaseModelViewSet):
 # -- ipam ------------------------------------------------------------------------------------------
 
 
+class VRFViewSet(BaseModelViewSet):
+    queryset = select_brief(VRF.objects.all(), "tenant").prefetch_related("tags")
+    serializer_class = s.VRFSerializer
+    filterset_class = fi.VRFFilterSet
+
+
 class PrefixViewSet(BaseModelViewSet):
-    queryset = select_brief(Prefix.objects.all(), "site", "tenant").prefetch_related("tags")
+    queryset = select_brief(Prefix.objects.all(), "vrf", "site", "tenant").prefetch_related("tags")
     serializer_class = s.PrefixSerializer
     filterset_class = fi.PrefixFilterSet
 
 
 class IPAddressViewSet(BaseModelViewSet):
     queryset = select_brief(
-        IPAddress.objects.all(), "tenant", "assigned_object", "assigned_object__device"
+        IPAddress.objects.all(), "vrf", "tenant", "assigned_object", "assigned_object__device"
     ).prefetch_related("tags")
     serializer_class = s.IPAddressSerializer
     filterset_class = fi.IPAddressFilterSet
@@ -173,6 +203,24 @@ class TagViewSet(BaseModelViewSet):
     queryset = Tag.objects.all()
     serializer_class = s.TagSerializer
     filterset_class = fe.TagFilterSet
+
+
+class CustomFieldViewSet(BaseModelViewSet):
+    queryset = CustomField.objects.prefetch_related("object_types")
+    serializer_class = s.CustomFieldSerializer
+    filterset_class = fe.CustomFieldFilterSet
+
+
+class JournalEntryViewSet(BaseModelViewSet):
+    queryset = JournalEntry.objects.select_related("assigned_object_type", "created_by").prefetch_related(
+        "tags", "assigned_object"
+    )
+    serializer_class = s.JournalEntrySerializer
+    filterset_class = fe.JournalEntryFilterSet
+    brief_prefetch = ()
+
+    def create_object(self, data):
+        return super().create_object({**data, "created_by": self.request.user})
 
 
 class ObjectChangeViewSet(ReadOnlyViewSet):
