@@ -17,13 +17,14 @@ from inventory.models.extras import Tag
 from inventory.models.ipam import IPAddress, Prefix
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
-from inventory.models.users import Token
+from inventory.models.users import CredentialFetch, Token
 
 __all__ = [
     "CollectorGroup",
     "Contact",
     "ContactAssignment",
     "ContactRole",
+    "CredentialFetch",
     "Device",
     "DeviceObservation",
     "DeviceRole",
