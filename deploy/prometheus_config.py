@@ -1,9 +1,11 @@
 """The shipped Prometheus configuration, re-pointed at other addresses (tests, demos, other hosts).
 
 Only addresses and file locations change: the inventory, the collectors, Alertmanager, the inventory
-token file (http_sd and /metrics), the collectors' TLS and basic-auth files and the rule files (made
-absolute so the result can live anywhere).  Without ``collector_auth`` the collector jobs scrape plain
-HTTP (the demo and the tests whose collectors run without ``--web.config.file`` on loopback).
+token file (http_sd and /metrics), the inventory's CA file, the collectors' TLS and basic-auth files
+and the rule files (made absolute so the result can live anywhere).  Without ``collector_auth`` the
+collector jobs scrape plain HTTP (the demo and the tests whose collectors run without
+``--web.config.file`` on loopback); without a CA file the inventory is reached over plain HTTP
+(loopback tests and ``make demo``, which serve the inventory without TLS).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def repoint(
     alertmanager: str | None = None,
     scrape_interval: str | None = None,
     collector_auth: CollectorAuth | None = None,
+    inventory_ca_file: Path | None = None,
 ) -> dict[str, Any]:
     """The shipped config reading the inventory token from ``token_file``, with addresses replaced.
 
@@ -65,6 +68,8 @@ def repoint(
     shortens every job's interval for fast tests. Rule files become absolute paths into deploy/.
     ``collector_auth`` re-points the collector jobs' CA, client certificate/key and password files;
     without it those jobs scrape plain HTTP (collectors without ``--web.config.file``).
+    ``inventory_ca_file`` keeps the shipped TLS to the inventory, verified with that CA; ``None``
+    switches http_sd and the inventory job to plain HTTP.
     """
     config = load()
     config["rule_files"] = [str(RULES_DIR / Path(pattern).name) for pattern in config["rule_files"]]
@@ -73,9 +78,17 @@ def repoint(
 
     for sd in _job(config, DEVICES_JOB)["http_sd_configs"]:
         sd["authorization"]["credentials_file"] = str(token_file)
-        if inventory is not None:
-            url = urlsplit(sd["url"])
-            sd["url"] = urlunsplit((url.scheme, inventory, url.path, url.query, url.fragment))
+        _inventory_tls(sd, inventory_ca_file)
+        url = urlsplit(sd["url"])
+        sd["url"] = urlunsplit(
+            (
+                "https" if inventory_ca_file else "http",
+                inventory or url.netloc,
+                url.path,
+                url.query,
+                url.fragment,
+            )
+        )
 
     if collectors is not None:
         collectors_job = _job(config, COLLECTORS_JOB)
@@ -97,6 +110,8 @@ def repoint(
 
     inventory_job = _job(config, INVENTORY_JOB)
     inventory_job["authorization"]["credentials_file"] = str(token_file)
+    _inventory_tls(inventory_job, inventory_ca_file)
+    inventory_job["scheme"] = "https" if inventory_ca_file else "http"
     if inventory is not None:
         inventory_job["static_configs"][0]["targets"] = [inventory]
 
@@ -110,6 +125,14 @@ def repoint(
             for sd in job.get("http_sd_configs", []):
                 sd["refresh_interval"] = scrape_interval
     return config
+
+
+def _inventory_tls(section: dict[str, Any], ca_file: Path | None) -> None:
+    """Verify the inventory with ``ca_file``, or drop the TLS settings (plain HTTP)."""
+    if ca_file is None:
+        section.pop("tls_config", None)
+    else:
+        section["tls_config"] = {"ca_file": str(ca_file)}
 
 
 def write(config: dict[str, Any], path: Path) -> Path:

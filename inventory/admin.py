@@ -413,13 +413,55 @@ class ObjectChangeAdmin(ReadOnlyAdmin):
 # -- users -------------------------------------------------------------------------------------------
 
 
+class TokenForm(forms.ModelForm):
+    class Meta:
+        model = m.Token
+        fields = ("user", "write_enabled", "collector", "collector_groups", "expires", "description")
+
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("collector_groups")
+        if cleaned.get("collector") and not groups:
+            self.add_error("collector_groups", "A collector token needs at least one collector group.")
+        if not cleaned.get("collector") and groups:
+            self.add_error("collector_groups", "Only a collector token is bound to collector groups.")
+        return cleaned
+
+
 @admin.register(m.Token)
 class TokenAdmin(InventoryAdmin):
-    list_display = ("key_prefix", "user", "write_enabled", "collector", "created", "expires", "last_used")
-    list_filter = ("write_enabled", "collector")
+    form = TokenForm
+    list_display = (
+        "key_prefix",
+        "user",
+        "write_enabled",
+        "collector",
+        "groups_display",
+        "created",
+        "expires",
+        "last_used",
+    )
+    list_filter = ("write_enabled", "collector", "collector_groups")
     search_fields = ("key_prefix", "user__username", "description")
     readonly_fields = ("key_prefix", "created", "last_updated", "last_used")
-    fields = ("user", "key_prefix", "write_enabled", "collector", "expires", "description", "last_used")
+    fields = (
+        "user",
+        "key_prefix",
+        "write_enabled",
+        "collector",
+        "collector_groups",
+        "expires",
+        "description",
+        "last_used",
+    )
+    filter_horizontal = ("collector_groups",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").prefetch_related("collector_groups")
+
+    @admin.display(description="collector groups")
+    def groups_display(self, obj: m.Token) -> str:
+        return ", ".join(group.slug for group in obj.collector_groups.all())
 
     def save_model(self, request, obj: m.Token, form, change: bool) -> None:
         if not change:
@@ -430,3 +472,13 @@ class TokenAdmin(InventoryAdmin):
             messages.warning(request, f"New token key (shown only now, copy it): {plaintext}")
             return
         super().save_model(request, obj, form, change)
+
+
+@admin.register(m.CredentialFetch)
+class CredentialFetchAdmin(ReadOnlyAdmin):
+    """Who fetched which collector group's targets (with their credentials), when and from where."""
+
+    list_display = ("time", "username", "token_prefix", "group_slug", "client_address", "status", "targets")
+    list_filter = ("status", "group", "time")
+    search_fields = ("username", "token_prefix", "group_slug", "client_address")
+    date_hierarchy = "time"

@@ -118,13 +118,22 @@ class Inventory:
             tokens = {
                 "read": self.manage("createtoken", admin, "--description=Prometheus http_sd").strip(),
                 "write": self.manage("createtoken", admin, "--write", "--description=demo setup").strip(),
-                "collector": self.manage(
-                    "createtoken", "demo-collector", "--collector", "--description=demo collector"
-                ).strip(),
             }
             self.tokens_path.write_text(json.dumps(tokens))
             self.tokens_path.chmod(0o600)
         self.load_tokens()
+        if self.tokens.get("collector_group") != demo.COLLECTOR_GROUP["slug"]:
+            # A collector token may only poll the groups it is bound to (also replaces a token made
+            # by an older demo, before tokens had groups).
+            self.tokens["collector"] = self.manage(
+                "createtoken",
+                "demo-collector",
+                "--collector",
+                f"--group={demo.COLLECTOR_GROUP['slug']}",
+                "--description=demo collector",
+            ).strip()
+            self.tokens["collector_group"] = demo.COLLECTOR_GROUP["slug"]
+            self.tokens_path.write_text(json.dumps(self.tokens))
         for kind in ("read", "collector"):
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")

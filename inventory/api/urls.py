@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inventory.api.routers import BulkRouter
 from inventory.api.views import models as v
+from inventory.api.views.audit import CredentialFetchListView
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
 from inventory.api.views.importer import ImportView
 from inventory.api.views.jobs import JobViewSet
@@ -68,5 +69,6 @@ urlpatterns = [
     path("prometheus/sd/devices/", DeviceHttpSdView.as_view(), name="prometheus-sd-devices"),
     path("collector/targets/", CollectorTargetsView.as_view(), name="collector-targets"),
     path("collector/observations/", CollectorObservationsView.as_view(), name="collector-observations"),
+    path("collector/credential-fetches/", CredentialFetchListView.as_view(), name="credential-fetches"),
     path("import/", ImportView.as_view(), name="import"),
 ]

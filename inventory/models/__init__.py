@@ -20,7 +20,7 @@ from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
-from inventory.models.users import Token
+from inventory.models.users import CredentialFetch, Token
 
 __all__ = [
     "VRF",
@@ -29,6 +29,7 @@ __all__ = [
     "ContactAssignment",
     "ContactRole",
     "CustomField",
+    "CredentialFetch",
     "Device",
     "DeviceObservation",
     "DeviceRole",

@@ -23,7 +23,8 @@ class Token(ChangeLoggedModel):
     """An API token of a user (``Authorization: Token <key>``).
 
     ``write_enabled=False`` restricts it to safe methods; a ``collector`` token may use the collector
-    endpoints only (targets, observations) and nothing else.
+    endpoints only (targets, observations) and nothing else, and only for its ``collector_groups``
+    (a collector token bound to no group is refused everywhere).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
@@ -31,6 +32,12 @@ class Token(ChangeLoggedModel):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     write_enabled = models.BooleanField(default=True)
     collector = models.BooleanField(default=False, help_text="May use the collector endpoints only")
+    collector_groups = models.ManyToManyField(
+        "inventory.CollectorGroup",
+        blank=True,
+        related_name="tokens",
+        help_text="A collector token reads targets and reports observations of these groups only",
+    )
     expires = models.DateTimeField(blank=True, null=True)
     last_used = models.DateTimeField(blank=True, null=True, editable=False)
     description = models.CharField(max_length=200, blank=True)
@@ -93,3 +100,52 @@ class Token(ChangeLoggedModel):
         now = timezone.now()
         type(self).objects.filter(pk=self.pk).update(last_used=now)
         self.last_used = now
+
+
+class CredentialFetch(models.Model):
+    """One request for a collector group's targets (which carry decrypted SNMP credentials).
+
+    Written once per request (a single INSERT, never updated) and never holding a secret: who asked
+    (token prefix and user name are kept as text so the record outlives the token), for which group,
+    from which address, what the answer was and how many targets it carried.
+    """
+
+    time = models.DateTimeField(default=timezone.now, db_index=True)
+    token = models.ForeignKey(
+        Token, on_delete=models.SET_NULL, blank=True, null=True, related_name="credential_fetches"
+    )
+    token_prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="credential_fetches",
+    )
+    username = models.CharField(max_length=150)
+    group = models.ForeignKey(
+        "inventory.CollectorGroup",
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="credential_fetches",
+    )
+    group_slug = models.CharField(max_length=100, help_text="As asked for (also when unknown)")
+    client_address = models.GenericIPAddressField(blank=True, null=True)
+    status = models.PositiveSmallIntegerField(
+        help_text="HTTP status answered: 200 sent, 304 not modified, 403 not this token's group, 404 unknown"
+    )
+    targets = models.PositiveIntegerField(default=0, help_text="Targets (with credentials) sent")
+
+    class Meta:
+        ordering = ("-time", "-pk")
+        verbose_name = "credential fetch"
+        verbose_name_plural = "credential fetches"
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.group_slug} {self.time:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+    @property
+    def not_modified(self) -> bool:
+        """The collector's copy was current (304): no credentials crossed the wire."""
+        return self.status == 304

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from inventory.models import Token
+from inventory.models import CollectorGroup, Token
 from inventory.services.tokens import token_create
 from tests.api.data import Inventory, build_inventory
 
@@ -27,14 +27,26 @@ class Credentials:
 
 @pytest.fixture
 def make_token(db, django_user_model) -> Callable[..., Credentials]:
-    """A token for a fresh user holding ``perms`` (``"view_site"`` or ``"inventory.view_site"``)."""
+    """A token for a fresh user holding ``perms`` (``"view_site"`` or ``"inventory.view_site"``).
+
+    A collector token is bound to the collector groups ``groups`` (slugs), by default every group that
+    exists when it is made.
+    """
     counter = iter(range(1, 10_000))
 
     def make(
-        *perms: str, superuser: bool = False, write: bool = True, collector: bool = False
+        *perms: str,
+        superuser: bool = False,
+        write: bool = True,
+        collector: bool = False,
+        groups: tuple[str, ...] | None = None,
     ) -> Credentials:
         username = f"user{next(counter)}{'-collector' if collector else ''}"
-        token, key, _ = token_create(username=username, write_enabled=write, collector=collector)
+        if collector and groups is None:
+            groups = tuple(CollectorGroup.objects.values_list("slug", flat=True))
+        token, key, _ = token_create(
+            username=username, write_enabled=write, collector=collector, groups=groups or ()
+        )
         user = token.user
         if superuser:
             user.is_superuser = True

@@ -140,7 +140,12 @@ def test_observations_store_the_latest_per_device(collector, inv):
     }
     response = collector.post("/api/collector/observations/", payload, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"accepted": 2, "unknown_devices": [987654], "rejected": []}
+    assert response.json() == {
+        "accepted": 2,
+        "unknown_devices": [987654],
+        "rejected": [],
+        "rejected_devices": [],
+    }
     stored = m.DeviceObservation.objects.get(device=device)
     assert stored.up and stored.collector == "collector-01"
     assert stored.facts["sysObjectID"] == "1.3.6.1.4.1.9.1.1"
@@ -210,7 +215,12 @@ def test_observations_by_name_when_the_id_is_unknown_to_the_collector(collector,
     }
     response = collector.post("/api/collector/observations/", payload, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"accepted": 1, "unknown_devices": ["no-such-device"]}
+    assert response.json() == {
+        "accepted": 1,
+        "unknown_devices": ["no-such-device"],
+        "rejected": [],
+        "rejected_devices": [],
+    }
     stored = m.DeviceObservation.objects.get(device=inv.devices[2])
     assert stored.error == "x" * 2000
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from django.utils import timezone
@@ -65,6 +67,7 @@ def test_auth_token_or_public_setting(inv, settings, make_token, client_for):
     assert anonymous.get("/metrics").status_code == 401
     assert client_for(make_token("view_site")).get("/metrics").status_code == 403
     assert client_for(make_token("view_device", write=False)).get("/metrics").status_code == 200
+    assert client_for(make_token("view_device", collector=True)).get("/metrics").status_code == 403
     settings.METRICS_PUBLIC = True
     assert anonymous.get("/metrics").status_code == 200
 
@@ -77,3 +80,14 @@ def test_device_counts_follow_the_inventory(api, inv, count):
         s.value for s in found if s.name == "infrastrand_devices" and s.labels["status"] == "offline"
     )
     assert offline == max(0, len(inv.devices) - count)
+
+
+def test_metrics_are_token_protected_by_default():
+    """Shipped settings (no INFRASTRAND_METRICS_PUBLIC in the environment): /metrics wants a token."""
+    code = "import django; django.setup(); from django.conf import settings; print(settings.METRICS_PUBLIC)"
+    env = {k: v for k, v in os.environ.items() if k != "INFRASTRAND_METRICS_PUBLIC"}
+    env["DJANGO_SETTINGS_MODULE"] = "inventory.project.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "False", result.stderr

@@ -68,3 +68,9 @@ def test_needs_view_permission(inv, make_token, client_for):
     viewer = client_for(make_token("view_device", write=False))
     assert viewer.get("/api/prometheus/sd/devices/").status_code == 200
     assert viewer.post("/api/prometheus/sd/devices/", {}).status_code == 403
+
+
+def test_http_sd_refuses_without_a_token_and_to_collector_tokens(inv, make_token, client_for):
+    assert client_for(None).get("/api/prometheus/sd/devices/").status_code == 401
+    collector = client_for(make_token("view_device", collector=True))
+    assert collector.get("/api/prometheus/sd/devices/").status_code == 403

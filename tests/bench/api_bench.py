@@ -195,7 +195,7 @@ def _tokens() -> tuple[str, str]:
     admin, key, _ = token_create(username="bench-admin", write_enabled=False)
     admin.user.is_superuser = True
     admin.user.save()
-    _, collector_key, _ = token_create(username="bench-collector", collector=True)
+    _, collector_key, _ = token_create(username="bench-collector", collector=True, groups=["group-0"])
     return key, collector_key
 
 

@@ -160,8 +160,8 @@ def test_addresses_agree_across_files():
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     inventory = listen(SERVICES["inventory"]["command"], "--bind")
     assert jobs["infrastrand-inventory"]["static_configs"][0]["targets"] == [inventory]
-    assert jobs["infrastrand-devices"]["http_sd_configs"][0]["url"].startswith(f"http://{inventory}/")
-    assert listen(SERVICES["collector"]["command"], "--inventory-url") == f"http://{inventory}"
+    assert jobs["infrastrand-devices"]["http_sd_configs"][0]["url"].startswith(f"https://{inventory}/")
+    assert listen(SERVICES["collector"]["command"], "--inventory-url") == f"https://{inventory}"
     collector = listen(SERVICES["collector"]["command"], "--listen")
     assert jobs["infrastrand-collectors"]["static_configs"][0]["targets"] == [collector]
     alertmanager = listen(SERVICES["alertmanager"]["command"], "--web.listen-address")

@@ -15,7 +15,7 @@ INVENTORY_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "inventory"),
     key=lambda model: model.__name__,
 )
-READ_ONLY = {m.ObjectChange, m.DeviceObservation}
+READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch}
 
 
 def url(model, view: str, *args) -> str:
@@ -42,7 +42,19 @@ def one_of_each(inv, superuser):
     observation_record(
         device=inv.device, collector="c1", polled_at=timezone.now(), up=True, facts={"sysName": "x"}
     )
-    m.Token.create_token(user=superuser, description="admin test")
+    token, _ = m.Token.create_token(user=superuser, description="admin test", collector=True)
+    token.collector_groups.set([inv.group])
+    m.CredentialFetch.objects.create(
+        token=token,
+        token_prefix=token.key_prefix,
+        user=superuser,
+        username=superuser.username,
+        group=inv.group,
+        group_slug=inv.group.slug,
+        client_address="127.0.0.1",
+        status=200,
+        targets=1,
+    )
     return inv
 
 
@@ -175,3 +187,22 @@ def test_token_admin_shows_a_new_key_once(admin_client_logged_in, superuser):
     assert m.Token.lookup(key) == token
     page = admin_client_logged_in.get(url(m.Token, "change", token.pk)).content.decode()
     assert key not in page
+
+
+def test_token_admin_binds_collector_tokens_to_groups(admin_client_logged_in, superuser, inv):
+    form = {"user": superuser.pk, "collector": "on", "expires_0": "", "expires_1": "", "description": "c"}
+    refused = admin_client_logged_in.post(url(m.Token, "add"), form)
+    assert refused.status_code == 200  # the form again, with the error
+    assert "needs at least one collector group" in refused.content.decode()
+    assert not m.Token.objects.exists()
+    plain = {**form, "collector": "", "collector_groups": [inv.group.pk]}
+    assert (
+        "Only a collector token" in admin_client_logged_in.post(url(m.Token, "add"), plain).content.decode()
+    )
+    assert not m.Token.objects.exists()
+    response = admin_client_logged_in.post(url(m.Token, "add"), {**form, "collector_groups": [inv.group.pk]})
+    assert response.status_code == 302
+    token = m.Token.objects.get(description="c")
+    assert list(token.collector_groups.all()) == [inv.group]
+    listing = admin_client_logged_in.get(url(m.Token, "changelist")).content.decode()
+    assert inv.group.slug in listing

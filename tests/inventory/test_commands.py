@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from inventory import demo
 from inventory import models as m
@@ -92,16 +93,48 @@ def test_createtoken_creates_user_and_prints_key_once(db, django_user_model):
     assert django_user_model.objects.filter(username="alice").count() == 1
 
 
+def collector_groups(*slugs: str) -> list[m.CollectorGroup]:
+    return [
+        m.CollectorGroup.objects.create(name=slug, slug=slug, exporter_address="127.0.0.1:9781")
+        for slug in slugs
+    ]
+
+
 def test_createtoken_collector_gets_collector_permissions(db):
-    out, _ = run("createtoken", "collector-01", "--collector")
+    collector_groups("ma-casablanca", "lu-betzdorf", "other")
+    out, err = run(
+        "createtoken", "collector-01", "--collector", "--group", "ma-casablanca", "--group=lu-betzdorf"
+    )
     token = m.Token.lookup(out.strip())
     assert token.collector and token.write_enabled
+    assert sorted(token.collector_groups.values_list("slug", flat=True)) == ["lu-betzdorf", "ma-casablanca"]
+    assert "collector groups: lu-betzdorf, ma-casablanca" in err
     user = token.user
     assert user.groups.filter(name=COLLECTOR_GROUP).exists()
     for app, codename in COLLECTOR_PERMISSIONS:
         assert user.has_perm(f"{app}.{codename}")
     assert not user.has_perm("inventory.change_device")
     assert not user.has_perm("inventory.view_objectchange")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--collector",), "needs at least one collector group"),
+        (
+            ("--collector", "--group", "ma-casablanca", "--group", "nowhere"),
+            "Unknown collector group(s): nowhere",
+        ),
+        (("--group", "ma-casablanca"), "Only a collector token is bound to collector groups"),
+    ],
+)
+def test_createtoken_refuses_collector_tokens_without_known_groups(db, django_user_model, args, message):
+    collector_groups("ma-casablanca")
+    with pytest.raises(CommandError) as raised:
+        run("createtoken", "collector-02", *args)
+    assert message in str(raised.value)
+    assert not m.Token.objects.exists()
+    assert not django_user_model.objects.filter(username="collector-02").exists()
 
 
 def test_createtoken_expiry(db):

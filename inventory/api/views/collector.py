@@ -10,18 +10,20 @@ from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.api.labels import device_rows, primary_host, target_labels
 from inventory.api.parsers import check_document
 from inventory.api.permissions import CollectorTokenOnly
+from inventory.api.scope import collector_scope
 from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
-from inventory.models import CollectorGroup, Device, SnmpProfile
+from inventory.models import Device, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
 from inventory.services.monitoring import observation_record
+from inventory.services.tokens import credential_fetch_record
 
 MAX_OBSERVATIONS = 10_000
 """Observations per POST (a bound on one request's work)."""
@@ -78,7 +80,11 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class CollectorTargetsView(ApiVersionMixin, APIView):
-    """Every pollable device of a collector group (monitored, polled status, profile, group, primary IP)."""
+    """Every pollable device of a collector group (monitored, polled status, profile, group, primary IP).
+
+    Only for a group the token is bound to; every request after authentication (also 304, 403, 404) is
+    recorded as a :class:`~inventory.models.CredentialFetch`.
+    """
 
     permission_classes = (CollectorTokenOnly,)
     required_perms = ("inventory.view_device", "inventory.view_snmpprofile", "inventory.view_collectorgroup")
@@ -89,7 +95,8 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
             200: OpenApiResponse(description="Contract 1 targets document (with ETag)"),
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
             400: OpenApiResponse(description="Missing group"),
-            404: OpenApiResponse(description="Unknown group"),
+            403: OpenApiResponse(description="Not a group this collector token is bound to"),
+            404: OpenApiResponse(description='Unknown group ("unknown collector group …")'),
         },
         operation_id="collector_targets",
     )
@@ -97,9 +104,11 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
         slug = request.query_params.get("group", "").strip()
         if not slug:
             raise ValidationError({"group": ["Give the collector group's slug: ?group=<slug>."]})
-        group = CollectorGroup.objects.filter(slug=slug).first()
-        if group is None:
-            raise NotFound(f"No collector group with slug {slug!r}.")
+        try:
+            group = collector_scope(request).group(slug)
+        except APIException as exc:
+            credential_fetch_record(request=request, group_slug=slug, group=None, status=exc.status_code)
+            raise
         rows = device_rows(
             Device.objects.pollable().filter(collector_group=group),
             "snmp_profile_id",
@@ -121,6 +130,13 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
             response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         response["Cache-Control"] = "no-store"
+        credential_fetch_record(
+            request=request,
+            group_slug=group.slug,
+            group=group,
+            status=response.status_code,
+            targets=len(rows) if response.status_code == status.HTTP_200_OK else 0,
+        )
         return response
 
 
@@ -169,7 +185,11 @@ class ObservationBatchSerializer(serializers.Serializer):
 
 
 class CollectorObservationsView(ApiVersionMixin, APIView):
-    """Keep each device's latest poll result (contract 2); unknown device ids are reported, not fatal."""
+    """Keep each device's latest poll result (contract 2); unknown device ids are reported, not fatal.
+
+    Observations of devices outside the token's collector groups are not written and are listed as
+    ``rejected_devices``; a batch with nothing in the token's groups but such devices answers 403.
+    """
 
     permission_classes = (CollectorTokenOnly,)
     required_perms = ("inventory.add_deviceobservation", "inventory.change_deviceobservation")
@@ -189,29 +209,44 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                         child=serializers.DictField(),
                         help_text="Invalid observations, not kept: their index, device and errors",
                     ),
+                    "rejected_devices": serializers.ListField(
+                        child=serializers.CharField(),
+                        help_text="Ids (or names) of devices of groups this token is not bound to",
+                    ),
                 },
-            )
+            ),
+            403: OpenApiResponse(description="Every known device of the batch is outside the token's groups"),
         },
         operation_id="collector_observations",
     )
     def post(self, request):
+        scope = collector_scope(request)
         batch = ObservationBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
         rows, rejected = batch.split()
         devices = Device.objects.in_bulk(
             {row["device_id"] for row in rows if row.get("device_id") is not None}
         )
-        by_name = _unique_names({row.get("device", "") for row in rows if row.get("device_id") is None})
-        accepted, unknown = 0, []
+        by_name = _unique_names(
+            {row.get("device", "") for row in rows if row.get("device_id") is None}, scope.group_ids
+        )
+        admitted, unknown, out_of_scope = [], [], []
+        for row in rows:
+            key = row["device_id"] if row.get("device_id") is not None else row.get("device", "")
+            device = devices.get(key) if row.get("device_id") is not None else by_name.get(key)
+            if device is None:
+                unknown.append(key)
+            elif not scope.allows(device.collector_group_id):
+                out_of_scope.append(key)
+            else:
+                admitted.append((device, row))
+        if out_of_scope and not admitted:
+            raise PermissionDenied(
+                "This collector token may not report observations of devices outside its collector "
+                f"groups ({', '.join(scope.group_slugs)}): {', '.join(map(str, _sorted(out_of_scope)))}."
+            )
         with transaction.atomic():
-            for row in rows:
-                if row.get("device_id") is not None:
-                    device = devices.get(row["device_id"])
-                else:
-                    device = by_name.get(row.get("device", ""))
-                if device is None:
-                    unknown.append(row.get("device_id") or row.get("device", ""))
-                    continue
+            for device, row in admitted:
                 observation_record(
                     device=device,
                     collector=batch.validated_data["collector"],
@@ -222,15 +257,30 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     facts=row.get("facts"),
                     interfaces=row.get("interfaces"),
                 )
-                accepted += 1
         return Response(
-            {"accepted": accepted, "unknown_devices": sorted(set(unknown), key=str), "rejected": rejected}
+            {
+                "accepted": len(admitted),
+                "unknown_devices": _sorted(unknown),
+                "rejected": rejected,
+                "rejected_devices": _sorted(out_of_scope),
+            }
         )
 
 
-def _unique_names(names: set[str]) -> dict[str, Device]:
-    """Devices by name, for observations without an id (a name shared by several devices stays unknown)."""
+def _sorted(keys: list) -> list:
+    return sorted(set(keys), key=str)
+
+
+def _unique_names(names: set[str], group_ids: frozenset[int]) -> dict[str, Device]:
+    """Devices by name, for observations without an id: a name is looked up in the token's groups first
+    (a name shared by several devices there stays unknown), else among all devices (to be rejected)."""
     found: dict[str, list[Device]] = {}
     for device in Device.objects.filter(name__in=[name for name in names if name]):
         found.setdefault(device.name, []).append(device)
-    return {name: matches[0] for name, matches in found.items() if len(matches) == 1}
+    resolved = {}
+    for name, matches in found.items():
+        own = [device for device in matches if device.collector_group_id in group_ids]
+        candidates = own or matches
+        if len(candidates) == 1:
+            resolved[name] = candidates[0]
+    return resolved

@@ -1,7 +1,9 @@
-"""``manage.py createtoken USERNAME [--write] [--collector]``: print a new API token once."""
+"""``manage.py createtoken USERNAME [--write] [--collector --group G [--group H]]``: print a new API token
+once."""
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -12,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Create an API token for USERNAME (the user is created if missing) and print its key, "
         "which is shown only this once. Tokens are read-only unless --write; --collector makes a "
-        "write-enabled token limited to the collector endpoints."
+        "write-enabled token limited to the collector endpoints of the collector groups given with "
+        "--group (at least one)."
     )
 
     def add_arguments(self, parser):
@@ -20,6 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--write", action="store_true", help="allow writes (POST/PUT/PATCH/DELETE)")
         parser.add_argument(
             "--collector", action="store_true", help="a collector token: collector endpoints only"
+        )
+        parser.add_argument(
+            "--group",
+            action="append",
+            default=[],
+            dest="groups",
+            metavar="SLUG",
+            help="collector group of a --collector token (repeat for several; at least one)",
         )
         parser.add_argument("--description", default="", help="what the token is for")
         parser.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
@@ -31,13 +42,17 @@ class Command(BaseCommand):
         days = options["expires_days"]
         if days is not None and days <= 0:
             raise CommandError("--expires-days must be a positive number of days.")
-        token, plaintext, user_created = token_create(
-            username=username,
-            write_enabled=options["write"],
-            collector=options["collector"],
-            description=options["description"],
-            expires=timezone.now() + timedelta(days=days) if days else None,
-        )
+        try:
+            token, plaintext, user_created = token_create(
+                username=username,
+                write_enabled=options["write"],
+                collector=options["collector"],
+                groups=options["groups"],
+                description=options["description"],
+                expires=timezone.now() + timedelta(days=days) if days else None,
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         kind = "collector" if token.collector else ("write-enabled" if token.write_enabled else "read-only")
         created = f"Created user {username}; " if user_created else ""
         self.stderr.write(
@@ -45,5 +60,6 @@ class Command(BaseCommand):
         )
         if token.collector:
             perms = ", ".join(codename for _, codename in COLLECTOR_PERMISSIONS)
-            self.stderr.write(f"(collector permissions: {perms})")
+            groups = ", ".join(token.collector_groups.order_by("slug").values_list("slug", flat=True))
+            self.stderr.write(f"(collector permissions: {perms}; collector groups: {groups})")
         self.stdout.write(plaintext)
