@@ -95,7 +95,7 @@ class Runner:
 
 
 def up_line(body: str) -> bool:
-    return "infrastrand_device_up 1" in body
+    return "\ninfrastrand_device_up 1\n" in body  # the sample line, not the HELP text ("… 1 if …")
 
 
 def test_targets_file_live_changes_and_sigterm(sim, tmp_path):
