@@ -79,7 +79,7 @@ def call(inv: Inventory, method: str, path: str, body: Any = None) -> Any:
     return json.loads(raw) if raw else None
 
 
-def setup_group(inv: Inventory, ports: dict[str, int]) -> dict[str, str]:
+def setup_group(inv: Inventory, ports: dict[str, int], exporter: str) -> dict[str, str]:
     """The collector group and one SNMP profile per kind; returns the demo slugs new devices use."""
     first = {
         k: call(inv, "GET", f"/api/dcim/{k}/?limit=1")["results"][0]
@@ -89,7 +89,7 @@ def setup_group(inv: Inventory, ports: dict[str, int]) -> dict[str, str]:
         inv,
         "POST",
         "/api/monitoring/collector-groups/",
-        {"name": GROUP, "slug": GROUP, "poll_interval": INTERVAL},
+        {"name": GROUP, "slug": GROUP, "poll_interval": INTERVAL, "exporter_address": exporter},
     )
     for kind, port in ports.items():
         timeout = 2.5 if kind == "slow" else 1.0
@@ -117,7 +117,11 @@ def setup_group(inv: Inventory, ports: dict[str, int]) -> dict[str, str]:
 
 
 def add_devices(inv: Inventory, slugs: dict[str, str], fleet: Fleet, kind: str, names: list[str]) -> None:
-    """Devices, their management interface and primary address (127.0.0.1) in three bulk imports."""
+    """Devices, their management interface and primary address in three bulk imports.
+
+    Every device polls 127.0.0.1 (its agent is told apart by the profile's port), so the addresses
+    carry a role that may repeat (anycast).
+    """
     devices = [
         {
             "name": n,
@@ -133,7 +137,8 @@ def add_devices(inv: Inventory, slugs: dict[str, str], fleet: Fleet, kind: str, 
     ]
     interfaces = [{"device": n, "site": slugs["site"], "name": "mgmt0", "type": "virtual"} for n in names]
     addresses = [
-        {"address": "127.0.0.1/8", "device": n, "interface": "mgmt0", "is_primary": True} for n in names
+        {"address": "127.0.0.1/8", "role": "anycast", "device": n, "interface": "mgmt0", "is_primary": True}
+        for n in names
     ]
     created = None
     for model, rows in (("devices", devices), ("interfaces", interfaces), ("ip-addresses", addresses)):
@@ -347,7 +352,8 @@ def run(plan: Plan, workdir: Path) -> int:
         inventory = Inventory(workdir / "var", f"127.0.0.1:{free_tcp_port()}")
         inventory.prepare()
         inventory.start(workdir)
-        slugs = setup_group(inventory, ports)
+        listen_port = free_tcp_port()
+        slugs = setup_group(inventory, ports, f"127.0.0.1:{listen_port}")
         fleet = Fleet(ports)
         counts = {
             "healthy": plan.healthy,
@@ -370,7 +376,6 @@ def run(plan: Plan, workdir: Path) -> int:
             raise RuntimeError("the inventory does not list every soak device as a target")
         print(f"inventory ready with {expected} targets in {time.monotonic() - t_setup:.0f} s", flush=True)
 
-        listen_port = free_tcp_port()
         collector = Service(
             "collector",
             [
