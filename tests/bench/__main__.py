@@ -102,6 +102,7 @@ SCENARIOS: list[tuple[str, Scenario]] = [
 ANCHOR = "snmp_exporter 0.21"
 OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench", "tests.bench.web_bench")
 OTHER_BENCHES += ("tests.bench.runner_bench",)  # the shipped runner vs snmp_exporter, steady state
+OTHER_BENCHES += ("tests.bench.soak",)  # issue 10's soak: fleet through a real inventory, churn, HTTP load
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 OTHER_BENCHES += ("tests.bench.import_bench",)
 

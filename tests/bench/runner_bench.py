@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{sat['demand_per_min']:.0f} asked, {sat['failed_per_min']:.0f} failed "
                         "(goal ≥ 5,000); collector CPU "
                         f"{sat['cpu_cores']:.2f} cores, RSS {sat['rss_mib']:.0f} MiB; "
-                        f"{sat['scrapes']} scrapes, {sat['scrape_errors']} errors"
+                        f"{sat['scrapes']} scrapes, {sat['scrape_errors']} not 200 (404: not polled yet)"
                     )
                 except (RuntimeError, OSError) as exc:
                     print(f"FAILED: {exc}", flush=True)
