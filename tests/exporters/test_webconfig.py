@@ -313,3 +313,30 @@ def test_prometheus_scrapes_over_mtls_with_basic_auth_using_the_shipped_config(s
     finally:
         inventory.close()
     assert server.registry.get_sample_value("infrastrand_exporter_auth_failures_total") == 0
+
+
+def test_client_ca_reloaded_when_the_file_changes(serve, store, pki, monkeypatch) -> None:
+    monkeypatch.setattr(webconfig, "RELOAD_CHECK_SECONDS", 0.0)
+    tls = tls_section(pki, client_ca_file="clients-ca.crt", client_auth_type="RequireAndVerifyClientCert")
+    server = serve(store, web=webconfig.load(write_config(pki["dir"], {"tls_server_config": tls})))
+    assert request(server, "/-/healthy", client_context(pki, pki["client"]))[0] == 200
+    replacement = Authority(pki["dir"], "replacement")
+    newcomer = replacement.issue("newcomer", server=False)
+    (pki["dir"] / "clients-ca.crt").write_bytes(replacement.cert_file.read_bytes())
+    assert request(server, "/-/healthy", client_context(pki, newcomer))[0] == 200
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        request(server, "/-/healthy", client_context(pki, pki["client"]))
+
+
+def test_the_shipped_example_web_config_loads(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "deploy" / "collector-web" / "web.yml.example"
+    config = yaml.safe_load(example.read_text())
+    (tmp_path / "tls").mkdir()
+    ca = Authority(tmp_path / "tls", "collectors")
+    ca.issue("collector", server=True)
+    Authority(tmp_path / "tls", "clients")
+    config["basic_auth_users"]["prometheus"] = HASH  # the example's placeholder is not a hash
+    path = write_config(tmp_path, config)
+    web = webconfig.load(path)
+    assert web.tls is not None and web.tls.files.verify_mode == ssl.CERT_REQUIRED
+    assert web.auth is not None and set(web.auth.users) == {"prometheus"}
