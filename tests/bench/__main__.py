@@ -101,6 +101,7 @@ SCENARIOS: list[tuple[str, Scenario]] = [
 ]
 ANCHOR = "snmp_exporter 0.21"
 OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench")
+OTHER_BENCHES += ("tests.bench.usm_bench",)  # SNMPv3 on the wire path
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 
 
