@@ -1,4 +1,4 @@
-"""The lean SNMP v1/v2c wire path: own BER codec, one shared UDP endpoint, bounded walks.
+"""The lean SNMP v1/v2c/v3 wire path: own BER codec and USM, one shared UDP endpoint, bounded walks.
 
 Usage::
 
@@ -14,6 +14,10 @@ Usage::
     res.error  # "" | "timeout" | "tooBig" | "genErr" | "nonIncreasing" | "maxPdus" | ... (see .walk)
     res.pdus, res.retries, res.varbinds_count, res.duration  # request PDUs sent incl. retries, ...
     await client.get(t, ["1.3.6.1.2.1.1.3.0"])  # varbinds["1.3.6.1.2.1.1.3.0"] == [("", TIMETICKS, 123)]
+    v3 = SnmpTarget(address="127.0.0.1", port=161, version="3",
+                    usm=UsmUser(b"user", "SHA-256", b"auth pass", "AES-128", b"priv pass"))
+    await client.walk(v3, roots)  # error may also be a USM Report: "unknownUserName", "wrongDigest", ...
+    client.forget(v3)  # a removed/changed target: drop its engine state and cached keys
     client.stats  # requests, retries, timeouts, responses, send_errors, reopened,
                   # malformed[reason], unexpected["address" | "request_id" | "late"]
     await client.close()
@@ -26,7 +30,8 @@ Values: Integer32 and the unsigned types -> int, OCTET STRING/Opaque -> bytes, O
 dotted str, IpAddress -> dotted-quad str, NULL -> None.  Walks leave out noSuchObject/noSuchInstance/
 endOfMibView; a GET returns them with value None.  Tags are the BER tag bytes exported below.
 Modules: :mod:`.ber` (tags, primitives), :mod:`.messages` (codec), :mod:`.transport` (socket,
-request-id matching, counters), :mod:`.walk` (GET/walk logic).
+request-id matching, counters), :mod:`.walk` (GET/walk logic), :mod:`.usm` (SNMPv3 keys, HMACs,
+ciphers), :mod:`.v3message` (v3 framing), :mod:`.engines` (per-agent engine state, discovery, Reports).
 """
 
 from collectors.snmp.ber import (
@@ -48,6 +53,7 @@ from collectors.snmp.ber import (
     MalformedPacket,
 )
 from collectors.snmp.transport import SnmpStats
+from collectors.snmp.usm import UsmUser
 from collectors.snmp.walk import SnmpClient, SnmpError, SnmpTarget, Varbind, WalkResult
 
 __all__ = [
@@ -71,6 +77,7 @@ __all__ = [
     "SnmpError",
     "SnmpStats",
     "SnmpTarget",
+    "UsmUser",
     "Varbind",
     "WalkResult",
 ]

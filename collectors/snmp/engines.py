@@ -29,7 +29,17 @@ import random
 import time as _time
 from typing import TYPE_CHECKING
 
-from collectors.snmp.ber import GET, OCTET_STRING, REPORT, RESPONSE, MalformedPacket, tlv
+from collectors.snmp.ber import (
+    GET,
+    INTEGER,
+    OCTET_STRING,
+    REPORT,
+    RESPONSE,
+    SEQUENCE,
+    MalformedPacket,
+    encode_signed,
+    tlv,
+)
 from collectors.snmp.messages import iter_varbinds
 from collectors.snmp.transport import TIMEOUT, Transport
 from collectors.snmp.usm import (
@@ -62,12 +72,14 @@ MAX_EXCHANGES = 4
 """Exchanges one request may take: discovery, a rediscovery or time re-sync, and the request itself."""
 TIME_WINDOW = 150  # seconds (RFC 3414 3.2 step 7)
 _MAX_BOOTS = 2**31 - 1
+_DISCOVERY_SECURITY = b"\x04\x00\x02\x01\x00\x02\x01\x00\x04\x00\x04\x00"
+"""Discovery's security parameters: empty engine ID, boots 0, time 0, empty user name and auth params."""
 
 
 class Peer:
     """What the client knows of one agent for one user (about 0.5 KB: see ``make bench``)."""
 
-    __slots__ = ("boots", "clock", "engine_id", "keys", "latest", "time", "user")
+    __slots__ = ("boots", "clock", "engine_id", "head", "keys", "latest", "time", "user")
 
     def __init__(self, user: UsmUser) -> None:
         self.user = user
@@ -77,11 +89,12 @@ class Peer:
         self.latest = 0  # the highest engine time received for the current boots
         self.clock = 0.0  # monotonic seconds when ``time`` was learnt
         self.keys: LocalKeys | None = None
+        self.head: tuple | None = None  # request encoding parts fixed by user and engine ID
 
     def learn(self, engine_id: bytes, boots: int, time: int) -> None:
         """Take the agent's engine ID and clock (discovery, or a Report that names them)."""
         if engine_id != self.engine_id:
-            self.keys = None
+            self.keys = self.head = None
         self.engine_id = engine_id
         self.boots, self.time, self.latest, self.clock = boots, time, time, _time.monotonic()
 
@@ -189,23 +202,31 @@ class UsmEngines:
     def _encode(self, peer: Peer, rid: int, pdu_type: int, oids: list[bytes], nr: int, mr: int) -> bytes:
         user = peer.user
         keys = peer.keys
-        engine_id = peer.engine_id
-        context = user.context_engine_id if user.context_engine_id is not None else engine_id
-        scoped = encode_scoped_pdu(context, user.context_name, encode_pdu(pdu_type, rid, oids, nr, mr))
+        head = peer.head
+        if head is None:  # the parts that stay the same while the engine ID does
+            context = user.context_engine_id if user.context_engine_id is not None else peer.engine_id
+            auth_len = AUTH_PROTOCOLS[user.auth_protocol][1] if user.auth_protocol else 0
+            head = peer.head = (
+                tlv(OCTET_STRING, context) + tlv(OCTET_STRING, user.context_name),
+                tlv(OCTET_STRING, peer.engine_id),
+                tlv(OCTET_STRING, user.username) + tlv(OCTET_STRING, bytes(auth_len)),
+                auth_len,
+            )
+        context, engine, user_auth, auth_len = head
+        scoped = tlv(SEQUENCE, context + encode_pdu(pdu_type, rid, oids, nr, mr))
         boots, now = peer.boots, peer.engine_time()
         priv_params = b""
         if user.priv_protocol:
             self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
             encrypted, priv_params = encrypt(user.priv_protocol, keys.priv, boots, now, self._salt, scoped)
             scoped = tlv(OCTET_STRING, encrypted)
-        auth_len = AUTH_PROTOCOLS[user.auth_protocol][1] if user.auth_protocol else 0
         message, offset = encode_message(
             msg_id=rid,
             flags=user.flags,
-            engine_id=engine_id,
-            boots=boots,
-            time=now,
-            username=user.username,
+            security_head=engine
+            + tlv(INTEGER, encode_signed(boots))
+            + tlv(INTEGER, encode_signed(now))
+            + user_auth,
             auth_len=auth_len,
             priv_params=priv_params,
             msg_data=scoped,
@@ -221,8 +242,8 @@ class UsmEngines:
         rid = transport.new_request_id()
         scoped = encode_scoped_pdu(b"", b"", encode_pdu(GET, rid, []))
         message, _ = encode_message(
-            msg_id=rid, flags=FLAG_REPORTABLE, engine_id=b"", boots=0, time=0, username=b"",
-            auth_len=0, priv_params=b"", msg_data=scoped,
+            msg_id=rid, flags=FLAG_REPORTABLE, security_head=_DISCOVERY_SECURITY, auth_len=0, priv_params=b"",
+            msg_data=scoped,
         )  # fmt: skip
         probe = Peer(UsmUser(b""))  # an anonymous noAuthNoPriv peer parses the Report
         answer = await transport.request(

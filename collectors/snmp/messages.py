@@ -116,6 +116,9 @@ def _expect(data: bytes, pos: int, tag: int, reason: str) -> tuple[int, int]:
     """Check the tag at ``pos``; return (content start, content end)."""
     if data[pos] != tag:
         raise MalformedPacket(reason)
+    n = data[pos + 1]
+    if n < 0x80:  # short form: most elements
+        return pos + 2, pos + 2 + n
     n, start = read_length(data, pos + 1)
     return start, start + n
 

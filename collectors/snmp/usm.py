@@ -20,7 +20,6 @@ import hmac
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 AUTH_PROTOCOLS: dict[str, tuple[str, int]] = {
@@ -199,6 +198,50 @@ def sign(protocol: str, key: bytes, message: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------------- privacy
 
 
+_ECB_CACHE_MAX = 1024
+_ecb: dict[bytes, object] = {}
+
+
+def _aes_ecb(key: bytes):
+    """A reusable AES block encryptor of ``key`` (AES-ECB is stateless between block-aligned updates);
+    at most :data:`_ECB_CACHE_MAX` keys are kept (oldest dropped first)."""
+    enc = _ecb.get(key)
+    if enc is None:
+        if len(_ecb) >= _ECB_CACHE_MAX:
+            del _ecb[next(iter(_ecb))]
+        enc = _ecb[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return enc
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    n = len(data)
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
+
+
+def aes_cfb_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
+    """AES in CFB-128 mode (RFC 3826 3.1.3): C_i = P_i xor E(C_i-1), C_0 = IV; no padding.
+
+    Block by block on the cached block encryptor: for a request's few blocks that is cheaper than
+    building a cipher object per message."""
+    block = _aes_ecb(key).update
+    out = []
+    prev = iv
+    for i in range(0, len(plaintext), 16):
+        prev = _xor(plaintext[i : i + 16], block(prev))
+        out.append(prev)
+    return b"".join(out)
+
+
+def aes_cfb_decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
+    """The inverse of :func:`aes_cfb_encrypt`: P_i = C_i xor E(C_i-1), and every C_i-1 is known up front,
+    so the key stream is one call of a cached AES block encryptor (no cipher object per message)."""
+    n = len(ciphertext)
+    if not n:
+        return b""
+    stream = _aes_ecb(key).update(iv + ciphertext[: (n - 1) // 16 * 16])
+    return _xor(ciphertext, stream)
+
+
 def encrypt(
     protocol: str, key: bytes, boots: int, time: int, salt: int, plaintext: bytes
 ) -> tuple[bytes, bytes]:
@@ -210,9 +253,9 @@ def encrypt(
         enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
         return enc.update(padded) + enc.finalize(), params
     params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
-    iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-    enc = Cipher(algorithms.AES(key), CFB(iv)).encryptor()
-    return enc.update(plaintext), params
+    return aes_cfb_encrypt(
+        key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, plaintext
+    ), params
 
 
 def decrypt(protocol: str, key: bytes, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
@@ -225,9 +268,7 @@ def decrypt(protocol: str, key: bytes, boots: int, time: int, params: bytes, cip
         iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
         dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
         return dec.update(ciphertext) + dec.finalize()
-    iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-    dec = Cipher(algorithms.AES(key), CFB(iv)).decryptor()
-    return dec.update(ciphertext)
+    return aes_cfb_decrypt(key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, ciphertext)
 
 
 # ---------------------------------------------------------------------------------------------- reports

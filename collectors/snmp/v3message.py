@@ -42,6 +42,7 @@ _NULL_VALUE = b"\x05\x00"
 _MAX_SIZE_FIELD = tlv(INTEGER, encode_signed(MSG_MAX_SIZE))
 _USM_FIELD = tlv(INTEGER, encode_signed(USM))
 _V3 = b"\x02\x01\x03"
+_FLAGS = [b"\x04\x01" + bytes((f,)) for f in range(256)]
 
 
 @dataclass(slots=True)
@@ -84,37 +85,30 @@ def encode_scoped_pdu(context_engine_id: bytes, context_name: bytes, pdu: bytes)
 
 
 def encode_message(
-    *,
-    msg_id: int,
-    flags: int,
-    engine_id: bytes,
-    boots: int,
-    time: int,
-    username: bytes,
-    auth_len: int,
-    priv_params: bytes,
-    msg_data: bytes,
+    *, msg_id: int, flags: int, security_head: bytes, auth_len: int, priv_params: bytes, msg_data: bytes
 ) -> tuple[bytes, int]:
-    """(message, offset of the authentication parameters) with ``auth_len`` zero octets there.
+    """(message, offset of the authentication parameters).
 
-    ``msg_data`` is the encoded ScopedPDU or the encrypted one as an OCTET STRING TLV.
+    ``security_head`` is the encoded UsmSecurityParameters up to and including the authentication
+    parameters (``auth_len`` zero octets there, see :func:`security_head`); ``msg_data`` the encoded
+    ScopedPDU or the encrypted one as an OCTET STRING TLV.
     """
     priv = tlv(OCTET_STRING, priv_params)
-    security = tlv(
-        SEQUENCE,
+    security = tlv(SEQUENCE, security_head + priv)
+    header = tlv(SEQUENCE, tlv(INTEGER, encode_signed(msg_id)) + _MAX_SIZE_FIELD + _FLAGS[flags] + _USM_FIELD)
+    message = tlv(SEQUENCE, _V3 + header + tlv(OCTET_STRING, security) + msg_data)
+    return message, len(message) - len(msg_data) - len(priv) - auth_len
+
+
+def security_head(engine_id: bytes, boots: int, time: int, username: bytes, auth_len: int) -> bytes:
+    """UsmSecurityParameters' fields up to the (zeroed) authentication parameters."""
+    return (
         tlv(OCTET_STRING, engine_id)
         + tlv(INTEGER, encode_signed(boots))
         + tlv(INTEGER, encode_signed(time))
         + tlv(OCTET_STRING, username)
         + tlv(OCTET_STRING, bytes(auth_len))
-        + priv,
     )
-    header = tlv(
-        SEQUENCE,
-        tlv(INTEGER, encode_signed(msg_id)) + _MAX_SIZE_FIELD + b"\x04\x01" + bytes((flags,)) + _USM_FIELD,
-    )
-    message = tlv(SEQUENCE, _V3 + header + tlv(OCTET_STRING, security) + msg_data)
-    return message, len(message) - len(msg_data) - len(priv) - auth_len
 
 
 def _octets_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:

@@ -100,11 +100,16 @@ SCENARIOS: list[tuple[str, Scenario]] = [
     ("poll+store only, uvloop", poll_store_uvloop),
 ]
 ANCHOR = "snmp_exporter 0.21"
-OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench", "tests.bench.web_bench")
-OTHER_BENCHES += ("tests.bench.runner_bench",)  # the shipped runner vs snmp_exporter, steady state
-OTHER_BENCHES += ("tests.bench.soak",)  # issue 10's soak: fleet through a real inventory, churn, HTTP load
+OTHER_BENCHES = (
+    "tests.bench.exposition_bench",
+    "tests.bench.api_bench",
+    "tests.bench.web_bench",  # exporter serving: TLS + basic auth vs plain
+    "tests.bench.runner_bench",  # the shipped runner vs snmp_exporter, steady state
+    "tests.bench.soak",  # issue 10's soak: fleet through a real inventory, churn, HTTP load
+    "tests.bench.usm_bench",  # SNMPv3 on the wire path
+    "tests.bench.import_bench",  # 100,000-row import job
+)
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
-OTHER_BENCHES += ("tests.bench.import_bench",)
 
 
 # ---------------------------------------------------------------------------------------------- decoder
