@@ -82,7 +82,7 @@ class SecretFieldsForm(forms.ModelForm):
 
 @admin.register(m.Region)
 class RegionAdmin(InventoryAdmin):
-    list_display = ("name", "slug", "parent", "description")
+    list_display = ("name", "slug", "parent", "country", "description")
     list_filter = ("parent",)
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar = {"slug": ("name",)}
