@@ -210,7 +210,7 @@ def test_observations_by_name_when_the_id_is_unknown_to_the_collector(collector,
     }
     response = collector.post("/api/collector/observations/", payload, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"accepted": 1, "unknown_devices": ["no-such-device"]}
+    assert response.json() == {"accepted": 1, "unknown_devices": ["no-such-device"], "rejected": []}
     stored = m.DeviceObservation.objects.get(device=inv.devices[2])
     assert stored.error == "x" * 2000
 
