@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from inventory import models as m
@@ -81,7 +82,7 @@ class SecretFieldsForm(forms.ModelForm):
 
 @admin.register(m.Region)
 class RegionAdmin(InventoryAdmin):
-    list_display = ("name", "slug", "parent", "description")
+    list_display = ("name", "slug", "parent", "country", "description")
     list_filter = ("parent",)
     search_fields = ("name", "slug", "description")
     prepopulated_fields: ClassVar = {"slug": ("name",)}
@@ -468,10 +469,27 @@ class TokenAdmin(InventoryAdmin):
             plaintext = m.Token.generate_key()
             obj.key_prefix = plaintext[: m.users.TOKEN_PREFIX_LENGTH]
             obj.key_hash = m.users.hash_key(plaintext)
-            super().save_model(request, obj, form, change)
-            messages.warning(request, f"New token key (shown only now, copy it): {plaintext}")
-            return
+            obj.__dict__[_NEW_KEY] = plaintext  # for response_add only, never stored
         super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj: m.Token, post_url_continue=None):
+        """Show a new key once, in this answer's body: not in a message (a cookie) nor the session."""
+        plaintext = obj.__dict__.pop(_NEW_KEY, None)
+        if plaintext is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "New token",
+            "token": obj,
+            "key": plaintext,
+        }
+        response = TemplateResponse(request, "admin/inventory/token/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+_NEW_KEY = "_new_token_key"
 
 
 @admin.register(m.CredentialFetch)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,6 +43,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             },
             status=status.HTTP_409_CONFLICT,
         )
+    elif isinstance(exc, RecursionError):
+        # A parser without our depth limit (or any code walking a hostile document) ran out of stack.
+        exc = ParseError("JSON parse error - nested too deeply.")
     elif isinstance(exc, RequestDataTooBig):
         exc = too_large(body_limit() + 1)
     elif isinstance(exc, OperationalError | InterfaceError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from inventory.api.routers import BulkRouter
 from inventory.api.views import models as v
@@ -64,7 +64,7 @@ urlpatterns = [
     path("", APIRootView.as_view(), name="api-root"),
     path("status/", StatusView.as_view(), name="status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *(path(f"{app}/", include(_app_urls(app, routes))) for app, routes in ROUTES.items()),
     path("prometheus/sd/devices/", DeviceHttpSdView.as_view(), name="prometheus-sd-devices"),
     path("collector/targets/", CollectorTargetsView.as_view(), name="collector-targets"),

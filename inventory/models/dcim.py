@@ -77,12 +77,37 @@ def validate_mac(value: str) -> None:
 
 
 class Region(NestedGroupModel):
-    """A geographic area (country, province, city), nested."""
+    """A geographic area (country, province, city), nested; its country is the default of its sites."""
+
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code; sites in this region (or below it) without one take it",
+    )
 
     constraint_error_fields: ClassVar = sibling_error_fields("dcim_region")
 
     class Meta(NestedGroupModel.Meta):
         constraints = sibling_constraints("dcim_region")
+
+    def effective_country(self) -> str:
+        """This region's country, else the nearest ancestor's ("" if none has one)."""
+        node, seen = self, set()
+        while node is not None and node.pk not in seen:
+            if node.country:
+                return node.country.upper()
+            seen.add(node.pk)
+            node = node.parent
+        return ""
+
+    def clean(self) -> None:
+        super().clean()
+        self.country = (self.country or "").upper()
+
+    def save(self, *args, **kwargs):
+        self.country = (self.country or "").upper()
+        super().save(*args, **kwargs)
 
 
 class SiteQuerySet(models.QuerySet):
@@ -123,7 +148,10 @@ class Site(PrimaryModel):
         help_text="GPS coordinate in decimal format (xx.yyyyyy)",
     )
     country = models.CharField(
-        max_length=2, validators=[validate_country], help_text="ISO 3166-1 alpha-2 code, e.g. MA or LU"
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code, e.g. MA or LU; when empty, the region's",
     )
     strands = ChoiceListField(choice_set=StrandChoices, help_text="Memorandum strands this site serves")
     tags = models.ManyToManyField("inventory.Tag", blank=True, related_name="sites")
@@ -138,14 +166,19 @@ class Site(PrimaryModel):
 
     def clean(self) -> None:
         super().clean()
-        self.country = (self.country or "").upper()
+        self.country = (self.country or "").upper() or self._region_country()
+        if not self.country:
+            raise ValidationError({"country": "Give a country, or a region that has one."})
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
             raise ValidationError({missing: "Give both latitude and longitude, or neither."})
 
     def save(self, *args, **kwargs):
-        self.country = (self.country or "").upper()
+        self.country = (self.country or "").upper() or self._region_country()
         super().save(*args, **kwargs)
+
+    def _region_country(self) -> str:
+        return self.region.effective_country() if self.region_id else ""
 
 
 class Location(NestedGroupModel):

@@ -12,7 +12,18 @@ from inventory.models.base import PrimaryModel
 from inventory.models.sortkeys import HOST_KEY_LENGTH, host_key, network_keys
 
 
+def _refuse_zone(text: str, value: object) -> None:
+    """An IPv6 zone id (``fe80::1%eth0``) names an interface of one host: the inventory cannot keep it
+    (``ipaddress`` would drop it silently), so it is an error rather than a different address."""
+    if "%" in text:
+        raise ValidationError(
+            f"{value!r} has an IPv6 zone id (the part after %); give the address without it "
+            "and assign it to the interface instead."
+        )
+
+
 def parse_prefix(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    _refuse_zone(str(value), value)
     try:
         return ipaddress.ip_network(str(value).strip(), strict=False)
     except ValueError as exc:
@@ -21,6 +32,7 @@ def parse_prefix(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 
 def parse_address(value: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
     text = str(value).strip()
+    _refuse_zone(text, value)
     if "/" not in text:
         raise ValidationError(f"{value!r} needs a mask length (e.g. 10.20.0.1/24 or 2001:db8::1/64).")
     try:

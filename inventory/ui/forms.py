@@ -39,13 +39,21 @@ TAGS = forms.CheckboxSelectMultiple
 
 
 class RegionForm(ObjectForm):
+    country = forms.ChoiceField(
+        choices=COUNTRY_CHOICES, required=False, help_text="The default country of the sites in this region"
+    )
+
     class Meta:
         model = Region
-        fields = ("name", "slug", "parent", "description")
+        fields = ("name", "slug", "parent", "country", "description")
 
 
 class SiteForm(ObjectForm):
-    country = forms.ChoiceField(choices=COUNTRY_CHOICES, help_text="ISO 3166-1 alpha-2 code, e.g. MA or LU")
+    country = forms.ChoiceField(
+        choices=COUNTRY_CHOICES,
+        required=False,
+        help_text="ISO 3166-1 alpha-2 code, e.g. MA or LU; leave empty to take the region's",
+    )
 
     class Meta:
         model = Site

@@ -18,5 +18,29 @@ for views in registry.all_views():
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="inventory/password_reset/form.html",
+            email_template_name="inventory/password_reset/email.txt",
+            subject_template_name="inventory/password_reset/subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="inventory/password_reset/done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="inventory/password_reset/confirm.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="inventory/password_reset/complete.html"),
+        name="password_reset_complete",
+    ),
     path("", include((ui_patterns, "ui"))),
 ]

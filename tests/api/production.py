@@ -56,6 +56,18 @@ def unit_commands(unit: Path = UNIT) -> tuple[list[list[str]], list[str]]:
     return pre, start
 
 
+def unit_environment(unit: Path = UNIT) -> dict[str, str]:
+    """The unit's ``Environment=`` defaults (its ``EnvironmentFile`` overrides them)."""
+    env = {}
+    for line in unit.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == "Environment":
+            for assignment in shlex.split(value):
+                name, _, setting = assignment.partition("=")
+                env[name] = setting
+    return env
+
+
 def env_example(path: Path = ENV_EXAMPLE) -> dict[str, str]:
     env = {}
     for line in path.read_text().splitlines():
@@ -106,6 +118,7 @@ def production_server(workdir: Path) -> Iterator[ProductionServer]:
     with _database(workdir) as database_url:
         env = {
             **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")},
+            **unit_environment(),
             **env_example(),
             "DATABASE_URL": database_url,
             "SECRET_KEY": "t" * 60,

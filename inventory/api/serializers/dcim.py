@@ -37,7 +37,7 @@ BRIEF_SLUGGED = ("id", "url", "display", "name", "slug", "description")
 class RegionSerializer(BaseModelSerializer):
     class Meta:
         model = Region
-        fields = NESTED_GROUP_FIELDS
+        fields = (*NESTED_GROUP_FIELDS[:6], "country", *NESTED_GROUP_FIELDS[6:])
         brief_fields = BRIEF_SLUGGED
 
 

@@ -220,10 +220,14 @@ class BaseModelViewSet(ApiVersionMixin, BriefModeMixin, ListWithoutGcMixin, Mode
         return response
 
     def _locked_object(self, request) -> models.Model:
-        """The object of a detail write, its row locked and re-read; ``If-Match`` checked (412)."""
+        """The object of a detail write; with ``If-Match``, its row locked and re-read first (412 if stale).
+
+        Without it the service locks and re-reads the row itself (``services.lock_object``).
+        """
         instance = self.get_object()
-        services.lock_object(instance=instance)
-        check_if_match(request, instance)
+        if "If-Match" in request.headers:
+            services.lock_object(instance=instance)
+            check_if_match(request, instance)
         return instance
 
     def update(self, request, *args, **kwargs):
