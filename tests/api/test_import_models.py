@@ -129,7 +129,8 @@ def test_every_error_of_every_record_at_once(inv):
          "position": "x", "tags": "core,missing-tag"},
         {"name": "ok-1", "site": "casablanca-dc1", "role": "core-router", "device_type": "C8300"},
         {"name": "OK-1", "site": "casablanca-dc1", "role": "core-router", "device_type": "C8300"},
-        {"name": "RTR-000", "site": "casablanca-dc1", "tenant": "add", "role": "core-router", "device_type": "C8300"},
+        {"name": "RTR-000", "site": "casablanca-dc1", "tenant": "add", "role": "core-router",
+         "device_type": "C8300"},
     ]  # fmt: skip
     errors = importer.validate(rows, model="devices")
     fields = [(e.row, e.field) for e in errors]
