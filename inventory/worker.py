@@ -81,7 +81,8 @@ class Worker:
 
     def run_once(self) -> Job | None:
         """Claim one job and run it to its end; None when nothing was claimable."""
-        close_old_connections()
+        if not connection.in_atomic_block:  # between jobs: drop broken or expired connections
+            close_old_connections()
         job = claim_job(worker=self.name, kinds=list(self.handlers), lease=self.lease)
         if job is None:
             return None

@@ -82,6 +82,7 @@ class Inventory:
         self.env = {**os.environ, "INFRASTRAND_VAR_DIR": str(var_dir), "DATABASE_URL": ""}
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.server: Service | None = None
+        self.worker: Service | None = None  # manage.py runworker: background jobs (large imports)
         self.tokens: dict[str, str] = {}
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
@@ -161,6 +162,7 @@ class Inventory:
             "inventory", [PYTHON, "manage.py", "runserver", self.address, "--noreload"], workdir, self.env
         )
         wait_http(f"{self.url}/api/status/", 120, self.server.process, self._auth("read"))
+        self.worker = Service("worker", [PYTHON, "manage.py", "runworker"], workdir, self.env)
 
     def _auth(self, kind: str) -> dict[str, str]:
         return {"Authorization": f"Token {self.tokens[kind]}", "Accept": "application/json"}
@@ -204,6 +206,8 @@ class Inventory:
         return self.api("GET", f"/api/collector/targets/?group={group}", token="collector")["targets"]
 
     def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
         if self.server is not None:
             self.server.stop()
 

@@ -69,6 +69,7 @@ class _Row:
     prechange: dict | None = None
     options: dict[str, Any] = field(default_factory=dict)
     deferred: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True
     """References to an object of an earlier row of the file (a parent region), resolved when writing."""
 
 
@@ -155,7 +156,8 @@ class _Import:
         return columns
 
     def prepare(self, number: int, raw: dict[str, Any]) -> _Row | None:
-        """The row's instance (new, or the existing object with the row's values), or None with errors."""
+        """The row's instance (new, or the existing object with the row's values; ``ok`` False when the row
+        has errors), or None when there is no object to check (an unknown id)."""
         errors: list[tuple[str, str]] = []
         data = {key: value for key, value in raw.items() if not _blank(value)}
         instance = self._instance(data.pop("id", None), errors)
@@ -203,10 +205,8 @@ class _Import:
         for key in ("name", "slug"):
             if isinstance(raw.get(key), str):
                 self.keys_so_far.add(raw[key].strip().lower())
-        if errors:
-            self._fail(number, errors)
-            return None
-        return _Row(number, instance, tags, given, prechange, options, deferred)
+        self._fail(number, errors)
+        return _Row(number, instance, tags, given, prechange, options, deferred, ok=not errors)
 
     def _validate_plain(self, plain: dict[str, Any], errors: list[tuple[str, str]]) -> dict[str, Any]:
         """The given plain fields through the API serializer's fields (as its ``to_internal_value``
@@ -330,7 +330,9 @@ class _Import:
                 prepared.append(row)
             if number % 100 == 0 or number == total:
                 self.progress("checking", number, total)
+        # uniqueness over every row that got as far as an object, also rows with other errors
         self.errors.extend(uniqueness.check(self.model, [(row.number, row.instance) for row in prepared]))
+        prepared = [row for row in prepared if row.ok]
         self.errors.sort(key=lambda error: error.row)
         return prepared
 

@@ -95,8 +95,8 @@ def _key(rule: _Rule, values: Callable[[str], Any]) -> tuple | None:
     key = []
     for part in rule.parts:
         value = values(part.attname)
-        if value is None:
-            return None  # NULLs never collide
+        if value is None or value == "":
+            return None  # NULLs never collide; an empty value is reported as missing, not as a duplicate
         key.append(value.lower() if part.lower and isinstance(value, str) else value)
     return tuple(key)
 

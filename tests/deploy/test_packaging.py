@@ -53,6 +53,7 @@ def test_services():
         "postgres",
         "migrate",
         "inventory",
+        "worker",
         "collector",
         "prometheus",
         "alertmanager",
@@ -115,6 +116,17 @@ def test_migrate_command_is_a_management_command():
     assert result.returncode == 0, result.stderr
     for flag in flag_names(command):
         assert flag in result.stdout
+
+
+def test_worker_command_is_a_management_command():
+    command = SERVICES["worker"]["command"]
+    assert command[:3] == ["python", "manage.py", "runworker"]
+    result = run(sys.executable, "manage.py", "help", "runworker")
+    assert result.returncode == 0, result.stderr
+    for flag in flag_names(command):
+        assert flag in result.stdout
+    unit = (DEPLOY / "systemd" / "infrastrand-worker.service").read_text()
+    assert "manage.py runworker" in unit
 
 
 def collector_help() -> str:
@@ -214,7 +226,11 @@ def units_in_repo(tmp_path) -> list[Path]:
 def test_systemd_units_verify(units_in_repo):
     result = run("systemd-analyze", "verify", "--man=no", *map(str, units_in_repo))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert {u.name for u in UNITS} == {"infrastrand-inventory.service", "infrastrand-collector@.service"}
+    assert {u.name for u in UNITS} == {
+        "infrastrand-inventory.service",
+        "infrastrand-collector@.service",
+        "infrastrand-worker.service",
+    }
 
 
 def test_systemd_verify_catches_a_missing_binary(units_in_repo, tmp_path):
