@@ -112,6 +112,7 @@ class NestedRelatedField(serializers.RelatedField):
     def to_representation(self, value: models.Model) -> dict:
         if self._brief is None:
             self._brief = brief_serializer_for(type(value))(context=self.context)
+            self._brief.nested = True  # ?fields= / ?omit= do not apply to nested objects
         return self._brief.to_representation(value)
 
     def to_internal_value(self, data: Any) -> models.Model:

@@ -453,6 +453,98 @@ class TestTags(CrudCase):
         return [create(m.Tag, name=f"Tmp {i}", slug=f"tmp-{i}") for i in range(2)]
 
 
+class TestVRFs(CrudCase):
+    endpoint = "/api/ipam/vrfs/"
+    model = m.VRF
+    brief_fields = {"id", "url", "display", "name", "rd", "description"}
+
+    def create_data(self, inv):
+        return [{"name": f"Customer {i}", "rd": f"65000:{i}", "tenant": inv.tenants[0].pk} for i in range(3)]
+
+    def bad_row(self, inv):
+        create(m.VRF, name="Taken", rd="65001:1")
+        return {"name": "Dup", "rd": "65001:1"}
+
+    bad_field = "rd"
+
+    def update_data(self, inv):
+        return {"enforce_unique": False, "description": "shared space"}
+
+    def deletable(self, inv):
+        return [create(m.VRF, name=f"Tmp {i}") for i in range(2)]
+
+
+class TestCustomFields(CrudCase):
+    endpoint = "/api/extras/custom-fields/"
+    model = m.CustomField
+    brief_fields = {"id", "url", "display", "name", "description"}
+
+    def create_data(self, inv):
+        return [
+            {
+                "name": f"owner_{i}",
+                "type": "text",
+                "object_types": ["dcim.device"],
+                "validation_regex": "^[a-z]+$",
+            }
+            for i in range(3)
+        ]
+
+    def bad_row(self, inv):
+        return {"name": "Bad Name", "type": "text", "object_types": ["dcim.device"]}
+
+    def update_data(self, inv):
+        return {"label": "Owner team", "required": False, "weight": 10}
+
+    def deletable(self, inv):
+        device_type = ContentType.objects.get_for_model(m.Device)
+        fields = [create(m.CustomField, name=f"tmp_{i}", type="integer") for i in range(2)]
+        for field in fields:
+            field.object_types.set([device_type])
+        return fields
+
+
+class TestJournalEntries(CrudCase):
+    endpoint = "/api/extras/journal-entries/"
+    model = m.JournalEntry
+    brief_fields = {"id", "url", "display", "created"}
+    bad_field = "kind"
+
+    def create_data(self, inv):
+        return [
+            {
+                "assigned_object_type": "dcim.device",
+                "assigned_object_id": device.pk,
+                "kind": "warning",
+                "comments": f"Fan tray {i} replaced",
+            }
+            for i, device in enumerate(inv.devices)
+        ]
+
+    def bad_row(self, inv):
+        return {
+            "assigned_object_type": "dcim.device",
+            "assigned_object_id": inv.devices[0].pk,
+            "kind": "catastrophe",
+            "comments": "x",
+        }
+
+    def update_data(self, inv):
+        return {"kind": "success", "comments": "Fixed"}
+
+    def deletable(self, inv):
+        device_type = ContentType.objects.get_for_model(m.Device)
+        return [
+            create(
+                m.JournalEntry,
+                assigned_object_type=device_type,
+                assigned_object_id=inv.devices[0].pk,
+                comments=f"n{i}",
+            )
+            for i in range(2)
+        ]
+
+
 class TestCollectorGroups(CrudCase):
     endpoint = "/api/monitoring/collector-groups/"
     model = m.CollectorGroup

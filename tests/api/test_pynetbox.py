@@ -187,3 +187,59 @@ def test_read_only_token_is_refused(live_server, data, make_token):
     reader.http_session.close()
     assert excinfo.value.req.status_code == 403
     assert not m.Site.objects.filter(slug="x").exists()
+
+
+def test_filter_then_delete_never_deletes_everything(nb, data):
+    """The classic automation script: delete what a filter matched. Unknown filters must fail loudly."""
+    from django.contrib.contenttypes.models import ContentType
+
+    owner = nb.extras.custom_fields.create(name="owner", type="text", object_types=["dcim.device"])
+    assert owner.id
+    target = nb.dcim.devices.get(name="rtr-002")
+    target.custom_fields["owner"] = "ops"
+    assert target.save()
+    assert m.Device.objects.get(pk=target.id).custom_field_data == {"owner": "ops"}
+    matched = list(nb.dcim.devices.filter(cf_owner="ops"))
+    assert [d.name for d in matched] == ["rtr-002"]
+    for device in matched:
+        device.delete()
+    assert m.Device.objects.count() == 3
+
+    future = "2999-01-01T00:00:00Z"
+    assert list(nb.dcim.devices.filter(created__gte=future)) == []
+    assert list(nb.dcim.devices.filter(last_updated__gte=future)) == []
+    for query in ({"cf_team": "ops"}, {"site": "atlantis"}, {"tag": "nope"}, {"cluster_id": 3}):
+        with pytest.raises(RequestError) as excinfo:
+            list(nb.dcim.devices.filter(**query))
+        assert excinfo.value.req.status_code == 400
+    assert m.Device.objects.count() == 3
+    assert (
+        ContentType.objects.get_for_model(m.Device)
+        in m.CustomField.objects.get(name="owner").object_types.all()
+    )
+
+
+def test_vrfs_prefixes_journal_and_dynamic_fields(nb, data):
+    vrf = nb.ipam.vrfs.create(name="Blue", rd="65000:1")
+    nb.ipam.prefixes.create(prefix="10.30.0.0/16", vrf=vrf.id)
+    nb.ipam.prefixes.create(prefix="10.30.1.0/24", vrf=vrf.id)
+    assert [p.prefix for p in nb.ipam.prefixes.filter(within="10.30.0.0/16")] == ["10.30.1.0/24"]
+    assert [p.prefix for p in nb.ipam.prefixes.filter(vrf_id=vrf.id)] == ["10.30.0.0/16", "10.30.1.0/24"]
+    assert [a.address for a in nb.ipam.ip_addresses.filter(parent="127.0.2.0/24")] == [
+        f"127.0.2.{i}/24" for i in range(1, 5)
+    ]
+    device = nb.dcim.devices.get(name="rtr-000")
+    entry = nb.extras.journal_entries.create(
+        assigned_object_type="dcim.device",
+        assigned_object_id=device.id,
+        kind="warning",
+        comments="PSU 2 failed",
+    )
+    assert entry.kind.value == "warning"
+    assert device.interface_count == 2
+    narrow = nb.http_session.get(
+        f"{nb.base_url}/dcim/devices/{device.id}/",
+        params={"fields": "id,name"},
+        headers={"Authorization": f"Token {nb.token}"},
+    )
+    assert narrow.json() == {"id": device.id, "name": "rtr-000"}

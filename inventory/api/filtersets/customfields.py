@@ -40,7 +40,9 @@ class CustomFieldValueFilter(LookupFilter):
             elif isinstance(item, decimal.Decimal):
                 item = float(item)
             condition |= Q(**{f"{self.field_name}__{self.lookup_expr}": item})
-        return qs.exclude(condition) if self.exclude else qs.filter(condition)
+        if self.exclude:  # objects without a value are not equal to it either (SQL NULL would drop them)
+            return qs.filter(~condition | Q(**{f"{self.field_name}__isnull": True}))
+        return qs.filter(condition)
 
 
 class CustomFieldBooleanFilter(BooleanFilter):

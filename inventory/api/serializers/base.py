@@ -87,13 +87,15 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     def get_field_names(self, declared_fields, info):
         names = list(super().get_field_names(declared_fields, info))
-        if "created" in names and "display" in names:
+        if "last_updated" in names and "display" in names:
             if "display_url" not in names:
                 names.insert(names.index("display") + 1, "display_url")
             model = self.Meta.model
             has_cf = any(f.name == "custom_field_data" for f in model._meta.concrete_fields)
             if has_cf and "custom_fields" not in names:
-                names.insert(names.index("created"), "custom_fields")
+                names.insert(
+                    names.index("created" if "created" in names else "last_updated"), "custom_fields"
+                )
         return names
 
     def get_fields(self):
@@ -110,7 +112,12 @@ class BaseModelSerializer(serializers.ModelSerializer):
             isinstance(parent, serializers.ListSerializer) and parent.parent is None
         )
         request = self.context.get("request")
-        if not top_level or request is None or request.method not in ("GET", "HEAD"):
+        if (
+            not top_level
+            or getattr(self, "nested", False)
+            or request is None
+            or request.method not in ("GET", "HEAD")
+        ):
             return fields
         params = getattr(request, "query_params", {})
         wanted = _name_list(params.get("fields"))

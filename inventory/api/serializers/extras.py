@@ -81,4 +81,6 @@ class JournalEntrySerializer(BaseModelSerializer):
         target = obj.assigned_object
         if target is None:
             return None
-        return brief_serializer_for(type(target))(target, context=self.context).data
+        nested = brief_serializer_for(type(target))(target, context=self.context)
+        nested.nested = True
+        return nested.data
