@@ -31,16 +31,32 @@ A collector token (``Token.collector``) is additionally limited by the API to th
 """
 
 
-def collector_group() -> Group:
-    """The ``collectors`` group holding exactly :data:`COLLECTOR_PERMISSIONS`."""
-    group, _ = Group.objects.get_or_create(name=COLLECTOR_GROUP)
+PROMETHEUS_GROUP = "prometheus"
+"""The auth group of Prometheus' user (http_sd and the inventory's /metrics)."""
+
+PROMETHEUS_PERMISSIONS = (("inventory", "view_device"),)
+"""What Prometheus needs: the device list behind http_sd and /metrics, nothing else."""
+
+
+def _auth_group(name: str, permissions: tuple[tuple[str, str], ...]) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
     wanted = [
         Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in COLLECTOR_PERMISSIONS
+        for app, codename in permissions
     ]
     if set(group.permissions.all()) != set(wanted):
         group.permissions.set(wanted)
     return group
+
+
+def collector_group() -> Group:
+    """The ``collectors`` group holding exactly :data:`COLLECTOR_PERMISSIONS`."""
+    return _auth_group(COLLECTOR_GROUP, COLLECTOR_PERMISSIONS)
+
+
+def prometheus_group() -> Group:
+    """The ``prometheus`` group holding exactly :data:`PROMETHEUS_PERMISSIONS`."""
+    return _auth_group(PROMETHEUS_GROUP, PROMETHEUS_PERMISSIONS)
 
 
 def token_create(
@@ -49,6 +65,7 @@ def token_create(
     write_enabled: bool = False,
     collector: bool = False,
     groups: Sequence[str] = (),
+    prometheus: bool = False,
     description: str = "",
     expires: datetime | None = None,
     actor: str = "createtoken",
@@ -57,8 +74,9 @@ def token_create(
 
     A collector token is write-enabled (it posts observations), bound to the collector groups whose
     slugs are ``groups`` (at least one; only a collector token takes groups), and its user joins the
-    collectors group. Returns ``(token, plaintext_key, user_created)``; the plaintext is not stored.
-    Raises ``ValidationError`` naming the unknown group(s) or the missing/unexpected ``groups``.
+    collectors group. A ``prometheus`` token's user joins the prometheus group (http_sd, /metrics).
+    Returns ``(token, plaintext_key, user_created)``; the plaintext is not stored. Raises
+    ``ValidationError`` naming the unknown group(s) or the missing/unexpected ``groups``.
     """
     bound = _collector_groups(collector=collector, slugs=groups)
     with transaction.atomic(), change_context(username=actor):
@@ -69,6 +87,8 @@ def token_create(
             user.save(update_fields=["password"])
         if collector:
             user.groups.add(collector_group())
+        if prometheus:
+            user.groups.add(prometheus_group())
         token, plaintext = Token.create_token(
             user=user,
             write_enabled=write_enabled or collector,

@@ -11,6 +11,7 @@ NEW_SECRETS = ("written-community-Pq55", "written-authkey-Lm66", "written-privke
 
 def _every_read_url(inv) -> list[str]:
     urls = ["/api/", "/api/status/", "/api/prometheus/sd/devices/", "/api/schema/", "/metrics"]
+    urls.append("/api/collector/credential-fetches/")
     for app, routes in ROUTES.items():
         for prefix, viewset in routes:
             base = f"/api/{app}/{prefix}/"
@@ -38,6 +39,15 @@ def test_profiles_show_flags_not_secrets(api, inv):
 
 
 def test_no_read_endpoint_returns_a_secret(api, inv):
+    _assert_nowhere(api, inv, SECRETS)
+
+
+def test_credential_fetches_record_no_secret(api, inv, make_token, client_for):
+    """The targets answer carries the decrypted secrets; its fetch record, change log and admin don't."""
+    collector = client_for(make_token(collector=True))
+    fetched = collector.get(f"/api/collector/targets/?group={inv.group.slug}").content.decode()
+    assert all(secret in fetched for secret in SECRETS)
+    assert m.CredentialFetch.objects.count() == 1
     _assert_nowhere(api, inv, SECRETS)
 
 

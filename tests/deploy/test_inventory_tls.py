@@ -26,14 +26,12 @@ DISCOVERY_SECONDS = 90
 SETUP = """
 import json, django
 django.setup()
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from inventory.services.demo import load_demo
 from inventory.services.tokens import token_create
 call_command("migrate", "--noinput", verbosity=0)
 load_demo()
-read, read_key, _ = token_create(username="prometheus")
-read.user.user_permissions.add(Permission.objects.get(codename="view_device"))
+_, read_key, _ = token_create(username="prometheus", prometheus=True)  # createtoken --prometheus
 _, collector_key, _ = token_create(username="collector", collector=True, groups=["%s"])
 print(json.dumps({"read": read_key, "collector": collector_key}))
 """

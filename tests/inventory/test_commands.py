@@ -148,3 +148,22 @@ def test_createtoken_expiry(db):
 def test_no_missing_migrations(db):
     out, _ = run("makemigrations", "--check", "--dry-run")
     assert "No changes detected" in out
+
+
+def test_createtoken_prometheus_may_read_http_sd_and_metrics_only(db):
+    from rest_framework.test import APIClient
+
+    out, err = run("createtoken", "prometheus", "--prometheus")
+    token = m.Token.lookup(out.strip())
+    assert not token.write_enabled and not token.collector
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {out.strip()}")
+    assert client.get("/api/prometheus/sd/devices/").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/api/dcim/sites/").status_code == 403
+    assert client.get("/api/monitoring/snmp-profiles/").status_code == 403
+    assert client.get("/api/collector/targets/?group=x").status_code == 403
+    assert out.strip() not in err
+    for conflicting in ("--write", "--collector"):
+        with pytest.raises(CommandError, match="read-only"):
+            run("createtoken", "prometheus", "--prometheus", conflicting)

@@ -1,5 +1,5 @@
-"""``manage.py createtoken USERNAME [--write] [--collector --group G [--group H]]``: print a new API token
-once."""
+"""``manage.py createtoken USERNAME [--write | --prometheus | --collector --group G [--group H]]``: print a
+new API token once."""
 
 from datetime import timedelta
 
@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "Create an API token for USERNAME (the user is created if missing) and print its key, "
         "which is shown only this once. Tokens are read-only unless --write; --collector makes a "
         "write-enabled token limited to the collector endpoints of the collector groups given with "
-        "--group (at least one)."
+        "--group (at least one); --prometheus a read-only token whose user may view devices "
+        "(http_sd, /metrics)."
     )
 
     def add_arguments(self, parser):
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             metavar="SLUG",
             help="collector group of a --collector token (repeat for several; at least one)",
         )
+        parser.add_argument(
+            "--prometheus",
+            action="store_true",
+            help="a read-only token for Prometheus: its user may view devices (http_sd and /metrics)",
+        )
         parser.add_argument("--description", default="", help="what the token is for")
         parser.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
 
@@ -40,6 +46,8 @@ class Command(BaseCommand):
         if not username:
             raise CommandError("USERNAME must not be empty.")
         days = options["expires_days"]
+        if options["prometheus"] and (options["collector"] or options["write"]):
+            raise CommandError("--prometheus makes a read-only token: not with --collector or --write.")
         if days is not None and days <= 0:
             raise CommandError("--expires-days must be a positive number of days.")
         try:
@@ -48,6 +56,7 @@ class Command(BaseCommand):
                 write_enabled=options["write"],
                 collector=options["collector"],
                 groups=options["groups"],
+                prometheus=options["prometheus"],
                 description=options["description"],
                 expires=timezone.now() + timedelta(days=days) if days else None,
             )
