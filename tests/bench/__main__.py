@@ -100,7 +100,7 @@ SCENARIOS: list[tuple[str, Scenario]] = [
     ("poll+store only, uvloop", poll_store_uvloop),
 ]
 ANCHOR = "snmp_exporter 0.21"
-OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench")
+OTHER_BENCHES = ("tests.bench.exposition_bench", "tests.bench.api_bench", "tests.bench.scheduler_bench")
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 
 
