@@ -146,6 +146,8 @@ def test_self_metrics_pass_promtool(sim, tmp_path):
         "infrastrand_collector_poll_overruns_total",
         "infrastrand_collector_targets",
         "infrastrand_collector_in_flight",
+        "infrastrand_collector_behind_seconds",
+        "infrastrand_collector_duplicate_samples_total",
         "infrastrand_collector_inventory_up",
         "infrastrand_collector_inventory_last_success_timestamp_seconds",
         "infrastrand_collector_targets_from_cache",
