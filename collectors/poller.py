@@ -31,6 +31,16 @@ class WalkClient(Protocol):
     async def walk(self, target: Any, roots: list[str]) -> WalkResult: ...
 
 
+class WireClient(Protocol):
+    """The lean v1/v2c client's interface (:class:`collectors.snmp.SnmpClient`)."""
+
+    async def walk(
+        self, target: SnmpTarget, roots: list[str], deadline: float | None = None
+    ) -> WalkResult: ...
+
+    async def get(self, target: SnmpTarget, oids: list[str]) -> WalkResult: ...
+
+
 def probe_target(target: Any) -> Any:
     """The client-side target of a probe: no retries, a timeout of at most ``PROBE_TIMEOUT``."""
     return dataclasses.replace(target, retries=0, timeout=min(target.timeout, PROBE_TIMEOUT))
@@ -97,7 +107,7 @@ class Poller:
         *,
         modules: dict[str, Module],
         store: SampleStore,
-        wire: WalkClient | None,
+        wire: WireClient | None,
         pysnmp: WalkClient,
         observe: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:

@@ -13,7 +13,8 @@
   its interval, doubling up to one interval, each delay drawn with jitter so failed devices do not
   retry in bursts.  In backoff a poll starts with a probe (one GET, no retries, short timeout) and
   walks only when the device answers: a device that comes back is seen within one interval.
-- Every poll has a deadline (default: its interval) so no walk holds a slot for ever.
+- Every poll has a deadline (its interval, or one request's whole retry budget if that is longer) so
+  no walk holds a slot for up to ``max_pdus`` requests.
 - ``apply()`` adds, removes and replaces devices when the target list changes; a poll of a removed
   or changed target that finishes later is discarded (the store checks the target's generation).
 - ``shutdown(grace)`` stops starting polls, lets running ones finish for up to ``grace`` seconds,
@@ -60,6 +61,12 @@ def backoff_delay(interval: float, failures: int) -> float:
     """
     first = max(BACKOFF_MIN_SECONDS, interval * BACKOFF_FIRST)
     return min(first * 2 ** (failures - 1), max(interval, BACKOFF_MIN_SECONDS))
+
+
+def poll_deadline(target: Target) -> float:
+    """Seconds one poll may take: its interval, but never less than one request's whole retry budget
+    (timeout x (retries + 1)), so that a target's timeout and retries keep their meaning."""
+    return max(target.interval, target.timeout * (target.retries + 1))
 
 
 def phase(name: str, interval: float) -> float:
@@ -246,10 +253,16 @@ class Scheduler:
         result: PollResult | None = None
         try:
             result = await self.poller.poll(
-                target, generation=device.generation, probe=device.failures > 0, deadline=target.interval
+                target,
+                generation=device.generation,
+                probe=device.failures > 0,
+                deadline=poll_deadline(target),
             )
         except Exception:
             log.exception("%s: poll failed unexpectedly", target.name)
+            result = PollResult(  # not stored; the device backs off like after any failed poll
+                device=target.name, started=self.clock.time(), duration=0.0, up=False, error="internal"
+            )
         finally:
             task = asyncio.current_task()
             self._tasks.discard(task)
@@ -297,18 +310,19 @@ class Scheduler:
     # --- state and shutdown ----------------------------------------------------------------------
 
     def target_states(self) -> dict[str, int]:
-        """Targets by state: up (last poll ok), down (first failure or not polled yet), backoff, and
-        pending (due and waiting for an in-flight slot: the collector is behind)."""
+        """Targets by state (each in one): pending (not polled yet, or answered last time and now due
+        and waiting for a slot: the collector is behind), up (last poll ok), down (failed once),
+        backoff (failed twice or more)."""
         counts = {"up": 0, "down": 0, "backoff": 0, "pending": 0}
         for device in list(self.devices.values()):  # read from the serving thread: snapshot first
-            if device.polled and not device.failures:
+            if not device.polled or (device.queued and not device.failures):
+                counts["pending"] += 1
+            elif not device.failures:
                 counts["up"] += 1
             elif device.failures >= 2:
                 counts["backoff"] += 1
             else:
                 counts["down"] += 1
-            if device.queued:
-                counts["pending"] += 1
         return counts
 
     def behind_seconds(self) -> float:

@@ -46,7 +46,7 @@ DEVICE_UP = "infrastrand_device_up"
 DEVICE_PENDING = "infrastrand_device_pending"
 POLL_ERROR = "infrastrand_poll_error"
 DEVICE_FAMILIES: tuple[tuple[str, str], ...] = (
-    (DEVICE_UP, "1 if the device's last poll succeeded and its data is current, else 0."),
+    (DEVICE_UP, "Whether the device's last poll succeeded and its data is current (1) or not (0)."),
     (
         DEVICE_PENDING,
         "1 if the device has no current data only because its poll has not run yet (not polled since "

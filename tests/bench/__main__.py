@@ -103,6 +103,7 @@ ANCHOR = "snmp_exporter 0.21"
 OTHER_BENCHES = (
     "tests.bench.exposition_bench",
     "tests.bench.api_bench",
+    "tests.bench.scheduler_bench",  # the collector's scheduler: 5,000 devices, some failing
     "tests.bench.web_bench",  # exporter serving: TLS + basic auth vs plain
     "tests.bench.runner_bench",  # the shipped runner vs snmp_exporter, steady state
     "tests.bench.soak",  # issue 10's soak: fleet through a real inventory, churn, HTTP load

@@ -4,12 +4,14 @@ recovering after tooBig, and duplicate label sets (sysUpTime.0 and sysUpTime.1) 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.mibmodules import load_modules
 from collectors.poller import Poller
+from collectors.scheduler import poll_deadline
 from collectors.snmp import COUNTER32, INTEGER, OCTET_STRING, TIMETICKS, SnmpClient, SnmpTarget
 from collectors.snmp.ber import GET_BULK
 from collectors.snmp.messages import encode_message
@@ -43,6 +45,40 @@ def test_walk_deadline_cuts_a_walk_that_would_wait_for_timeouts():
     assert res.error == "deadline"
     assert took < 2.0  # not even one request timeout
     assert res.varbinds[ROOT] == []
+
+
+def test_a_poll_ends_at_its_deadline_when_every_answer_is_slow():
+    """Defect 7: each answer comes 0.25 s late and the walk needs 14 requests; the poll of a 1 s
+    interval device stops at its 1 s deadline instead of holding its slot for the whole walk."""
+    mib = Mib(TABLE)
+
+    def slow(msg, raw):
+        time.sleep(0.25)
+        return [(encode_message(mib.answer(msg)), None)]
+
+    target = parse_target(
+        {"name": "slowpoke", "address": "127.0.0.1", "port": 0, "community": "public", "interval": 1,
+         "timeout": 1.0, "retries": 0, "max_repetitions": 1, "modules": ["if_mib"]},
+        "test",
+    )  # fmt: skip
+    assert poll_deadline(target) == 1.0
+    assert poll_deadline(dataclasses.replace(target, timeout=2.0, retries=2)) == 6.0  # never below retries
+
+    async def go(port):
+        async with SnmpClient(bind6=None) as wire:
+            pysnmp = PysnmpClient()
+            poller = Poller(modules=load_modules(), store=SampleStore(), wire=wire, pysnmp=pysnmp)
+            t = dataclasses.replace(target, port=port)
+            try:
+                return await poller.poll(t, deadline=poll_deadline(t))
+            finally:
+                pysnmp.close()
+
+    with ScriptedAgent(slow) as agent:
+        result = asyncio.run(go(agent.port))
+        asked = len(agent.requests)
+    assert not result.up and result.error == "deadline"
+    assert result.duration < 2.0 and asked < 14
 
 
 def test_lowered_max_repetitions_rise_again_after_clean_walks():

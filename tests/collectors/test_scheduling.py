@@ -374,7 +374,7 @@ def test_a_device_waiting_for_a_slot_is_pending_and_its_lag_counts(agents):
             run.clock.advance(INTERVAL)
             await run.until(lambda: len(a.requests) + len(b.requests) == 1, "one poll in flight")
             second = "b" if a.requests else "a"
-            assert run.scheduler.target_states()["pending"] == 1
+            assert run.scheduler.target_states()["pending"] == 2  # neither has been polled yet
             waiting = run.store.get(second)
             assert waiting.queued_since is not None
             assert ex.device_state(waiting, run.clock.time()) == ex.PENDING
