@@ -65,8 +65,6 @@ AUTH_CACHE_SIZE = 1024
 OPEN_PATHS = ("/-/healthy",)
 """Paths answered without basic auth when ``health_without_auth`` is set (TLS still applies)."""
 
-_DUMMY_HASH = bcrypt.hashpw(b"infrastrand-unknown-user", bcrypt.gensalt(4))
-
 
 class WebConfigError(ValueError):
     """An invalid web config: the message names the file and the field."""
@@ -177,6 +175,10 @@ class BasicAuth:
     def __init__(self, users: dict[str, bytes]) -> None:
         self.users = users
         self._cache: OrderedDict[bytes, bool] = OrderedDict()
+        # an unknown user is checked against this, at the cost of the configured hashes, so timing
+        # does not tell which users exist
+        cost = max(int(hashed.split(b"$")[2]) for hashed in users.values())
+        self._unknown = bcrypt.hashpw(b"infrastrand-unknown-user", bcrypt.gensalt(min(cost, 14)))
 
     def cached(self, header: str) -> bool | None:
         key = hashlib.sha256(header.encode("latin-1")).digest()
@@ -206,8 +208,7 @@ class BasicAuth:
         if not sep:
             return False
         hashed = self.users.get(user)
-        # an unknown user costs a bcrypt check too, so timing does not tell which users exist
-        ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else _DUMMY_HASH)
+        ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else self._unknown)
         return ok and hashed is not None
 
 
@@ -300,7 +301,11 @@ def _users(path: Path, raw: dict[str, Any]) -> BasicAuth | None:
             raise WebConfigError(
                 f"{path}: basic_auth_users: user names must be non-empty strings without ':'"
             )
-        if not isinstance(hashed, str) or not BCRYPT_HASH.match(hashed):
+        if (
+            not isinstance(hashed, str)
+            or not BCRYPT_HASH.match(hashed)
+            or not 4 <= int(hashed.split("$")[2]) <= 31
+        ):
             raise WebConfigError(f"{path}: basic_auth_users.{user}: not a bcrypt hash")
         users[user] = hashed.encode()
     return BasicAuth(users) if users else None
