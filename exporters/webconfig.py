@@ -19,7 +19,9 @@ none), and ``RequireAnyClientCert`` requires a certificate that verifies: strict
 The certificate, key and client CA files are re-read when they change (checked at most once a second, on a
 new TLS handshake): new connections get the new certificate, a broken new file is logged (naming the file)
 and the previous certificate stays.  A basic-auth credential is verified with bcrypt once and the result
-cached (keyed by a SHA-256 of the header), so a keep-alive scrape does not pay bcrypt each time.
+cached (keyed by a SHA-256 of the header), so a keep-alive scrape does not pay bcrypt each time; an
+uncached one is checked in a worker thread, off the serving loop.  With ``health_without_auth``
+(``--web.health-without-auth``) ``/-/healthy`` is answered without basic auth (TLS still applies).
 
 Any error is one :class:`WebConfigError` line naming the file and the field, never a key or a hash.
 """
