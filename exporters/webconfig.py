@@ -19,7 +19,9 @@ none), and ``RequireAnyClientCert`` requires a certificate that verifies: strict
 The certificate, key and client CA files are re-read when they change (checked at most once a second, on a
 new TLS handshake): new connections get the new certificate, a broken new file is logged (naming the file)
 and the previous certificate stays.  A basic-auth credential is verified with bcrypt once and the result
-cached (keyed by a SHA-256 of the header), so a keep-alive scrape does not pay bcrypt each time.
+cached (keyed by a SHA-256 of the header), so a keep-alive scrape does not pay bcrypt each time; an
+uncached one is checked in a worker thread, off the serving loop.  With ``health_without_auth``
+(``--web.health-without-auth``) ``/-/healthy`` is answered without basic auth (TLS still applies).
 
 Any error is one :class:`WebConfigError` line naming the file and the field, never a key or a hash.
 """
@@ -64,8 +66,6 @@ RELOAD_CHECK_SECONDS = 1.0
 AUTH_CACHE_SIZE = 1024
 OPEN_PATHS = ("/-/healthy",)
 """Paths answered without basic auth when ``health_without_auth`` is set (TLS still applies)."""
-
-_DUMMY_HASH = bcrypt.hashpw(b"infrastrand-unknown-user", bcrypt.gensalt(4))
 
 
 class WebConfigError(ValueError):
@@ -177,6 +177,10 @@ class BasicAuth:
     def __init__(self, users: dict[str, bytes]) -> None:
         self.users = users
         self._cache: OrderedDict[bytes, bool] = OrderedDict()
+        # an unknown user is checked against this, at the cost of the configured hashes, so timing
+        # does not tell which users exist
+        cost = max(int(hashed.split(b"$")[2]) for hashed in users.values())
+        self._unknown = bcrypt.hashpw(b"infrastrand-unknown-user", bcrypt.gensalt(min(cost, 14)))
 
     def cached(self, header: str) -> bool | None:
         key = hashlib.sha256(header.encode("latin-1")).digest()
@@ -206,8 +210,7 @@ class BasicAuth:
         if not sep:
             return False
         hashed = self.users.get(user)
-        # an unknown user costs a bcrypt check too, so timing does not tell which users exist
-        ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else _DUMMY_HASH)
+        ok = bcrypt.checkpw(password.encode(), hashed if hashed is not None else self._unknown)
         return ok and hashed is not None
 
 
@@ -300,7 +303,11 @@ def _users(path: Path, raw: dict[str, Any]) -> BasicAuth | None:
             raise WebConfigError(
                 f"{path}: basic_auth_users: user names must be non-empty strings without ':'"
             )
-        if not isinstance(hashed, str) or not BCRYPT_HASH.match(hashed):
+        if (
+            not isinstance(hashed, str)
+            or not BCRYPT_HASH.match(hashed)
+            or not 4 <= int(hashed.split("$")[2]) <= 31
+        ):
             raise WebConfigError(f"{path}: basic_auth_users.{user}: not a bcrypt hash")
         users[user] = hashed.encode()
     return BasicAuth(users) if users else None

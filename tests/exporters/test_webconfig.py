@@ -340,3 +340,15 @@ def test_the_shipped_example_web_config_loads(tmp_path: Path) -> None:
     web = webconfig.load(path)
     assert web.tls is not None and web.tls.files.verify_mode == ssl.CERT_REQUIRED
     assert web.auth is not None and set(web.auth.users) == {"prometheus"}
+
+
+def test_unknown_users_pay_the_configured_bcrypt_cost(pki) -> None:
+    """No user enumeration by timing: an unknown user is checked against a hash of the same cost."""
+    hashed = bcrypt.hashpw(b"x", bcrypt.gensalt(6)).decode()
+    web = webconfig.load(write_config(pki["dir"], {"basic_auth_users": {"prom": hashed}}))
+    assert web.auth is not None and web.auth._unknown.split(b"$")[2] == b"06"
+    assert not web.auth.verify(basic("nobody", "x")["Authorization"])
+    assert web.auth.verify(basic("prom", "x")["Authorization"])
+    too_costly = hashed.replace("$06$", "$99$", 1)
+    with pytest.raises(webconfig.WebConfigError, match=r"basic_auth_users\.prom: not a bcrypt hash"):
+        webconfig.load(write_config(pki["dir"], {"basic_auth_users": {"prom": too_costly}}))
