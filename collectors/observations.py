@@ -227,7 +227,7 @@ class ObservationSender:
                             del self._pending[d]
                     continue
                 response.raise_for_status()
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, OSError) as exc:  # OSError: an ssl.SSLError can escape httpx
                 self.failures += 1
                 now = time.monotonic()
                 if now - self._last_error_log > 300 or not self._last_error_log:
