@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,8 +138,10 @@ class ObservationSender:
         batch_size: int = 500,
         flush_interval: float = 10.0,
         resend_interval: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
+        self.clock = clock  # monotonic seconds; tests drive the resend interval with a fake one
         self.url = client.url(OBSERVATIONS_PATH)
         self.collector = collector
         self.batch_size = batch_size
@@ -165,7 +168,7 @@ class ObservationSender:
         """
         device = observation["device"]
         digest = _digest(observation)
-        now = time.monotonic()
+        now = self.clock()
         last = self._queued.get(device)
         unsent = self._pending.pop(device, None)
         if last is not None and last[0] == digest and now - last[1] < self.resend_interval:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -165,7 +164,10 @@ def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
 
 
 def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend_interval(endpoint):
-    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=0.5)
+    now = [1000.0]
+    sender = ObservationSender(
+        InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=300, clock=lambda: now[0]
+    )
     sender.put(obs("dev-a", t=1_795_000_000))
     asyncio.run(sender.flush())
     later = obs("dev-a", t=1_795_000_060)
@@ -178,7 +180,7 @@ def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend
     sender.put(obs("dev-a", t=1_795_000_180))  # back up: a change again
     sender.put(obs("dev-a", t=1_795_000_190))  # unchanged, but the full one is still unsent
     asyncio.run(sender.flush())
-    time.sleep(0.6)
+    now[0] += 301  # the resend interval passes (a fake clock: no timing under load)
     sender.put(obs("dev-a", t=1_795_000_240))  # unchanged, but due for a refresh
     asyncio.run(sender.flush())
     sent = [o for b in endpoint.batches for o in b["observations"]]
