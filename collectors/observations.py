@@ -182,6 +182,11 @@ class ObservationSender:
         if len(self._pending) >= self.batch_size:
             self._wakeup.set()
 
+    def retain(self, devices: set[str]) -> None:
+        """Forget what was queued for devices no longer polled (removed targets), so nothing grows."""
+        for device in [d for d in self._queued if d not in devices]:
+            del self._queued[device]
+
     @property
     def pending(self) -> int:
         return len(self._pending)

@@ -189,3 +189,15 @@ def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend
         (obs("x", t=1_795_000_000 + dt)["polled_at"], up, full) for dt, up, full in expected
     ]
     assert "interfaces" not in sent[1]
+
+
+def test_removed_devices_are_forgotten(endpoint):
+    """A month of target churn must not grow the per-device bookkeeping."""
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c")
+    for i in range(50):
+        sender.put(obs(f"dev-{i}"))
+    asyncio.run(sender.flush())
+    sender.retain({"dev-0", "dev-1"})
+    assert set(sender._queued) == {"dev-0", "dev-1"}
+    sender.put(obs("dev-0", t=1_795_000_060))  # a kept device still goes out light when unchanged
+    assert sender.unchanged == 1
