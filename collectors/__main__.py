@@ -199,7 +199,10 @@ class Collector:
             return
         if targets is None:  # no list known yet (inventory away, no cache): not ready, not "0 targets"
             return
-        self.scheduler.apply(select_shard(targets, self.args.shard))
+        mine = select_shard(targets, self.args.shard)
+        self.scheduler.apply(mine)
+        if self.observations:
+            self.observations.retain({t.name for t in mine})
         self.loaded = True
 
     def ready(self) -> bool:

@@ -195,9 +195,9 @@ class InventoryClient:
                 detail = getattr(cause, "verify_message", "") or "certificate verify failed"
                 return f"TLS: the inventory's certificate is not trusted by {trust}: {detail}"
             if isinstance(cause, ssl.SSLError):
-                return f"TLS: handshake with the inventory failed: {cause.reason or type(cause).__name__}"
+                return f"TLS error with the inventory: {cause.reason or type(cause).__name__}"
             cause = cause.__cause__ or cause.__context__
-        text = str(exc) or type(exc).__name__
+        text = str(exc) or f"{type(exc).__name__} (the inventory closed the connection)"
         return text[:200]
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,8 +138,10 @@ class ObservationSender:
         batch_size: int = 500,
         flush_interval: float = 10.0,
         resend_interval: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
+        self.clock = clock  # monotonic seconds; tests drive the resend interval with a fake one
         self.url = client.url(OBSERVATIONS_PATH)
         self.collector = collector
         self.batch_size = batch_size
@@ -165,7 +168,7 @@ class ObservationSender:
         """
         device = observation["device"]
         digest = _digest(observation)
-        now = time.monotonic()
+        now = self.clock()
         last = self._queued.get(device)
         unsent = self._pending.pop(device, None)
         if last is not None and last[0] == digest and now - last[1] < self.resend_interval:
@@ -178,6 +181,11 @@ class ObservationSender:
         self._pending[device] = observation
         if len(self._pending) >= self.batch_size:
             self._wakeup.set()
+
+    def retain(self, devices: set[str]) -> None:
+        """Forget what was queued for devices no longer polled (removed targets), so nothing grows."""
+        for device in [d for d in self._queued if d not in devices]:
+            del self._queued[device]
 
     @property
     def pending(self) -> int:
@@ -227,7 +235,7 @@ class ObservationSender:
                             del self._pending[d]
                     continue
                 response.raise_for_status()
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, OSError) as exc:  # OSError: an ssl.SSLError can escape httpx
                 self.failures += 1
                 now = time.monotonic()
                 if now - self._last_error_log > 300 or not self._last_error_log:

@@ -337,8 +337,9 @@ class InventorySource:
             response.raise_for_status()
             document = response.json()
             targets = parse_targets(document, self.url)
-        except (httpx.HTTPError, ValueError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else self.client.describe(exc)
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            # OSError: an ssl.SSLError (e.g. a TLS 1.3 "certificate required" alert) can escape httpx
+            reason = self.client.describe(exc) if isinstance(exc, httpx.HTTPError | OSError) else str(exc)
             self.state.inventory_up = False
             self.state.last_error = reason[:200]
             self.group_unknown = isinstance(exc, UnknownGroup)

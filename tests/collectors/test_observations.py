@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -165,7 +164,10 @@ def test_a_refused_batch_is_dropped_not_retried_forever(endpoint):
 
 
 def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend_interval(endpoint):
-    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=0.5)
+    now = [1000.0]
+    sender = ObservationSender(
+        InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=300, clock=lambda: now[0]
+    )
     sender.put(obs("dev-a", t=1_795_000_000))
     asyncio.run(sender.flush())
     later = obs("dev-a", t=1_795_000_060)
@@ -178,7 +180,7 @@ def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend
     sender.put(obs("dev-a", t=1_795_000_180))  # back up: a change again
     sender.put(obs("dev-a", t=1_795_000_190))  # unchanged, but the full one is still unsent
     asyncio.run(sender.flush())
-    time.sleep(0.6)
+    now[0] += 301  # the resend interval passes (a fake clock: no timing under load)
     sender.put(obs("dev-a", t=1_795_000_240))  # unchanged, but due for a refresh
     asyncio.run(sender.flush())
     sent = [o for b in endpoint.batches for o in b["observations"]]
@@ -187,3 +189,15 @@ def test_every_poll_is_reported_but_unchanged_facts_go_out_only_after_the_resend
         (obs("x", t=1_795_000_000 + dt)["polled_at"], up, full) for dt, up, full in expected
     ]
     assert "interfaces" not in sent[1]
+
+
+def test_removed_devices_are_forgotten(endpoint):
+    """A month of target churn must not grow the per-device bookkeeping."""
+    sender = ObservationSender(InventoryClient(endpoint.url, TokenSource(TOKEN)), "c")
+    for i in range(50):
+        sender.put(obs(f"dev-{i}"))
+    asyncio.run(sender.flush())
+    sender.retain({"dev-0", "dev-1"})
+    assert set(sender._queued) == {"dev-0", "dev-1"}
+    sender.put(obs("dev-0", t=1_795_000_060))  # a kept device still goes out light when unchanged
+    assert sender.unchanged == 1

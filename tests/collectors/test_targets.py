@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from collectors.inventory_client import InventoryClient, TokenSource
+from collectors.observations import ObservationSender
 from collectors.targets import (
     FileSource,
     InventorySource,
@@ -307,8 +308,6 @@ def test_the_documented_example_file_parses():
 
 def test_refresh_and_flush_cycles_share_one_client_and_one_connection(inventory, tmp_path):
     """Issue 10 defect 1: a client per refresh/flush grew RSS ~14 MiB/min; one client, one connection."""
-    from collectors.observations import ObservationSender
-
     shared = client(inventory.url)
     src = InventorySource(shared, "ma-casablanca", tmp_path)
     sender = ObservationSender(shared, "collector-t")
@@ -436,6 +435,11 @@ def test_tls_with_private_ca_and_client_certificate(pki, tmp_path):
             options = {"client_cert": cert.cert, "client_key": cert.key} if cert else {}
             bad = source(inv.url, tmp_path / "other", ca_file=pki["ca"].cert_path, timeout=3, **options)
             assert asyncio.run(bad.refresh()) is None and not bad.state.inventory_up
+            assert bad.state.last_error  # a TLS alert or a closed connection, depending on timing
+            sender = ObservationSender(bad.client, "c")  # the same refusal never kills the flush loop
+            sender.put({"device_id": 1, "device": "d", "polled_at": "2026-12-01T00:00:00Z", "up": False,
+                        "duration_seconds": 0.1, "error": "timeout"})  # fmt: skip
+            assert asyncio.run(sender.flush()) == 0 and sender.pending == 1 and sender.failures == 1
         assert len(inv.requests) == 1  # only the good client got as far as HTTP
     finally:
         inv.stop()
