@@ -93,7 +93,7 @@ class Peer:
 
     def learn(self, engine_id: bytes, boots: int, time: int) -> None:
         """Take the agent's engine ID and clock (discovery, or a Report that names them)."""
-        if engine_id != self.engine_id:
+        if self.keys is not None and self.keys.engine_id != engine_id:  # same engine again: keys stay
             self.keys = self.head = None
         self.engine_id = engine_id
         self.boots, self.time, self.latest, self.clock = boots, time, time, _time.monotonic()
@@ -191,6 +191,10 @@ class UsmEngines:
         if peer is None:
             peer = self._peers[key] = Peer(target.usm)
         return peer
+
+    def close(self) -> None:
+        self.keys.close()
+        self._peers.clear()
 
     def forget(self, target: SnmpTarget) -> None:
         """Drop the engine state and the cached keys of a removed or changed v3 target."""
@@ -292,6 +296,7 @@ class UsmEngines:
                     return error
             if peer.keys is None or peer.keys.engine_id != peer.engine_id:
                 peer.keys = await self.keys.local_keys(peer.user, peer.engine_id)
+                peer.head = None
             rid = transport.new_request_id()
             packet = self._encode(peer, rid, pdu_type, oids, non_repeaters, max_repetitions)
             answer = await transport.request(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -138,6 +139,13 @@ class KeyCache:
     def __init__(self) -> None:
         self._ku: dict[tuple[str, bytes], bytes] = {}
         self._running: dict[tuple[str, bytes], asyncio.Future] = {}
+        self._thread: ThreadPoolExecutor | None = None
+
+    def _run(self, fn, *args) -> asyncio.Future:
+        """Run a key derivation in the one worker thread: the loop's thread keeps the other core."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usm-keys")
+        return asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def __len__(self) -> int:
         return len(self._ku)
@@ -149,8 +157,7 @@ class KeyCache:
             return hit
         running = self._running.get(key)
         if running is None:  # the first asker computes it; concurrent askers wait for the same result
-            loop = asyncio.get_running_loop()
-            running = self._running[key] = loop.run_in_executor(None, password_to_key, hash_name, password)
+            running = self._running[key] = self._run(password_to_key, hash_name, password)
             try:
                 self._ku[key] = await running
             finally:
@@ -168,13 +175,16 @@ class KeyCache:
         if user.priv_protocol is not None:
             ku = await self.ku(hash_name, user.priv_password)
             if PRIV_PROTOCOLS[user.priv_protocol][1] == "reeder":  # one more 1 MiB hash: in the thread
-                loop = asyncio.get_running_loop()
-                priv = await loop.run_in_executor(
-                    None, localized_priv_key, hash_name, user.priv_protocol, ku, engine_id
-                )
+                priv = await self._run(localized_priv_key, hash_name, user.priv_protocol, ku, engine_id)
             else:
                 priv = localized_priv_key(hash_name, user.priv_protocol, ku, engine_id)
         return LocalKeys(engine_id, auth, priv)
+
+    def close(self) -> None:
+        """Stop the worker thread (a derivation still running finishes in it, unawaited)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread = None
 
     def forget(self, user: UsmUser) -> None:
         """Drop the password-to-key results of ``user``'s passwords (recomputed if still needed)."""

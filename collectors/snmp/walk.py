@@ -144,6 +144,7 @@ class SnmpClient:
 
     async def close(self) -> None:
         self.transport.close()
+        self.usm.close()
         self._started = False
 
     async def __aenter__(self) -> SnmpClient:

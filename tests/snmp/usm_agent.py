@@ -74,7 +74,7 @@ class UsmAgent:
         self.users = users
         self.boots = boots
         self.started = _time.monotonic()
-        self.keys: dict[UsmUser, LocalKeys] = {}
+        self.keys: dict[tuple[UsmUser, bytes], LocalKeys] = {}
         self.counters = dict.fromkeys(REASON_OIDS, 0)
         self.salt = 1
 
@@ -94,9 +94,9 @@ class UsmAgent:
         user = self.users(header.username)
         if user is None:
             return self._report(header, "unknownUserName", None)
-        keys = self.keys.get(user)
+        keys = self.keys.get((user, self.engine_id))
         if keys is None:
-            keys = self.keys[user] = local_keys(user, self.engine_id)
+            keys = self.keys[(user, self.engine_id)] = local_keys(user, self.engine_id)
         if (header.flags & FLAG_AUTH) != (FLAG_AUTH if user.auth_protocol else 0) or (
             header.flags & FLAG_PRIV
         ) != (FLAG_PRIV if user.priv_protocol else 0):
