@@ -82,7 +82,7 @@ def test_bulk_create_with_a_bad_row_raises_and_writes_nothing(nb, data):
             [{"name": "Good", "slug": "good", "country": "MA"}, {"name": "Bad", "slug": "bad"}]
         )
     assert excinfo.value.req.status_code == 400
-    assert json.loads(excinfo.value.error) == [{}, {"country": ["This field is required."]}]
+    assert json.loads(excinfo.value.error) == [{}, {"country": ["Give a country, or a region that has one."]}]
     assert m.Site.objects.count() == before
 
 
