@@ -139,3 +139,11 @@ def test_every_error_of_every_record_at_once(inv):
     assert (3, "name") in fields and "as row 2" in next(e.message for e in errors if e.row == 3)
     assert (4, "name") in fields  # already in the database (case-insensitive, same site and tenant)
     assert not m.Device.objects.filter(name__iexact="ok-1").exists()
+
+
+def test_a_csv_cell_over_the_csv_limit_is_a_clear_error(inv):
+    text = "name,slug,country\nok,ok,MA\n" + "x" * 140_000 + ",big,MA\n"
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.parse(text, format="csv", model="sites")
+    (error,) = failed.value.errors
+    assert (error.row, error.field) == (2, "file") and "field larger than field limit" in error.message
