@@ -147,3 +147,21 @@ def test_a_csv_cell_over_the_csv_limit_is_a_clear_error(inv):
         importer.parse(text, format="csv", model="sites")
     (error,) = failed.value.errors
     assert (error.row, error.field) == (2, "file") and "field larger than field limit" in error.message
+
+
+def test_an_update_writes_only_the_fields_its_row_gives(inv):
+    """Rows giving different fields: neither writes the other's field with the value read while checking."""
+    a, b = inv.devices[0], inv.devices[1]
+    rows = importer.parse(
+        f"id,status,serial\n{a.pk},planned,\n{b.pk},,NEW-SERIAL\n", format="csv", model="devices"
+    )
+
+    def change_meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "checking" and done == total:  # every row checked, nothing written yet
+            m.Device.objects.filter(pk__in=[a.pk, b.pk]).update(serial="CHANGED-MEANWHILE", status="offline")
+
+    importer.run(rows, model="devices", progress=change_meanwhile)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.status, a.serial) == ("planned", "CHANGED-MEANWHILE")
+    assert (b.status, b.serial) == ("offline", "NEW-SERIAL")
