@@ -347,16 +347,16 @@ class _Import:
             batch = creates[start : start + BATCH]
             self.model._default_manager.bulk_create([row.instance for row in batch])
             self.progress("writing", start + len(batch), total)
-        fields_updated: set[str] = set()
+        # each row writes only the fields it gives (rows grouped by their field set), so a field the
+        # file does not name keeps whatever value the database has when the import commits
+        groups: dict[frozenset[str], list[models.Model]] = {}
         concrete = {f.name for f in self.model._meta.concrete_fields}
         for row in updates:
             row.instance.last_updated = now
-            fields_updated |= row.fields & concrete
-        if updates:
-            columns = sorted(fields_updated | {"last_updated"})
-            self.model._default_manager.bulk_update(
-                [row.instance for row in updates], columns, batch_size=BATCH
-            )
+            groups.setdefault(frozenset(row.fields & concrete), []).append(row.instance)
+        for names, instances in groups.items():
+            columns = sorted(names | {"last_updated"})
+            self.model._default_manager.bulk_update(instances, columns, batch_size=BATCH)
         self._write_tags(prepared)
         self._log(prepared)
         result.created = [row.instance.pk for row in creates]

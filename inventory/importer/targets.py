@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from rest_framework import serializers
 
@@ -61,7 +62,7 @@ def _build(name: str, model: type[models.Model], serializer_class) -> Target:
             continue
         try:
             model_field = model._meta.get_field(serializer_field.source)
-        except Exception:  # a serializer-only field: validated by the serializer
+        except FieldDoesNotExist:  # a serializer-only field: validated by the serializer
             plain.append(field_name)
             continue
         if model_field.many_to_many:

@@ -51,15 +51,17 @@ def claim_job(
     kills its worker must not kill every worker in turn).
     """
     now = now or timezone.now()
+    claimable = Job.objects.filter(
+        Q(status=JobStatusChoices.STATUS_PENDING)
+        | Q(status=JobStatusChoices.STATUS_RUNNING, lease_expires__lt=now)
+    )
+    if kinds:
+        claimable = claimable.filter(kind__in=kinds)
+    if not claimable.exists():
+        return None  # an idle worker only reads (on SQLite a claim takes the write lock)
     for _ in range(20):  # bounded: each round either claims, errors a dead job, or finds nothing
         with transaction.atomic():
-            claimable = Q(status=JobStatusChoices.STATUS_PENDING) | Q(
-                status=JobStatusChoices.STATUS_RUNNING, lease_expires__lt=now
-            )
-            queryset = Job.objects.filter(claimable)
-            if kinds:
-                queryset = queryset.filter(kind__in=kinds)
-            queryset = queryset.order_by("created", "pk")
+            queryset = claimable.order_by("created", "pk")
             if connection.features.has_select_for_update_skip_locked:
                 queryset = queryset.select_for_update(skip_locked=True)
             job = queryset.first()

@@ -123,10 +123,11 @@ class ImportView(View):
                 return render(
                     request, self.template_name, {**context, "errors": exc.errors, "previewed": True}
                 )
+            created, updated = len(result.created), len(result.updated)
             messages.success(
                 request,
-                f"Imported {model.replace('-', ' ')}: {len(result.created)} created, "
-                f"{len(result.updated)} updated.",
+                f"Imported {created + updated} {model.replace('-', ' ')}: "
+                f"{created} created, {updated} updated.",
             )
             return HttpResponseRedirect(
                 registry.list_url(importer.target(model).model) or reverse("ui:import")

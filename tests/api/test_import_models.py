@@ -139,3 +139,29 @@ def test_every_error_of_every_record_at_once(inv):
     assert (3, "name") in fields and "as row 2" in next(e.message for e in errors if e.row == 3)
     assert (4, "name") in fields  # already in the database (case-insensitive, same site and tenant)
     assert not m.Device.objects.filter(name__iexact="ok-1").exists()
+
+
+def test_a_csv_cell_over_the_csv_limit_is_a_clear_error(inv):
+    text = "name,slug,country\nok,ok,MA\n" + "x" * 140_000 + ",big,MA\n"
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.parse(text, format="csv", model="sites")
+    (error,) = failed.value.errors
+    assert (error.row, error.field) == (2, "file") and "field larger than field limit" in error.message
+
+
+def test_an_update_writes_only_the_fields_its_row_gives(inv):
+    """Rows giving different fields: neither writes the other's field with the value read while checking."""
+    a, b = inv.devices[0], inv.devices[1]
+    rows = importer.parse(
+        f"id,status,serial\n{a.pk},planned,\n{b.pk},,NEW-SERIAL\n", format="csv", model="devices"
+    )
+
+    def change_meanwhile(stage: str, done: int, total: int) -> None:
+        if stage == "checking" and done == total:  # every row checked, nothing written yet
+            m.Device.objects.filter(pk__in=[a.pk, b.pk]).update(serial="CHANGED-MEANWHILE", status="offline")
+
+    importer.run(rows, model="devices", progress=change_meanwhile)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.status, a.serial) == ("planned", "CHANGED-MEANWHILE")
+    assert (b.status, b.serial) == ("offline", "NEW-SERIAL")

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory import models as m
 from inventory.api.urls import ROUTES
+from inventory.services.jobs import enqueue_job
 from tests.api.data import build_inventory, create
 
 LIST_URLS = [f"/api/{app}/{prefix}/" for app, routes in ROUTES.items() for prefix, _ in routes]
@@ -39,6 +40,7 @@ def big(db, api):
         create(m.SnmpProfile, name=f"p{i}", community=f"c{i}")
         create(m.Site, name=f"Site {i}", slug=f"site-{i}", country="MA", region=inv.regions[0], tags=inv.tags)
         create(m.ContactRole, name=f"CR {i}", slug=f"cr-{i}")
+        enqueue_job(kind="import", data=None)
     api.get("/api/")  # the token's first use records last_used
     return inv
 

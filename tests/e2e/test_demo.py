@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -49,6 +50,19 @@ def test_launcher_imports_no_django() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]", proc.stdout
+
+
+def test_the_demo_runs_a_job_worker_for_background_imports(demo_stack: DemoStack) -> None:
+    rows = [{"name": "Demo import tag", "slug": "demo-import-tag"}]
+    job = demo_stack.inventory.api(
+        "POST", "/api/import/", {"model": "tags", "data": rows, "background": True}
+    )
+    deadline = time.monotonic() + 120
+    while job["status"]["value"] in ("pending", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = demo_stack.inventory.api("GET", f"/api/core/jobs/{job['id']}/")
+    assert job["status"]["value"] == "completed", (job, demo_stack.logs())
+    assert job["result"]["created"] == 1
 
 
 @pytest.mark.late(2)

@@ -124,3 +124,15 @@ def test_concurrent_workers_never_run_the_same_job():
         )  # fmt: skip
         assert out.returncode == 0, out.stderr[-3000:]
         _check_drained(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_runworker_command_drains_the_queue(db, capsys):
+    from django.core.management import call_command
+
+    from inventory.importer.job import enqueue_import
+
+    job = enqueue_import(model="tags", format="csv", text="name,slug\nGold,gold\n", total=1)
+    call_command("runworker", "--until-idle", "--name", "cmd-worker")
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.result["created"]) == (S.STATUS_COMPLETED, "cmd-worker", 1)
+    assert "ran 1 job(s)" in capsys.readouterr().out

@@ -31,13 +31,16 @@ class Command(BaseCommand):
         def stop(signum, frame) -> None:  # finish the running job, then leave
             worker.stopping.set()
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
         self.stdout.write(f"worker {worker.name} waiting for jobs")
         self.stdout.flush()
-        count = worker.run(
-            poll_interval=options["poll_interval"],
-            max_jobs=options["max_jobs"],
-            until_idle=options["until_idle"],
-        )
+        try:
+            count = worker.run(
+                poll_interval=options["poll_interval"],
+                max_jobs=options["max_jobs"],
+                until_idle=options["until_idle"],
+            )
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.stdout.write(f"worker {worker.name} ran {count} job(s)")
