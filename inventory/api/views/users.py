@@ -25,6 +25,7 @@ class TokenViewSet(BaseModelViewSet):
 
     permission_classes = (IsAuthenticatedUser,)
     queryset = Token.objects.select_related("user")
+    brief_prefetch = ("user",)  # the display names the user
     serializer_class = TokenSerializer
     filterset_class = TokenFilterSet
 
