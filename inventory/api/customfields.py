@@ -6,9 +6,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class CustomFieldsField(serializers.Field):
     """Reads ``custom_field_data`` as ``{name: value}`` for every custom field of the model (null if unset).
 

@@ -11,7 +11,8 @@ class BulkRouter(DefaultRouter):
     include_root_view = False
 
     def get_method_map(self, viewset, method_map):
-        if method_map.get("get") == "list":
+        # dict.get: an @action's MethodMapper overrides .get() as a decorator
+        if dict.get(method_map, "get") == "list":
             method_map = {
                 **method_map,
                 "put": "bulk_update",

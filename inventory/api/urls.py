@@ -14,6 +14,7 @@ from inventory.api.views.jobs import JobViewSet
 from inventory.api.views.roots import AppRootView
 from inventory.api.views.sd import DeviceHttpSdView
 from inventory.api.views.status import APIRootView, StatusView
+from inventory.api.views.users import TokenProvisionView, TokenViewSet
 
 app_name = "api"
 
@@ -44,6 +45,7 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("journal-entries", v.JournalEntryViewSet),
     ],
     "core": [("object-changes", v.ObjectChangeViewSet), ("jobs", JobViewSet)],
+    "users": [("tokens", TokenViewSet)],
     "monitoring": [("snmp-profiles", v.SnmpProfileViewSet), ("collector-groups", v.CollectorGroupViewSet)],
 }
 
@@ -63,6 +65,7 @@ def _app_urls(app: str, routes: list[tuple[str, type]]) -> list:
 urlpatterns = [
     path("", APIRootView.as_view(), name="api-root"),
     path("status/", StatusView.as_view(), name="status"),
+    path("users/tokens/provision/", TokenProvisionView.as_view(), name="token-provision"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *(path(f"{app}/", include(_app_urls(app, routes))) for app, routes in ROUTES.items()),

@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "DeviceStatusEnum": "inventory.choices.DeviceStatusChoices.CHOICES",
         "PrefixStatusEnum": "inventory.choices.PrefixStatusChoices.CHOICES",
         "IPAddressStatusEnum": "inventory.choices.IPAddressStatusChoices.CHOICES",
+        "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
+        "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
     },
 }
 

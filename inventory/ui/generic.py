@@ -218,6 +218,7 @@ class ObjectView(ObjectPermissionView):
             **self.base_context(request),
             "object": obj,
             "attributes": object_attributes(obj, self.views.detail_fields),
+            "custom_fields": custom_field_rows(obj),
             "related_objects": related_objects(obj),
             "active_tab": "details",
             **self.views.detail_context(request, obj),
@@ -359,7 +360,7 @@ def related_objects(obj: models.Model) -> list[tuple[str, int, str]]:
 
 def object_attributes(obj: models.Model, names: tuple[str, ...] | None) -> list[tuple[str, Any]]:
     """(label, value) pairs for the generic detail card; choices shown by label, relations linked."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key and f.name != "custom_field_data"]
     fields += list(obj._meta.many_to_many)
     if names is not None:
         by_name = {f.name: f for f in fields}
@@ -376,3 +377,13 @@ def object_attributes(obj: models.Model, names: tuple[str, ...] | None) -> list[
             value = getattr(obj, field.name)
         rows.append((field.verbose_name, value))
     return rows
+
+
+def custom_field_rows(obj: models.Model) -> list[tuple[str, Any]]:
+    """(label, value) of every custom field of the object's model (its own card on detail pages)."""
+    if not any(f.name == "custom_field_data" for f in obj._meta.concrete_fields):
+        return []
+    from inventory.models.customfields import custom_fields_for
+
+    data = obj.custom_field_data or {}
+    return [(str(field), data.get(field.name)) for field in custom_fields_for(type(obj))]

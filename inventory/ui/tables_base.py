@@ -105,7 +105,10 @@ class ActionsColumn(tables.Column):
 
 
 class ObjectTable(tables.Table):
-    """Base of every list table: linked id column, row actions, the project's look."""
+    """Base of every list table: linked id column, row actions, the project's look.
+
+    Each custom field of the model is a ``cf_<name>`` column: hidden in the list, present in the CSV export.
+    """
 
     actions = ActionsColumn()
 
@@ -114,3 +117,20 @@ class ObjectTable(tables.Table):
         template_name = "inventory/generic/table.html"
         order_by = ("pk",)
         sequence = ("...", "actions")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        model = getattr(self._meta, "model", None)
+        if model is not None and any(f.name == "custom_field_data" for f in model._meta.concrete_fields):
+            from inventory.models.customfields import custom_fields_for
+
+            extra = list(kwargs.pop("extra_columns", None) or [])
+            for field in custom_fields_for(model):
+                column = tables.Column(
+                    verbose_name=str(field),
+                    accessor=f"custom_field_data__{field.name}",
+                    orderable=False,
+                    visible=False,
+                )
+                extra.append((f"cf_{field.name}", column))
+            kwargs["extra_columns"] = extra
+        super().__init__(*args, **kwargs)

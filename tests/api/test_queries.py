@@ -41,6 +41,16 @@ def big(db, api):
         create(m.Site, name=f"Site {i}", slug=f"site-{i}", country="MA", region=inv.regions[0], tags=inv.tags)
         create(m.ContactRole, name=f"CR {i}", slug=f"cr-{i}")
         enqueue_job(kind="import", data=None)
+        create(m.VRF, name=f"VRF {i}", rd=f"65000:{i}", tenant=inv.tenants[0], tags=[inv.tags[0]])
+        create(
+            m.JournalEntry,
+            assigned_object_type=device_type,
+            assigned_object_id=inv.devices[i].pk,
+            comments="x",
+        )
+        field = create(m.CustomField, name=f"cf_{i}", type="text")
+        field.object_types.set([device_type, site_type])
+        m.Token.create_token(user=m.Token.objects.first().user, description=f"t{i}")
     api.get("/api/")  # the token's first use records last_used
     return inv
 

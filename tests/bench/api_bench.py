@@ -71,6 +71,7 @@ def _load(devices: int, interfaces: int) -> None:
     from django.db import connection, transaction
 
     from inventory import models as m
+    from inventory.models.sortkeys import natural_key
 
     if _reusable(devices, interfaces):
         print(f"reusing {devices} devices x {interfaces} interfaces", file=sys.stderr)
@@ -163,7 +164,13 @@ def _load(devices: int, interfaces: int) -> None:
             through.objects.bulk_create([through(device_id=d.pk, tag_id=tags[d.pk % 3].pk) for d in chunk])
             ifaces = m.Interface.objects.bulk_create(
                 [
-                    m.Interface(device=d, name=f"Gi0/{j}", type="1000base-t", speed=1_000_000)
+                    m.Interface(
+                        device=d,
+                        name=f"Gi0/{j}",
+                        _name=natural_key(f"Gi0/{j}"),
+                        type="1000base-t",
+                        speed=1_000_000,
+                    )
                     for d in chunk
                     for j in range(interfaces)
                 ],
@@ -171,15 +178,16 @@ def _load(devices: int, interfaces: int) -> None:
             )
             if interfaces:
                 first = {iface.device_id: iface for iface in ifaces if iface.name == "Gi0/0"}
-                ips = m.IPAddress.objects.bulk_create(
-                    [
-                        m.IPAddress(
-                            address=f"10.{d.pk // 65536}.{d.pk // 256 % 256}.{d.pk % 256}/16",
-                            assigned_object=first[d.pk],
-                        )
-                        for d in chunk
-                    ]
-                )
+                new_ips = [
+                    m.IPAddress(
+                        address=f"10.{d.pk // 65536}.{d.pk // 256 % 256}.{d.pk % 256}/16",
+                        assigned_object=first[d.pk],
+                    )
+                    for d in chunk
+                ]
+                for ip in new_ips:
+                    ip.set_value_keys()  # bulk_create skips save(), which fills the sort keys
+                ips = m.IPAddress.objects.bulk_create(new_ips)
                 for device, ip in zip(chunk, ips, strict=True):
                     device.primary_ip4 = ip
                 m.Device.objects.bulk_update(chunk, ["primary_ip4"], batch_size=1000)
@@ -245,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         _measure(client, "/api/dcim/devices/?limit=1000&brief=1", token, args.runs),
         _measure(client, f"/api/dcim/interfaces/?device_id={device_id}", token, args.runs),
         _measure(client, "/api/dcim/interfaces/?limit=1000", token, args.runs),
+        _measure(client, "/api/ipam/ip-addresses/?limit=1000", token, args.runs),
+        # anchor: the same page ordered as text (the old default ordering, not index-backed)
+        _measure(client, "/api/ipam/ip-addresses/?limit=1000&ordering=address", token, args.runs),
+        _measure(client, "/api/ipam/ip-addresses/?parent=10.0.1.0/24", token, args.runs),
         _measure(client, "/api/prometheus/sd/devices/?monitored=true", token, args.runs),
         _measure(client, "/api/collector/targets/?group=group-0", collector, args.runs),
     ]

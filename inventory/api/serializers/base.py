@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -21,6 +22,7 @@ from inventory.api.registry import register_serializer
 from inventory.fields import ChoiceListField
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
 class DisplayUrlField(serializers.Field):
     """``display_url``: the absolute URL of the object's page in the web UI (null if it has none)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.api.fields import NestedRelatedField
@@ -170,6 +172,7 @@ class PlatformSerializer(BaseModelSerializer):
         brief_fields = BRIEF_SLUGGED
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class InterfaceCountField(serializers.Field):
     """``interface_count``: the list queryset's annotation, else counted."""
 
@@ -181,6 +184,7 @@ class InterfaceCountField(serializers.Field):
         return value.interfaces.count() if count is None else count
 
 
+@extend_schema_field({"nullable": True, "readOnly": True})
 class ConstantField(serializers.Field):
     """A NetBox field of a feature this inventory does not model (e.g. ``cable``): always ``value``."""
 

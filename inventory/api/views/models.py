@@ -10,6 +10,7 @@ from inventory.api.filtersets import dcim as fd
 from inventory.api.filtersets import extras as fe
 from inventory.api.filtersets import ipam as fi
 from inventory.api.filtersets import tenancy as ft
+from inventory.api.views.available import AvailableObjectsMixin
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import (
     VRF,
@@ -146,7 +147,7 @@ class VRFViewSet(BaseModelViewSet):
     filterset_class = fi.VRFFilterSet
 
 
-class PrefixViewSet(BaseModelViewSet):
+class PrefixViewSet(AvailableObjectsMixin, BaseModelViewSet):
     queryset = select_brief(Prefix.objects.all(), "vrf", "site", "tenant").prefetch_related("tags")
     serializer_class = s.PrefixSerializer
     filterset_class = fi.PrefixFilterSet

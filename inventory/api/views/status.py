@@ -20,7 +20,7 @@ from inventory.api.views.base import API_VERSION, ApiVersionMixin
 NETBOX_VERSION = f"{API_VERSION}.0-infrastrand"
 """Reported as ``netbox-version`` so NetBox clients (pynetbox 7) treat us as a modern NetBox."""
 
-API_APP_ROOTS = ("core", "dcim", "extras", "ipam", "tenancy", "monitoring", "status")
+API_APP_ROOTS = ("core", "dcim", "extras", "ipam", "tenancy", "users", "monitoring", "status")
 
 
 class APIRootView(ApiVersionMixin, APIView):
