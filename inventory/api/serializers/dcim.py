@@ -218,6 +218,7 @@ class InterfaceSerializer(BaseModelSerializer):
             "type",
             "enabled",
             "mgmt_only",
+            "mark_connected",
             "speed",
             "mtu",
             "mac_address",
