@@ -155,7 +155,17 @@ class PlatformAdmin(InventoryAdmin):
 class InterfaceInline(admin.TabularInline):
     model = m.Interface
     extra = 0
-    fields = ("name", "type", "enabled", "mgmt_only", "speed", "mtu", "mac_address", "description")
+    fields = (
+        "name",
+        "type",
+        "enabled",
+        "mgmt_only",
+        "mark_connected",
+        "speed",
+        "mtu",
+        "mac_address",
+        "description",
+    )
     show_change_link = True
 
 

@@ -5,6 +5,10 @@
 - ``infrastrand_devices{site,country,status,role}``: device counts.
 - ``infrastrand_device_observation_up{device,site,country,tenant,role,collector}``: the last poll a collector
   reported (1 answered, 0 failed); ``infrastrand_device_observation_timestamp_seconds`` when it was polled.
+- ``infrastrand_interface_documented{device,ifName,enabled,mark_connected} 1``: every documented interface
+  of a monitored device (``enabled``/``mark_connected`` ``"true"``/``"false"``), for alerts to join on
+  ``device, ifName`` with the polled ``ifOperStatus`` (an interface documented as disabled or not
+  connected is not expected up).
 """
 
 from __future__ import annotations
@@ -29,10 +33,15 @@ SITE_INFO_LABELS = (
 )
 DEVICE_COUNT_LABELS = ("site", "country", "status", "role")
 OBSERVATION_LABELS = ("device", "site", "country", "tenant", "role", "collector")
+INTERFACE_LABELS = ("device", "ifName", "enabled", "mark_connected")
 
 
 def _slug(obj) -> str:
     return obj.slug if obj is not None else ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _coordinate(value) -> str:
@@ -43,7 +52,7 @@ class InventoryCollector(Collector):
     """Samples built from the current inventory on each collect()."""
 
     def collect(self) -> Iterator[Metric]:
-        from inventory.models import Device, DeviceObservation, Site
+        from inventory.models import Device, DeviceObservation, Interface, Site
 
         site_info = GaugeMetricFamily(
             "infrastrand_site_info", "Inventory site attributes (value always 1)", labels=SITE_INFO_LABELS
@@ -104,6 +113,20 @@ class InventoryCollector(Collector):
             polled.add_metric(labels, observation.polled_at.timestamp())
         yield up
         yield polled
+
+        documented = GaugeMetricFamily(
+            "infrastrand_interface_documented",
+            "Interfaces documented in the inventory for monitored devices (value always 1)",
+            labels=INTERFACE_LABELS,
+        )
+        rows = (
+            Interface.objects.filter(device__monitored=True)
+            .order_by("device__name", "name", "pk")
+            .values_list("device__name", "name", "enabled", "mark_connected")
+        )
+        for device, name, enabled, connected in rows:
+            documented.add_metric([device, name, _flag(enabled), _flag(connected)], 1)
+        yield documented
 
 
 registry = CollectorRegistry(auto_describe=False)

@@ -4,6 +4,8 @@
 # to any group (binding them to every group would keep the very leak this closes): they are refused with
 # "collector token bound to no collector group" until an administrator binds them (admin: Tokens) or
 # replaces them with `manage.py createtoken NAME --collector --group SLUG`.
+#
+# Also Interface.mark_connected (NetBox's), exported by the inventory's /metrics for alerts (issue 13.4).
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -19,6 +21,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='interface',
+            name='mark_connected',
+            field=models.BooleanField(default=False, help_text='Treat as if a cable is connected: expected up when enabled (NetBox)'),
+        ),
         migrations.AddField(
             model_name='token',
             name='collector_groups',

@@ -570,6 +570,9 @@ class Interface(PrimaryModel):
     )
     enabled = models.BooleanField(default=True)
     mgmt_only = models.BooleanField(default=False, verbose_name="management only")
+    mark_connected = models.BooleanField(
+        default=False, help_text="Treat as if a cable is connected: expected up when enabled (NetBox)"
+    )
     speed = models.PositiveBigIntegerField(blank=True, null=True, verbose_name="speed (Kbps)")
     mtu = models.PositiveIntegerField(
         blank=True, null=True, validators=[MinValueValidator(1), MaxValueValidator(65536)], verbose_name="MTU"

@@ -195,6 +195,7 @@ class InterfaceForm(ObjectForm):
             "type",
             "enabled",
             "mgmt_only",
+            "mark_connected",
             "speed",
             "mtu",
             "mac_address",

@@ -298,6 +298,7 @@ class InterfaceFilterSet(BaseFilterSet):
         "type",
         "enabled",
         "mgmt_only",
+        "mark_connected",
         "speed",
         "mtu",
         "mac_address",

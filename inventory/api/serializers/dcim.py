@@ -261,6 +261,7 @@ class InterfaceSerializer(BaseModelSerializer):
             "mode",
             "vrf",
             "mgmt_only",
+            "mark_connected",
             "speed",
             "mtu",
             "mac_address",
