@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,6 +44,14 @@ def one_of_each(inv, superuser):
         device=inv.device, collector="c1", polled_at=timezone.now(), up=True, facts={"sysName": "x"}
     )
     m.Token.create_token(user=superuser, description="admin test")
+    m.VRF.objects.create(name="Demo VRF", rd="65000:1")
+    field = m.CustomField.objects.create(name="demo_owner", type="text")
+    field.object_types.set([ContentType.objects.get_for_model(m.Device)])
+    m.JournalEntry.objects.create(
+        assigned_object_type=ContentType.objects.get_for_model(m.Device),
+        assigned_object_id=inv.device.pk,
+        comments="demo note",
+    )
     return inv
 
 
