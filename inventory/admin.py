@@ -502,6 +502,16 @@ class TokenAdmin(InventoryAdmin):
 _NEW_KEY = "_new_token_key"
 
 
+@admin.register(m.Job)
+class JobAdmin(ReadOnlyAdmin):
+    """Background jobs (imports): status and progress; the input is never shown."""
+
+    list_display = ("id", "kind", "status", "user", "created", "progress_done", "progress_total")
+    list_filter = ("kind", "status")
+    search_fields = ("kind", "worker")
+    exclude = ("data",)
+
+
 @admin.register(m.CredentialFetch)
 class CredentialFetchAdmin(ReadOnlyAdmin):
     """Who fetched which collector group's targets (with their credentials), when and from where."""

@@ -311,7 +311,9 @@ class _Import:
             try:
                 instance.clean()
             except DjangoValidationError as exc:
-                errors.extend(_flatten(exc.message_dict if hasattr(exc, "error_dict") else exc.messages))
+                found = _flatten(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+                # a field already reported (e.g. an invalid value cleared before clean()) is not reported twice
+                errors.extend((name, message) for name, message in found if name not in bad_fields)
         return errors
 
     def _fail(self, number: int, errors: list[tuple[str, str]]) -> None:

@@ -53,6 +53,11 @@ EXAMPLES: dict[str, list[dict]] = {
         {"object_type": "dcim.site", "object_id": 0, "contact": "Rabat NOC", "role": "noc"}
     ],
     "tags": [{"name": "Backbone", "slug": "backbone"}],
+    "vrfs": [{"name": "Government", "rd": "65000:10", "tenant": "ministry-x"}],
+    "custom-fields": [{"name": "owner", "type": "text"}],
+    "journal-entries": [
+        {"assigned_object_type": "dcim.site", "assigned_object_id": 0, "kind": "info", "comments": "Opened"}
+    ],
 }
 
 
@@ -61,6 +66,8 @@ def test_every_model_with_an_api_endpoint_imports_and_updates_by_id(inv):
     for model, rows in EXAMPLES.items():
         if model == "contact-assignments":
             rows = [{**rows[0], "object_id": m.Site.objects.get(slug="rabat-dc").pk}]
+        if model == "journal-entries":
+            rows = [{**rows[0], "assigned_object_id": m.Site.objects.get(slug="rabat-dc").pk}]
         result = importer.commit(importer.parse(json.dumps(rows), format="json", model=model), model=model)
         assert len(result.created) == len(rows), model
     device = m.Device.objects.get(name="rabat-edge-01")
@@ -77,8 +84,8 @@ def test_every_model_with_an_api_endpoint_imports_and_updates_by_id(inv):
     for model in EXAMPLES:
         target = importer.target(model)
         obj = target.model.objects.order_by("-pk").first()
-        column = "description" if "description" in target.columns else "priority"
-        value = "imported again" if column == "description" else "primary"
+        column = next(c for c in ("description", "comments", "priority") if c in target.columns)
+        value = "primary" if column == "priority" else "imported again"
         result = importer.commit([{"id": obj.pk, column: value}], model=model)
         assert result.updated == [obj.pk] and result.created == [], model
         obj.refresh_from_db()

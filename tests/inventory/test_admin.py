@@ -6,18 +6,20 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
 from inventory import models as m
 from inventory.services.demo import load_demo
+from inventory.services.jobs import enqueue_job
 from inventory.services.monitoring import observation_record
 
 INVENTORY_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "inventory"),
     key=lambda model: model.__name__,
 )
-READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch}
+READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job}
 
 
 def url(model, view: str, *args) -> str:
@@ -56,6 +58,15 @@ def one_of_each(inv, superuser):
         client_address="127.0.0.1",
         status=200,
         targets=1,
+    )
+    enqueue_job(kind="import", data=None, user=superuser)
+    m.VRF.objects.create(name="Demo VRF", rd="65000:1")
+    field = m.CustomField.objects.create(name="demo_owner", type="text")
+    field.object_types.set([ContentType.objects.get_for_model(m.Device)])
+    m.JournalEntry.objects.create(
+        assigned_object_type=ContentType.objects.get_for_model(m.Device),
+        assigned_object_id=inv.device.pk,
+        comments="demo note",
     )
     return inv
 

@@ -244,7 +244,6 @@ class InterfaceSerializer(BaseModelSerializer):
     connected_endpoints = ConstantField(None)
     connected_endpoints_type = ConstantField(None)
     connected_endpoints_reachable = ConstantField(None)
-    mark_connected = ConstantField(False)
 
     class Meta:
         model = Interface
@@ -266,7 +265,6 @@ class InterfaceSerializer(BaseModelSerializer):
             "mtu",
             "mac_address",
             "description",
-            "mark_connected",
             "cable",
             "link_peers",
             "link_peers_type",
