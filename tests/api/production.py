@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from tests.deploy.certs import CertificateAuthority
 from tests.deploy.servers import free_port, process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,10 +38,13 @@ class ProductionServer:
     token: str
     env: dict[str, str]
     log: Path
+    ca_file: Path
 
     def client(self, **kwargs) -> httpx.Client:
         headers = {**HTTPS, "Authorization": f"Token {self.token}", **kwargs.pop("headers", {})}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=60, verify=str(self.ca_file), **kwargs
+        )
 
 
 def unit_commands(unit: Path = UNIT) -> tuple[list[list[str]], list[str]]:
@@ -77,14 +81,15 @@ def env_example(path: Path = ENV_EXAMPLE) -> dict[str, str]:
     return env
 
 
-def _local(args: list[str], port: int) -> list[str]:
-    """A unit command run from this checkout: its virtual environment, a free port instead of 8000."""
+def _local(args: list[str], port: int, tls: dict[str, str] | None = None) -> list[str]:
+    """A unit command run from this checkout: its virtual environment, a free port instead of 8000, and
+    the certificate files in ``tls`` (shipped path -> test file) instead of the shipped ones."""
     venv_bin = Path(sys.executable).parent
     out = []
     for arg in args:
         if arg.startswith(f"{INSTALL_DIR}/.venv/bin/"):
             arg = str(venv_bin / arg.rsplit("/", 1)[1])
-        out.append(arg.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+        out.append((tls or {}).get(arg, arg.replace("127.0.0.1:8000", f"127.0.0.1:{port}")))
     return out
 
 
@@ -157,9 +162,19 @@ def production_server(workdir: Path) -> Iterator[ProductionServer]:
             timeout=120,
             check=True,
         )
-        url = f"http://127.0.0.1:{port}"
+        # the unit serves TLS itself (deploy/README.md "TLS to the inventory"): a CA and certificate made here
+        ca = CertificateAuthority.create()
+        ca_file = ca.write_cert(workdir / "ca.pem")
+        cert, key = ca.issue_server(workdir, "inventory")
+        tls = {
+            "/etc/infrastrand/tls/inventory.crt": str(cert),
+            "/etc/infrastrand/tls/inventory.key": str(key),
+        }
+        args = _local(start, port, tls)
+        assert str(cert) in args and str(key) in args, (
+            "the unit's gunicorn no longer takes the shipped TLS files"
+        )
+        url = f"https://127.0.0.1:{port}"
         log = workdir / "gunicorn.log"
-        with process(
-            _local(start, port), f"{url}/login/", log, env=env, cwd=ROOT, headers=HTTPS, startup_seconds=180
-        ):
-            yield ProductionServer(url=url, token=token, env=env, log=log)
+        with process(args, f"{url}/login/", log, env=env, cwd=ROOT, startup_seconds=180, verify=str(ca_file)):
+            yield ProductionServer(url=url, token=token, env=env, log=log, ca_file=ca_file)

@@ -51,8 +51,10 @@ def process(
     cwd: Path | None = None,
     headers: dict[str, str] | None = None,
     startup_seconds: float = STARTUP_SECONDS,
+    verify: str | bool = True,
 ) -> Iterator[subprocess.Popen]:
-    """Run ``args`` until the block ends; wait for ``ready_url`` to answer 200 first (sent ``headers``)."""
+    """Run ``args`` until the block ends; wait for ``ready_url`` to answer 200 first (sent ``headers``;
+    an https URL is verified with ``verify``, a CA file)."""
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     try:
@@ -60,7 +62,7 @@ def process(
         def ready() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            return httpx.get(ready_url, timeout=2, headers=headers).status_code == 200
+            return httpx.get(ready_url, timeout=2, headers=headers, verify=verify).status_code == 200
 
         wait_until(ready, seconds=startup_seconds, what=ready_url)
         time.sleep(0.5)  # a process that lost the port race to another server exits by now
