@@ -142,6 +142,7 @@ EXPECTED_EMPTY: dict[str, str] = {
     "InfrastrandInterfaceUtilisationHigh": _ALERT_QUIET + " (simulated links are far below 80 %)",
     "InfrastrandInterfaceErrors": _ALERT_QUIET + " (simulated error counters stay flat)",
     "InfrastrandCollectorDown": _ALERT_QUIET,
+    "InfrastrandCollectorBehind": _ALERT_QUIET,
     "InfrastrandCollectorPollsOverrunning": _ALERT_QUIET + " (a handful of devices never overruns)",
     "InfrastrandCollectorInventoryUnreachable": _ALERT_QUIET,
     "InfrastrandInventoryDown": _ALERT_QUIET,

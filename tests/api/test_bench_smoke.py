@@ -11,7 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SMOKE_DATABASE = "postgres://postgres@127.0.0.1:5432/infrastrand_api_bench_smoke"
 
 
+def _drop_smoke_database() -> None:
+    """A fresh database each run: one left by an older checkout may hold an older schema."""
+    import psycopg
+
+    with psycopg.connect(SMOKE_DATABASE.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{SMOKE_DATABASE.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 def test_api_bench_quick(tmp_path):
+    _drop_smoke_database()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["INFRASTRAND_VAR_DIR"] = str(tmp_path)
     command = [
