@@ -312,7 +312,7 @@ class _Import:
                 instance.clean()
             except DjangoValidationError as exc:
                 found = _flatten(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-                # a field already reported (e.g. an invalid value cleared before clean()) is not reported twice
+                # a field already reported (an invalid value cleared before clean()) is not reported again
                 errors.extend((name, message) for name, message in found if name not in bad_fields)
         return errors
 
