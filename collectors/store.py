@@ -16,6 +16,8 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from collectors.snmp.ber import ERROR_STATUS
+
 Labels = tuple[tuple[str, str], ...]
 """Label pairs in exposition order, e.g. (("ifIndex", "2"), ("ifName", "eth0"))."""
 
@@ -49,27 +51,7 @@ class MetricFamily:
         return tuple(zip(self.labels, self.values, strict=True))
 
 
-AGENT_ERRORS = frozenset(
-    [
-        "noSuchName",
-        "badValue",
-        "readOnly",
-        "genErr",
-        "noAccess",
-        "wrongType",
-        "wrongLength",
-        "wrongEncoding",
-        "wrongValue",
-        "noCreation",
-        "inconsistentValue",
-        "resourceUnavailable",
-        "commitFailed",
-        "undoFailed",
-        "authorizationError",
-        "notWritable",
-        "inconsistentName",
-    ]
-)
+AGENT_ERRORS = frozenset(ERROR_STATUS) - {"noError", "tooBig"}
 """SNMP error-status names an agent answers with (``tooBig`` has its own reason)."""
 USM_ERRORS = frozenset(
     [
