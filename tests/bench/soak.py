@@ -92,6 +92,11 @@ def setup_group(inv: Inventory, ports: dict[str, int], exporter: str) -> dict[st
         "/api/monitoring/collector-groups/",
         {"name": GROUP, "slug": GROUP, "poll_interval": INTERVAL, "exporter_address": exporter},
     )
+    # collector tokens read only the groups they are bound to: one for this group
+    inv.tokens["collector"] = inv.manage(
+        "createtoken", "soak-collector", "--collector", f"--group={GROUP}", "--description=soak collector"
+    ).strip()
+    inv.token_file("collector").write_text(inv.tokens["collector"] + "\n")
     for kind, port in ports.items():
         timeout = 2.5 if kind == "slow" else 1.0
         modules = ["system", "if_mib"] if kind in ("healthy", "slow") else ["system"]
