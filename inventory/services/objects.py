@@ -98,7 +98,7 @@ def lock_object(*, instance: models.Model, keep: Iterable[str] = ()) -> None:
     """
     model = type(instance)
     kept = set(keep)
-    if not list(model._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk")):
+    if not list(model._base_manager.select_for_update().filter(pk=instance.pk).order_by().values_list("pk")):
         raise model.DoesNotExist(f"The {model._meta.verbose_name} was deleted meanwhile.")
     stale = [
         field.name
