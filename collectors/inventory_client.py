@@ -18,6 +18,7 @@ Transport security (issue 18):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
@@ -127,6 +128,22 @@ class TokenSource:
         return self._token
 
 
+def unbind(response: httpx.Response) -> httpx.Response:
+    """The response, read and closed, without its reference cycle.
+
+    httpx leaves every response in a cycle (``response.stream`` is a ``BoundAsyncStream`` holding the
+    response), so reference counting never frees it, nor the ~40 request, header and pool objects it
+    holds: only the cyclic GC does, and the collector's tuned GC (:mod:`collectors.runtime`, young
+    generation collected every 100,000 allocations) let them pile up: RSS grew by ~20-30 MiB per
+    1,000 refresh+flush cycles.  Once the body is read the stream is spent, so a plain stream over the
+    same bytes replaces it and the response is freed as soon as the caller drops it.
+    """
+    if response.is_closed and not isinstance(response.stream, httpx.ByteStream):
+        with contextlib.suppress(httpx.ResponseNotRead):  # closed unread: keep it as it is
+            response.stream = httpx.ByteStream(response.content)
+    return response
+
+
 class InventoryClient:
     """One long-lived HTTP client to the inventory, shared by the targets refresh and the observations."""
 
@@ -177,10 +194,11 @@ class InventoryClient:
     async def get(
         self, path: str, *, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        return await self._http().get(self.url(path), params=params, headers=self._headers(headers))
+        response = await self._http().get(self.url(path), params=params, headers=self._headers(headers))
+        return unbind(response)
 
     async def post(self, path: str, *, json: Any) -> httpx.Response:
-        return await self._http().post(self.url(path), json=json, headers=self._headers(None))
+        return unbind(await self._http().post(self.url(path), json=json, headers=self._headers(None)))
 
     def describe(self, exc: BaseException) -> str:
         """One line for a failed request, naming the CA file on a certificate error; never a secret."""
