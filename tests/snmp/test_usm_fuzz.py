@@ -91,6 +91,20 @@ def test_fuzz_v3_decoder():
     # the costly part (the agent's crypto) is done once for a pool; each input is then a cheap mutation
     answers = [answer(False) for _ in range(BASE_ANSWERS)]
     garbled = [answer(True) for _ in range(GARBLED_PDUS)]  # the decoder behind valid crypto
+
+    def decode(data: bytes, peer: Peer, rid: int, out: list) -> tuple[str, float]:
+        """The outcome of decoding ``data`` and the CPU seconds it took."""
+        start = time.thread_time()
+        try:
+            status, _, _ = handle_response(
+                data, parse_header(data), peer, rid, parse_walk_varbinds, (root, (), out)
+            )
+            outcome = "status" if status else "ok"
+        except MalformedPacket as exc:  # anything else fails the test
+            assert not out  # nothing of a rejected datagram is kept
+            outcome = exc.reason
+        return outcome, time.thread_time() - start
+
     outcomes: Counter = Counter()
     worst = 0.0
     done = 0
@@ -108,16 +122,11 @@ def test_fuzz_v3_decoder():
             elif r < 0.97:
                 data = rng.randbytes(rng.randint(0, 600))
         out: list = []
-        start = time.thread_time()
-        try:
-            status, _, _ = handle_response(
-                data, parse_header(data), peer, rid, parse_walk_varbinds, (root, (), out)
-            )
-            outcomes["status" if status else "ok"] += 1
-        except MalformedPacket as exc:  # anything else fails the test
-            assert not out  # nothing of a rejected datagram is kept
-            outcomes[exc.reason] += 1
-        worst = max(worst, time.thread_time() - start)
+        outcome, spent = decode(data, peer, rid, out)
+        if spent > WORST_CPU:  # a slow input is slow again; a pause of the test process (GC, host) is not
+            spent = min(spent, decode(data, peer, rid, [])[1])
+        outcomes[outcome] += 1
+        worst = max(worst, spent)
         done += 1
     assert done >= INPUTS, f"only {done} inputs in {DEADLINE} s"
     assert worst < WORST_CPU, f"one input took {worst * 1000:.1f} ms CPU"
