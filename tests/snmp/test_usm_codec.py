@@ -19,24 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import univ
-from pysnmp.hlapi.v3arch.asyncio import (
-    usmAesBlumenthalCfb192Protocol,
-    usmAesBlumenthalCfb256Protocol,
-    usmAesCfb128Protocol,
-    usmAesCfb192Protocol,
-    usmAesCfb256Protocol,
-    usmDESPrivProtocol,
-    usmHMAC128SHA224AuthProtocol,
-    usmHMAC192SHA256AuthProtocol,
-    usmHMAC256SHA384AuthProtocol,
-    usmHMAC384SHA512AuthProtocol,
-    usmHMACMD5AuthProtocol,
-    usmHMACSHAAuthProtocol,
-)
 from pysnmp.proto.api import v2c
 from pysnmp.proto.mpmod.rfc3412 import ScopedPDU, SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel, UsmSecurityParameters
 
+from collectors import v3 as pysnmp_path
 from collectors.snmp import ber
 from collectors.snmp.ber import GET_BULK, MalformedPacket, oid_to_bytes
 from collectors.snmp.engines import REPORT_STATUS, Peer, UsmEngines, handle_response
@@ -53,22 +40,9 @@ from collectors.snmp.usm import (
 )
 from collectors.snmp.v3message import parse_header
 
-AUTH_OIDS = {
-    "MD5": usmHMACMD5AuthProtocol,
-    "SHA": usmHMACSHAAuthProtocol,
-    "SHA-224": usmHMAC128SHA224AuthProtocol,
-    "SHA-256": usmHMAC192SHA256AuthProtocol,
-    "SHA-384": usmHMAC256SHA384AuthProtocol,
-    "SHA-512": usmHMAC384SHA512AuthProtocol,
-}
-PRIV_OIDS = {
-    "DES": usmDESPrivProtocol,
-    "AES-128": usmAesCfb128Protocol,
-    "AES-192": usmAesBlumenthalCfb192Protocol,
-    "AES-256": usmAesBlumenthalCfb256Protocol,
-    "AES-192-C": usmAesCfb192Protocol,
-    "AES-256-C": usmAesCfb256Protocol,
-}
+# the names' pysnmp protocols, as the pysnmp reference path (collectors/v3.py) maps them
+AUTH_OIDS = {name: oid for name, oid in pysnmp_path.AUTH_PROTOCOLS.items() if name}
+PRIV_OIDS = {name: oid for name, oid in pysnmp_path.PRIV_PROTOCOLS.items() if name}
 assert set(AUTH_OIDS) == set(AUTH_PROTOCOLS) and set(PRIV_OIDS) == set(PRIV_PROTOCOLS)
 COMBOS = [(None, None)] + [(a, None) for a in AUTH_OIDS] + [(a, p) for a in AUTH_OIDS for p in PRIV_OIDS]
 ENGINE = bytes.fromhex("80001f8880e9630000d61ff449")
