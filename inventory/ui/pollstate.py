@@ -36,16 +36,21 @@ def is_stale(polled_at: datetime, interval: int, now: datetime | None = None) ->
     return polled_at < (now or timezone.now()) - timedelta(seconds=STALE_AFTER_INTERVALS * interval)
 
 
-def poll_state(
-    device: Device, observation: DeviceObservation | None, now: datetime | None = None
-) -> PollState:
+def state_of(observation: DeviceObservation | None, interval: int, now: datetime | None = None) -> PollState:
+    """The state of a device polled every ``interval`` seconds whose latest observation is ``observation``."""
     if observation is None:
         return PollState("never")
     if not observation.up:
         return PollState("down")
-    if is_stale(observation.polled_at, device.effective_poll_interval, now):
+    if is_stale(observation.polled_at, interval, now):
         return PollState("stale")
     return PollState("up")
+
+
+def poll_state(
+    device: Device, observation: DeviceObservation | None, now: datetime | None = None
+) -> PollState:
+    return state_of(observation, device.effective_poll_interval, now)
 
 
 def stale_device_ids(devices, now: datetime | None = None) -> list[int]:

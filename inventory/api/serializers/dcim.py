@@ -20,6 +20,7 @@ from inventory.models import (
     Region,
     Site,
 )
+from inventory.ui.pollstate import interval_of, state_of
 
 NESTED_GROUP_FIELDS = (
     "id",
@@ -196,9 +197,48 @@ class ConstantField(serializers.Field):
         return self.value() if callable(self.value) else self.value
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "readOnly": True,
+        "properties": {
+            "state": {"type": "string", "enum": ["up", "down", "stale", "never"]},
+            "last_poll": {"type": "string", "format": "date-time", "nullable": True},
+            "up": {"type": "boolean", "nullable": True},
+            "error": {"type": "string", "nullable": True},
+            "duration_seconds": {"type": "number", "nullable": True},
+            "collector": {"type": "string", "nullable": True},
+        },
+    }
+)
+class PollStateField(serializers.Field):
+    """``poll_state``: what the device page shows of the latest observation (state, time, error)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value: Device) -> dict:
+        observation = getattr(value, "observation", None)
+        if hasattr(value, "group_poll_interval"):  # the viewset's annotation saves a query per device
+            interval = interval_of(value.poll_interval, value.group_poll_interval)
+        else:
+            interval = value.effective_poll_interval
+        return {
+            "state": state_of(observation, interval).value,
+            "last_poll": serializers.DateTimeField().to_representation(observation.polled_at)
+            if observation
+            else None,
+            "up": observation.up if observation else None,
+            "error": (observation.error or None) if observation else None,
+            "duration_seconds": observation.duration_seconds if observation else None,
+            "collector": observation.collector if observation else None,
+        }
+
+
 class DeviceSerializer(BaseModelSerializer):
     primary_ip = NestedRelatedField(read_only=True, allow_null=True)
     interface_count = InterfaceCountField()
+    poll_state = PollStateField()
 
     class Meta:
         model = Device
@@ -231,6 +271,7 @@ class DeviceSerializer(BaseModelSerializer):
             "comments",
             "tags",
             "interface_count",
+            "poll_state",
             "created",
             "last_updated",
         )

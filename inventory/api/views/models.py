@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from inventory.api import serializers as s
@@ -124,8 +124,8 @@ INTERFACE_COUNT = Coalesce(
 class DeviceViewSet(BaseModelViewSet):
     queryset = (
         select_brief(Device.objects.all(), *DEVICE_RELATIONS)
-        .prefetch_related("tags")
-        .annotate(interface_count=INTERFACE_COUNT)
+        .prefetch_related("tags", "observation")
+        .annotate(interface_count=INTERFACE_COUNT, group_poll_interval=F("collector_group__poll_interval"))
     )
     serializer_class = s.DeviceSerializer
     filterset_class = fd.DeviceFilterSet
