@@ -188,6 +188,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 
 # Content-Security-Policy (django-csp): only this site's own scripts; inline style attributes allowed.
 CONTENT_SECURITY_POLICY = {

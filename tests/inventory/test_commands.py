@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -167,3 +170,16 @@ def test_createtoken_prometheus_may_read_http_sd_and_metrics_only(db):
     for conflicting in ("--write", "--collector"):
         with pytest.raises(CommandError, match="read-only"):
             run("createtoken", "prometheus", "--prometheus", conflicting)
+
+
+def test_loaddemo_on_an_unmigrated_database_says_to_migrate(tmp_path):
+    """A new database without ``migrate``: one clear line naming the fix, no traceback, nothing written."""
+    database = tmp_path / "new.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "INFRASTRAND_VAR_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "loaddemo"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "run `manage.py migrate` first" in lines[0], done.stderr

@@ -1,6 +1,8 @@
 """``manage.py loaddemo``: load the fictional demo inventory; running it again changes nothing."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from inventory import demo
 from inventory.services.demo import load_demo
@@ -10,6 +12,12 @@ class Command(BaseCommand):
     help = "Load the fictional demo inventory (idempotent: a second run changes nothing)."
 
     def handle(self, *args, **options):
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if pending:
+            raise CommandError(
+                f"the database has {len(pending)} unapplied migrations: run `manage.py migrate` first"
+            )
         changed = load_demo()
         if changed:
             summary = ", ".join(f"{count} {model}" for model, count in sorted(changed.items()))
