@@ -169,9 +169,25 @@ class Site(PrimaryModel):
         self.country = (self.country or "").upper() or self._region_country()
         if not self.country:
             raise ValidationError({"country": "Give a country, or a region that has one."})
-        if (self.latitude is None) != (self.longitude is None):
+
+    def clean_fields(self, exclude=None) -> None:
+        """The fields, then the coordinate pair, unless one of the pair is already wrong or not given here.
+
+        A latitude of 200 must read as out of range, not as "give both latitude and longitude".
+        """
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        pair = {"latitude", "longitude"}
+        if not pair & (set(exclude or ()) | errors.keys()) and (self.latitude is None) != (
+            self.longitude is None
+        ):
             missing = "longitude" if self.longitude is None else "latitude"
-            raise ValidationError({missing: "Give both latitude and longitude, or neither."})
+            errors[missing] = ["Give both latitude and longitude, or neither."]
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
         self.country = (self.country or "").upper() or self._region_country()

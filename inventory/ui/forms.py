@@ -54,6 +54,17 @@ class SiteForm(ObjectForm):
         required=False,
         help_text="ISO 3166-1 alpha-2 code, e.g. MA or LU; leave empty to take the region's",
     )
+    # The range, not the column's digit count, is what an engineer typing 200 got wrong.
+    latitude = forms.DecimalField(
+        min_value=-90, max_value=90, decimal_places=6, required=False, help_text="Decimal degrees, -90 to 90"
+    )
+    longitude = forms.DecimalField(
+        min_value=-180,
+        max_value=180,
+        decimal_places=6,
+        required=False,
+        help_text="Decimal degrees, -180 to 180",
+    )
 
     class Meta:
         model = Site

@@ -47,6 +47,22 @@ class TestSiteViews(ObjectViewTests, TestCase):
         self.client.post(self.url("add"), self.create_data())
         self.assertTrue(m.Site.objects.filter(slug="rabat-dc").exists())
 
+    def test_an_out_of_range_latitude_names_the_range(self):
+        data = {**self.create_data(), "slug": "far", "latitude": "200", "longitude": "-7.5"}
+        response = self.client.post(self.url("add"), data)
+        self.assertFieldError(response, "latitude")
+        self.assertEqual(
+            response.context["form"].errors["latitude"], ["Ensure this value is less than or equal to 90."]
+        )
+
+    def test_a_lone_coordinate_asks_for_the_other(self):
+        response = self.client.post(
+            self.url("add"), {**self.create_data(), "slug": "lone", "latitude": "33.5"}
+        )
+        self.assertEqual(
+            response.context["form"].errors["longitude"], ["Give both latitude and longitude, or neither."]
+        )
+
     def test_duplicate_name_is_refused_on_the_name_field(self):
         data = {**self.create_data(), "name": self.obj.name, "slug": "another-slug"}
         response = self.client.post(self.url("add"), data)
