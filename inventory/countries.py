@@ -1,24 +1,22 @@
-"""ISO 3166-1 alpha-2 country codes (officially assigned), for validating ``Site.country``."""
+"""ISO 3166-1 countries: the alpha-2 codes ``Site.country`` accepts and the names the UI shows beside them."""
 
 from __future__ import annotations
 
-_CODES = """
-        AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
-        BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-        BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN
-        CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
-        EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF
-        GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
-        HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM
-        JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
-        LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK
-        ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
-        NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG
-        PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
-        SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS
-        ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
-        TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
-        VN VU WF WS YE YT ZA ZM ZW
-"""
+import pycountry
 
-ISO_3166_ALPHA2: frozenset[str] = frozenset(_CODES.split())
+
+def _name(country) -> str:
+    return getattr(country, "common_name", None) or country.name
+
+
+COUNTRY_NAMES: dict[str, str] = {country.alpha_2: _name(country) for country in pycountry.countries}
+ISO_3166_ALPHA2: frozenset[str] = frozenset(COUNTRY_NAMES)
+
+
+def country_label(code: str) -> str:
+    """``"MA — Morocco"``; an unknown or empty code as it is."""
+    name = COUNTRY_NAMES.get((code or "").upper())
+    return f"{code.upper()} — {name}" if name else code
+
+
+COUNTRY_CHOICES: list[tuple[str, str]] = [(code, country_label(code)) for code in sorted(ISO_3166_ALPHA2)]

@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from inventory.countries import country_label
 from inventory.ui import navigation, registry
 from inventory.ui.tables_base import badge as _badge
 
@@ -92,6 +93,12 @@ def speed(bps: int | None) -> str:
             value = bps / size
             return f"{value:g} {unit}" if value == int(value) else f"{value:.1f} {unit}"
     return f"{bps} bps"
+
+
+@register.filter
+def country(code: str) -> str:
+    """``MA`` → ``MA — Morocco``."""
+    return country_label(code)
 
 
 @register.filter

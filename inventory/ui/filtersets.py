@@ -16,6 +16,7 @@ from inventory.choices import (
     SnmpVersionChoices,
     StrandChoices,
 )
+from inventory.countries import country_label
 from inventory.fields import choice_list_contains
 from inventory.models import (
     CollectorGroup,
@@ -47,9 +48,44 @@ def multi(choices) -> django_filters.MultipleChoiceFilter:
     return django_filters.MultipleChoiceFilter(choices=choices)
 
 
-def related(model, field_name: str, label: str | None = None) -> django_filters.ModelMultipleChoiceFilter:
-    return django_filters.ModelMultipleChoiceFilter(
-        queryset=model.objects.all(), field_name=field_name, label=label
+class ContextChoiceField(forms.ModelMultipleChoiceField):
+    """Choices named with their parent, so six racks called R01 read "R01 (casablanca-dc1)" …"""
+
+    def __init__(self, *args, context: str, **kwargs) -> None:
+        self.context = context
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        parent = getattr(obj, self.context)
+        return f"{obj} ({parent})" if parent else str(obj)
+
+
+class ContextChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = ContextChoiceField
+
+
+def related(
+    model, field_name: str, label: str | None = None, *, context: str | None = None
+) -> django_filters.ModelMultipleChoiceFilter:
+    """A filter on a related object; ``context`` names the parent that tells same-named objects apart."""
+    if context is None:
+        return django_filters.ModelMultipleChoiceFilter(
+            queryset=model.objects.all(), field_name=field_name, label=label
+        )
+    return ContextChoiceFilter(
+        queryset=model.objects.select_related(context), field_name=field_name, label=label, context=context
+    )
+
+
+def in_use_countries() -> list[tuple[str, str]]:
+    """The countries that have sites, named: a filter offers what can match."""
+    codes = Site.objects.order_by("country").values_list("country", flat=True).distinct()
+    return [(code, country_label(code)) for code in codes if code]
+
+
+def country_filter(field_name: str = "country") -> django_filters.ChoiceFilter:
+    return django_filters.ChoiceFilter(
+        choices=in_use_countries, field_name=field_name, lookup_expr="iexact", label="Country"
     )
 
 
@@ -65,7 +101,7 @@ class RegionFilterSet(SearchFilterSet):
 class SiteFilterSet(SearchFilterSet):
     search_fields = ("name", "slug", "facility", "physical_address", "description", "country")
     status = multi(SiteStatusChoices.CHOICES)
-    country = django_filters.CharFilter(lookup_expr="iexact", label="Country (ISO code)")
+    country = country_filter()
     strand = django_filters.ChoiceFilter(
         choices=StrandChoices.CHOICES, method="filter_strand", label="Strand"
     )
@@ -94,7 +130,7 @@ class LocationFilterSet(SearchFilterSet):
 class RackFilterSet(SearchFilterSet):
     search_fields = ("name", "facility_id", "serial", "asset_tag", "description")
     site = related(Site, "site")
-    location = related(Location, "location")
+    location = related(Location, "location", context="site")
     status = multi(RackStatusChoices.CHOICES)
     tenant = related(Tenant, "tenant")
 
@@ -141,8 +177,8 @@ class DeviceFilterSet(SearchFilterSet):
     search_fields = ("name", "serial", "asset_tag", "description", "primary_ip4__address")
     status = multi(DeviceStatusChoices.CHOICES)
     site = related(Site, "site")
-    country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact", label="Country")
-    rack = related(Rack, "rack")
+    country = country_filter("site__country")
+    rack = related(Rack, "rack", context="site")
     role = related(DeviceRole, "role")
     device_type = related(DeviceType, "device_type", "Type")
     tenant = related(Tenant, "tenant")

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 
 from inventory.choices import SnmpModuleChoices
-from inventory.countries import ISO_3166_ALPHA2
+from inventory.countries import COUNTRY_CHOICES as COUNTRIES
 from inventory.models import (
     CollectorGroup,
     Contact,
@@ -33,7 +33,7 @@ from inventory.models import (
 )
 from inventory.ui.forms_base import ObjectForm, SecretsFormMixin
 
-COUNTRY_CHOICES = [("", "---------"), *((code, code) for code in sorted(ISO_3166_ALPHA2))]
+COUNTRY_CHOICES = [("", "---------"), *COUNTRIES]
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 TAGS = forms.CheckboxSelectMultiple
 

@@ -30,6 +30,7 @@ from inventory.ui.pollstate import poll_state
 from inventory.ui.tables_base import (
     BooleanBadgeColumn,
     ChoiceBadgeColumn,
+    CountryColumn,
     LinkColumn,
     ManyColumn,
     ObjectTable,
@@ -50,6 +51,7 @@ class RegionTable(ObjectTable):
 class SiteTable(ObjectTable):
     name = LinkColumn()
     status = ChoiceBadgeColumn()
+    country = CountryColumn()
     region = LinkColumn()
     tenant = LinkColumn()
     strands = ManyColumn()

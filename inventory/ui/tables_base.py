@@ -7,6 +7,7 @@ from typing import Any
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
+from inventory.countries import country_label
 from inventory.ui import registry
 from inventory.ui.generic import user_can
 
@@ -41,6 +42,16 @@ class ChoiceBadgeColumn(tables.Column):
 def _display(record: Any, accessor: str) -> str:
     getter = getattr(record, f"get_{accessor}_display", None)
     return str(getter()) if getter else str(getattr(record, accessor, ""))
+
+
+class CountryColumn(tables.Column):
+    """An ISO country code shown with its name ("MA — Morocco"); CSV keeps the code."""
+
+    def render(self, value: Any) -> str:
+        return country_label(value)
+
+    def value(self, value: Any) -> str:
+        return value
 
 
 class BooleanBadgeColumn(tables.Column):
