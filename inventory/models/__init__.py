@@ -20,7 +20,7 @@ from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
-from inventory.models.users import CredentialFetch, Token
+from inventory.models.users import CredentialFetch, Token, UserConfig
 
 __all__ = [
     "VRF",
@@ -51,4 +51,5 @@ __all__ = [
     "Tenant",
     "TenantGroup",
     "Token",
+    "UserConfig",
 ]

@@ -149,3 +149,20 @@ class CredentialFetch(models.Model):
     def not_modified(self) -> bool:
         """The collector's copy was current (304): no credentials crossed the wire."""
         return self.status == 304
+
+
+class UserConfig(models.Model):
+    """A user's UI preferences (NetBox's ``UserConfig``): per-list columns and page size, as JSON.
+
+    ``data`` is keyed by dotted paths, e.g. ``{"tables": {"device": {"columns": [...], "per_page": 100}}}``.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ui_config")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "user preferences"
+        verbose_name_plural = "user preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

@@ -34,6 +34,7 @@ from inventory.ui.forms_base import ObjectForm
 
 ACTIONS = ("view", "add", "change", "delete")
 PER_PAGE = 50
+PAGE_SIZES = (25, 50, 100, 250, 500)
 
 
 def permission_name(model: type[models.Model], action: str) -> str:
@@ -107,8 +108,19 @@ class ObjectViews:
                 name=f"{name}_changelog",
             ),
         ]
+        from inventory.ui import bulk
+
+        patterns.append(
+            path(f"{cls.url_path}/columns/", bulk.TableConfigView.as_view(views=cls), name=f"{name}_columns")
+        )
         if cls.form is not None:
             patterns += [
+                path(f"{cls.url_path}/edit/", bulk.BulkEditView.as_view(views=cls), name=f"{name}_bulk_edit"),
+                path(
+                    f"{cls.url_path}/delete/",
+                    bulk.BulkDeleteView.as_view(views=cls),
+                    name=f"{name}_bulk_delete",
+                ),
                 path(f"{cls.url_path}/add/", ObjectEditView.as_view(views=cls), name=f"{name}_add"),
                 path(
                     f"{cls.url_path}/<int:pk>/edit/", ObjectEditView.as_view(views=cls), name=f"{name}_edit"
@@ -167,10 +179,17 @@ class ObjectListView(ObjectPermissionView):
             queryset = self.views.queryset.all()
         else:  # invalid filters show their errors and match nothing
             queryset = filterset.qs if filterset.is_valid() else self.views.queryset.none()
-        table = self.views.table(queryset, request=request)
+        from inventory.ui import bulk
+
+        selectable = self.views.form is not None and (
+            user_can(request, self.views.model(), "change") or user_can(request, self.views.model(), "delete")
+        )
+        table = self.views.table(queryset, request=request, **(bulk.selection_column() if selectable else {}))
         if request.GET.get("export") == "csv":
             return self.export_csv(table)
-        tables.RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        config = bulk.TableConfig(request, self.views)
+        config.apply(table)
+        tables.RequestConfig(request, paginate={"per_page": config.per_page}).configure(table)
         return render(
             request,
             self.template_name,
@@ -179,6 +198,9 @@ class ObjectListView(ObjectPermissionView):
                 "table": table,
                 "filterset": filterset,
                 "filter_form": filterset.form,
+                "selectable": selectable,
+                "table_config": config,
+                "page_sizes": PAGE_SIZES,
             },
         )
 
@@ -187,7 +209,7 @@ class ObjectListView(ObjectPermissionView):
         name = self.views.model()._meta.verbose_name_plural.replace(" ", "_")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         writer = csv.writer(response)
-        for row in table.as_values(exclude_columns=("actions",)):
+        for row in table.as_values(exclude_columns=("actions", "pk")):
             writer.writerow([csv_cell(value) for value in row])
         return response
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from inventory.countries import country_label
 from inventory.ui import registry
@@ -119,6 +120,8 @@ class ObjectTable(tables.Table):
     """Base of every list table: linked id column, row actions, the project's look.
 
     Each custom field of the model is a ``cf_<name>`` column: hidden in the list, present in the CSV export.
+    Every other plain field of the model the table does not declare is an optional column: hidden until
+    a user picks it in the column chooser, and left out of the CSV export (which keeps its declared shape).
     """
 
     actions = ActionsColumn()
@@ -131,6 +134,10 @@ class ObjectTable(tables.Table):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         model = getattr(self._meta, "model", None)
+        if model is not None:
+            extra = list(kwargs.pop("extra_columns", None) or [])
+            extra += optional_columns(model, set(self.base_columns))
+            kwargs["extra_columns"] = extra
         if model is not None and any(f.name == "custom_field_data" for f in model._meta.concrete_fields):
             from inventory.models.customfields import custom_fields_for
 
@@ -145,3 +152,29 @@ class ObjectTable(tables.Table):
                 extra.append((f"cf_{field.name}", column))
             kwargs["extra_columns"] = extra
         super().__init__(*args, **kwargs)
+
+
+def optional_columns(model: type, declared: set[str]) -> list[tuple[str, tables.Column]]:
+    """Hidden columns for the model's plain fields a table does not declare (never secrets or sort keys)."""
+    columns = []
+    for field in model._meta.concrete_fields:
+        name = field.name
+        if (
+            name in declared
+            or field.primary_key
+            or name.startswith("_")
+            or name == "custom_field_data"
+            or getattr(field, "secret", False)
+            or field.get_internal_type() in ("JSONField", "BinaryField")
+            or name.endswith(("_key", "_hash"))
+        ):
+            continue
+        if field.choices:
+            column = ChoiceBadgeColumn(verbose_name=capfirst(field.verbose_name), visible=False)
+        elif field.is_relation:
+            column = LinkColumn(verbose_name=capfirst(field.verbose_name), visible=False)
+        else:
+            column = tables.Column(verbose_name=capfirst(field.verbose_name), visible=False)
+        column.exclude_from_export = True
+        columns.append((name, column))
+    return columns
