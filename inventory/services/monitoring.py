@@ -105,7 +105,7 @@ def poll_state_events(
             source=poll,
             severity=EventSeverityChoices.SEVERITY_WARNING,
             kind="reboot",
-            text=f"{device.name} restarted (sysUpTime went back from {previous_uptime:.0f} s to {uptime:.0f} s)",
+            text=f"{device.name} restarted (sysUpTime {previous_uptime:.0f} s -> {uptime:.0f} s)",
             device=device,
             details={"previous_uptime_seconds": previous_uptime, "uptime_seconds": uptime},
         )

@@ -42,7 +42,7 @@ def test_up_down_up_and_a_reboot_become_events(inv):
     observe(device, 3, up=True, uptime=10_180)
     observe(device, 4, up=True, uptime=30)  # sysUpTime went backwards: restarted 30 s before the poll
     assert kinds(device) == ["down", "up", "reboot"]
-    down, up, reboot = m.Event.objects.filter(device=device).order_by("time", "pk")
+    down, _up, reboot = m.Event.objects.filter(device=device).order_by("time", "pk")
     assert down.source == "poll" and down.severity == "critical" and "timeout" in down.text
     assert down.site_id == device.site_id and down.time == T0 + timedelta(minutes=2)
     assert reboot.time == T0 + timedelta(minutes=4, seconds=-30)

@@ -98,9 +98,9 @@ class WebhookAlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AlertStatusChoices.CHOICES)
     labels = serializers.JSONField()
     annotations = serializers.JSONField(required=False, default=dict)
-    startsAt = serializers.DateTimeField()  # noqa: N815 - Alertmanager's field names
-    endsAt = serializers.DateTimeField(required=False, allow_null=True)  # noqa: N815
-    generatorURL = serializers.CharField(required=False, allow_blank=True, default="")  # noqa: N815
+    startsAt = serializers.DateTimeField()
+    endsAt = serializers.DateTimeField(required=False, allow_null=True)
+    generatorURL = serializers.CharField(required=False, allow_blank=True, default="")
     fingerprint = serializers.CharField(max_length=64)
 
     def validate_labels(self, value):
@@ -134,7 +134,7 @@ class WebhookSerializer(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.ChoiceField(choices=AlertStatusChoices.CHOICES)
     receiver = serializers.CharField(required=False, allow_blank=True)
-    groupKey = serializers.CharField(required=False, allow_blank=True)  # noqa: N815
+    groupKey = serializers.CharField(required=False, allow_blank=True)
     alerts = WebhookAlertSerializer(many=True, max_length=MAX_ALERTS)
 
     def validate_version(self, value: str) -> str:

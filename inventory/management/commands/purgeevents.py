@@ -19,8 +19,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help="keep this many days instead of INFRASTRAND_EVENT_RETENTION_DAYS (%d)"
-            % settings.EVENT_RETENTION_DAYS,
+            help=f"days to keep (default INFRASTRAND_EVENT_RETENTION_DAYS: {settings.EVENT_RETENTION_DAYS})",
         )
 
     def handle(self, *args, days: int | None, **options) -> None:
