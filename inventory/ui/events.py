@@ -61,12 +61,19 @@ def _moment(value: str, *, end: bool = False) -> datetime | None:
     value = value.strip()
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            return None
+    try:
+        day = parse_date(value)  # a date alone: the whole day (parse_datetime would read it as midnight)
+    except ValueError:
+        day = None
+    if day is not None:
         moment = datetime.combine(day, datetime.min.time()) + timedelta(days=1 if end else 0)
+    else:
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None:
+            return None
     return moment if moment.tzinfo else make_aware(moment)
 
 
