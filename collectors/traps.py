@@ -290,6 +290,7 @@ class TrapReceiver:
         self._local: dict[tuple[UsmUser, bytes], LocalKeys] = {}
         self._engine_times: dict[bytes, tuple[int, int, float]] = {}
         self._deriving: set[asyncio.Task] = set()
+        self._warmed: set[tuple[str, bytes]] = set()
         self._ifnames: dict[str, tuple[object, dict[str, str]]] = {}
         self._transport: asyncio.DatagramTransport | None = None
 
@@ -411,15 +412,19 @@ class TrapReceiver:
         return None
 
     async def _derive_then(self, users: list[UsmUser], data: bytes, source: str) -> None:
-        header = v3message.parse_header(data)
-        for user in users:
-            self._local[(user, header.engine_id)] = await self.keys.local_keys(user, header.engine_id)
+        """Localize the users' keys to the sender's engine ID, then handle the trap that waited."""
         try:
+            header = v3message.parse_header(data)
+            for user in users:
+                self._local[(user, header.engine_id)] = await self.keys.local_keys(user, header.engine_id)
             self._v3_with_keys(data, source, header, self._candidates(header.username, source))
         except MalformedPacket as exc:
             self._malformed(exc.reason)
         except ValueError:
             self._malformed("value")
+        except Exception:  # never an unretrieved task exception: counted like any datagram not handled
+            log.debug("v3 trap from %s not handled", source, exc_info=True)
+            self._malformed("internal")
 
     def _v3_with_keys(self, data: bytes, source: str, header, candidates: list[UsmUser]) -> None:
         auth = bool(header.flags & v3message.FLAG_AUTH)
@@ -628,7 +633,8 @@ class TrapReceiver:
                     continue
                 hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
                 for password in (user.auth_password, user.priv_password):
-                    if password:
+                    if password and (hash_name, password) not in self._warmed:
+                        self._warmed.add((hash_name, password))
                         task = loop.create_task(self.keys.ku(hash_name, password))
                         self._deriving.add(task)
                         task.add_done_callback(self._deriving.discard)
