@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
         "IPAddressStatusEnum": "inventory.choices.IPAddressStatusChoices.CHOICES",
         "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
         "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
+        "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
     },
 }
 
