@@ -1,9 +1,12 @@
 """SNMP trap and inform receiver on the project's own codec (``collectors.snmp``).
 
 Accepts SNMPv1 Trap-PDUs, SNMPv2c SNMPv2-Trap and InformRequest PDUs (an inform is answered with a
-Response carrying its request-id and varbinds) and SNMPv3 USM traps (authNoPriv, authPriv; noAuthNoPriv
-for users configured so).  For a v3 trap the sender is the authoritative engine: its engine ID travels in
-the message and the user's keys are localized to it, once per (user, engine ID), then cached.  The users
+Response carrying its request-id and varbinds) and SNMPv3 USM traps and informs (authNoPriv, authPriv;
+noAuthNoPriv for users configured so).  For a v3 trap the sender is the authoritative engine: its engine
+ID travels in the message and the user's keys are localized to it, once per (user, engine ID), then
+cached.  For a v3 inform this receiver is the authoritative engine (:func:`local_engine_id`): it answers
+the sender's discovery and out-of-time-window messages with Reports and its Response is authenticated and
+encrypted with the keys localized to its own engine ID.  The users
 are the v3 credentials of the targets the collector already fetches; a user name shared by several
 credential sets is tried with each (the HMAC tells which).
 
@@ -24,6 +27,7 @@ import contextlib
 import hmac
 import ipaddress
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -38,21 +42,27 @@ from prometheus_client.registry import Collector
 
 from collectors.snmp import v3message
 from collectors.snmp.ber import (
+    COUNTER32,
     INFORM,
+    INTEGER,
     IP_ADDRESS,
     OBJECT_IDENTIFIER,
     OCTET_STRING,
+    REPORT,
     SEQUENCE,
     TIMETICKS,
     TRAP_V1,
     TRAP_V2,
     MalformedPacket,
+    encode_signed,
+    encode_unsigned,
     oid_to_bytes,
     oid_to_str,
     read_length,
+    tlv,
 )
 from collectors.snmp.messages import _expect, _int_at, decode_value, iter_varbinds, parse_header
-from collectors.snmp.usm import AUTH_PROTOCOLS, KeyCache, LocalKeys, UsmError, UsmUser, decrypt, sign
+from collectors.snmp.usm import AUTH_PROTOCOLS, KeyCache, LocalKeys, UsmError, UsmUser, decrypt, encrypt, sign
 from collectors.targets import Target
 
 log = logging.getLogger(__name__)
@@ -76,6 +86,16 @@ MAX_KEY_DERIVATIONS = 64
 """v3 traps waiting for key derivation at once; later ones are dropped (reason ``busy``)."""
 TIME_WINDOW = 150
 """RFC 3414 3.2 7: seconds a v3 message may lag the sender's latest known engine time."""
+UNKNOWN_ENGINE_IDS = oid_to_bytes("1.3.6.1.6.3.15.1.1.4.0")
+NOT_IN_TIME_WINDOWS = oid_to_bytes("1.3.6.1.6.3.15.1.1.2.0")
+_ZERO_ERRORS = b"\x02\x01\x00\x02\x01\x00"
+
+
+def local_engine_id() -> bytes:
+    """This receiver's snmpEngineID for v3 informs (RFC 3411 format 4, text): stable per host, so a
+    sender's cached discovery stays valid across restarts."""
+    text = ("infrastrand:" + socket.gethostname()).encode()[:27]
+    return b"\x80\x00\x1f\x88\x04" + text
 
 
 class CatalogError(ValueError):
@@ -272,6 +292,7 @@ class TrapReceiver:
         burst: float = 100.0,
         clock: Callable[[], float] = time.monotonic,
         keys: KeyCache | None = None,
+        engine_id: bytes | None = None,
     ) -> None:
         self.catalog = catalog or Catalog.load()
         self.store = store
@@ -293,6 +314,11 @@ class TrapReceiver:
         self._warmed: set[tuple[str, bytes]] = set()
         self._ifnames: dict[str, tuple[object, dict[str, str]]] = {}
         self._transport: asyncio.DatagramTransport | None = None
+        self.engine_id = engine_id or local_engine_id()
+        self.engine_boots = 1
+        self._started = clock()
+        self._salt = int.from_bytes(os.urandom(8), "big")
+        self.reports: dict[str, int] = {}
 
     # -- targets --------------------------------------------------------------------------------------
 
@@ -360,14 +386,16 @@ class TrapReceiver:
         for source in full or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[source]
 
-    def datagram(self, data: bytes, address: str) -> bytes | None:
-        """Handle one datagram from ``address``; the Response to send for a v2c inform, else None."""
+    def datagram(self, data: bytes, address: str, reply_to: Any = None) -> bytes | None:
+        """Handle one datagram from ``address``; the answer to send (an inform's Response, a v3 discovery
+        or time-window Report), else None.  ``reply_to`` is where a v3 answer computed later (after a key
+        derivation) is sent."""
         source = _normal(address) or address
         if not self._admit(source):
             return None
         try:
             if v3message.is_v3(data):
-                return self._v3(data, source)
+                return self._v3(data, source, reply_to)
             trap = decode_v1(data) if is_v1_trap(data) else decode_v2c(data)
             self._accept(trap, source)
             return inform_response(data) if trap.pdu_type == INFORM else None
@@ -393,8 +421,16 @@ class TrapReceiver:
             return [own, *(u for u in users if u != own)]
         return users
 
-    def _v3(self, data: bytes, source: str) -> None:
+    def engine_time(self) -> int:
+        return int(self.clock() - self._started)
+
+    def _v3(self, data: bytes, source: str, reply_to: Any = None) -> bytes | None:
         header = v3message.parse_header(data)
+        if not header.engine_id:  # discovery (RFC 3414 4) before an inform: our engine ID, boots and time
+            if header.flags & (v3message.FLAG_AUTH | v3message.FLAG_PRIV):
+                raise MalformedPacket("discovery")
+            rid = v3message.parse_scoped_pdu(data, header.data_pos, header.data_end)[3]
+            return self._report(header, rid, UNKNOWN_ENGINE_IDS, "unknownEngineID", None, None)
         candidates = self._candidates(header.username, source)
         if not candidates:
             self._drop("unknown_user")
@@ -404,20 +440,21 @@ class TrapReceiver:
             if len(self._deriving) >= MAX_KEY_DERIVATIONS:
                 self._drop("busy")
                 return None
-            task = asyncio.get_running_loop().create_task(self._derive_then(missing, data, source))
+            task = asyncio.get_running_loop().create_task(self._derive_then(missing, data, source, reply_to))
             self._deriving.add(task)
             task.add_done_callback(self._deriving.discard)
             return None
-        self._v3_with_keys(data, source, header, candidates)
-        return None
+        return self._v3_with_keys(data, source, header, candidates)
 
-    async def _derive_then(self, users: list[UsmUser], data: bytes, source: str) -> None:
+    async def _derive_then(self, users: list[UsmUser], data: bytes, source: str, reply_to: Any) -> None:
         """Localize the users' keys to the sender's engine ID, then handle the trap that waited."""
         try:
             header = v3message.parse_header(data)
             for user in users:
                 self._local[(user, header.engine_id)] = await self.keys.local_keys(user, header.engine_id)
-            self._v3_with_keys(data, source, header, self._candidates(header.username, source))
+            answer = self._v3_with_keys(data, source, header, self._candidates(header.username, source))
+            if answer is not None and reply_to is not None and self._transport is not None:
+                self._transport.sendto(answer, reply_to)
         except MalformedPacket as exc:
             self._malformed(exc.reason)
         except ValueError:
@@ -426,7 +463,7 @@ class TrapReceiver:
             log.debug("v3 trap from %s not handled", source, exc_info=True)
             self._malformed("internal")
 
-    def _v3_with_keys(self, data: bytes, source: str, header, candidates: list[UsmUser]) -> None:
+    def _v3_with_keys(self, data: bytes, source: str, header, candidates: list[UsmUser]) -> bytes | None:
         auth = bool(header.flags & v3message.FLAG_AUTH)
         priv = bool(header.flags & v3message.FLAG_PRIV)
         matched = None
@@ -447,11 +484,17 @@ class TrapReceiver:
             break
         if matched is None:
             self._drop("wrong_digest" if auth else "unsupported_sec_level")
-            return
-        if auth and not self._in_time(header):
-            self._drop("not_in_time_window")
-            return
+            return None
         user, keys = matched
+        authoritative = header.engine_id == self.engine_id  # an inform to us: we keep the time
+        if auth and authoritative:
+            if header.boots != self.engine_boots or abs(header.time - self.engine_time()) > TIME_WINDOW:
+                self._drop("not_in_time_window")
+                rid = 0 if priv else v3message.parse_scoped_pdu(data, header.data_pos, header.data_end)[3]
+                return self._report(header, rid, NOT_IN_TIME_WINDOWS, "notInTimeWindow", user, keys)
+        elif auth and not self._in_time(header):
+            self._drop("not_in_time_window")
+            return None
         if priv:
             try:
                 plain = decrypt(
@@ -464,17 +507,61 @@ class TrapReceiver:
                 )
             except ValueError:
                 self._drop("decryption_error")
-                return
+                return None
             scoped = v3message.parse_scoped_pdu(plain, 0, len(plain), padded=user.priv_protocol == "DES")
             body = plain
         else:
             scoped = v3message.parse_scoped_pdu(data, header.data_pos, header.data_end)
             body = data
-        _engine, _context, pdu_type, rid, _, _, vb_start, vb_end = scoped
-        if pdu_type != TRAP_V2:
-            self._drop("unsupported_pdu")  # v3 informs need this receiver's own engine: not offered
-            return
+        context_engine, context, pdu_type, rid, _, _, vb_start, vb_end = scoped
+        if pdu_type not in (TRAP_V2, INFORM) or (pdu_type == INFORM and not authoritative):
+            self._drop("unsupported_pdu")  # an inform must be sent to this receiver's engine ID
+            return None
         self._accept(_v2_trap("3", pdu_type, rid, list(iter_varbinds(body, vb_start, vb_end))), source)
+        if pdu_type != INFORM:
+            return None
+        response = tlv(
+            RESPONSE, tlv(INTEGER, encode_signed(rid)) + _ZERO_ERRORS + tlv(SEQUENCE, body[vb_start:vb_end])
+        )
+        return self._message(
+            header, v3message.encode_scoped_pdu(context_engine, context, response), user, keys, priv
+        )
+
+    def _report(self, header, rid: int, counter: bytes, reason: str, user, keys) -> bytes:
+        """A Report (RFC 3414 3.2) telling the sender this engine's ID, boots and time; authenticated (not
+        encrypted) when the request was, so the sender may trust the time."""
+        self.reports[reason] = self.reports.get(reason, 0) + 1
+        varbind = tlv(
+            SEQUENCE, tlv(OBJECT_IDENTIFIER, counter) + tlv(COUNTER32, encode_unsigned(self.reports[reason]))
+        )
+        pdu = tlv(REPORT, tlv(INTEGER, encode_signed(rid)) + _ZERO_ERRORS + tlv(SEQUENCE, varbind))
+        return self._message(header, v3message.encode_scoped_pdu(self.engine_id, b"", pdu), user, keys, False)
+
+    def _message(
+        self, header, scoped: bytes, user: UsmUser | None, keys: LocalKeys | None, priv: bool
+    ) -> bytes:
+        """A v3 message from this engine to the sender of ``header`` (same msgID and user)."""
+        boots, etime = self.engine_boots, self.engine_time()
+        auth_len = AUTH_PROTOCOLS[user.auth_protocol][1] if user is not None and user.auth_protocol else 0
+        params = b""
+        msg_data = scoped
+        if priv:
+            self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
+            ciphertext, params = encrypt(user.priv_protocol, keys.priv, boots, etime, self._salt, scoped)
+            msg_data = tlv(OCTET_STRING, ciphertext)
+        flags = (v3message.FLAG_AUTH if auth_len else 0) | (v3message.FLAG_PRIV if priv else 0)
+        message, offset = v3message.encode_message(
+            msg_id=header.msg_id,
+            flags=flags,
+            security_head=v3message.security_head(self.engine_id, boots, etime, header.username, auth_len),
+            auth_len=auth_len,
+            priv_params=params,
+            msg_data=msg_data,
+        )
+        if auth_len:
+            mac = sign(user.auth_protocol, keys.auth, message)
+            message = message[:offset] + mac + message[offset + auth_len :]
+        return message
 
     def _in_time(self, header) -> bool:
         """RFC 3414 3.2 7b as a non-authoritative receiver: not older than the sender's latest known
@@ -599,7 +686,7 @@ class TrapReceiver:
         class Protocol(asyncio.DatagramProtocol):
             def datagram_received(self, data: bytes, addr) -> None:
                 try:
-                    answer = receiver.datagram(data, addr[0])
+                    answer = receiver.datagram(data, addr[0], addr)
                 except Exception:  # never let one datagram stop the receiver
                     log.debug("trap from %s not handled", addr[0], exc_info=True)
                     receiver._malformed("internal")

@@ -213,6 +213,45 @@ def test_v3_trap_with_the_inventory_credentials(running, tmp_path, source, level
     assert event["details"]["version"] == "3"
 
 
+@pytest.mark.parametrize(
+    ("level", "extra"),
+    [
+        ("authPriv", ["-a", "SHA", "-A", AUTH_KEY, "-x", "AES", "-X", PRIV_KEY]),
+        ("authPriv", ["-a", "SHA", "-A", AUTH_KEY, "-x", "DES", "-X", PRIV_KEY]),
+    ],
+    ids=["aes", "des"],
+)
+def test_v3_inform_is_discovered_and_acknowledged(tmp_path, level, extra):
+    """An inform goes to the receiver's own engine: net-snmp discovers its engine ID and time (Report),
+    then sends the inform, and fails unless the authenticated, encrypted Response comes back."""
+    priv = extra[extra.index("-x") + 1]
+    running = Running()
+    try:
+        if (
+            priv == "DES"
+        ):  # a second user of the same name, DES: the sender's own target's credentials are tried first
+            des = parse_target(
+                {"id": 14, "name": "ups02", "address": "127.0.0.6", "version": "3",
+                 "v3": {"username": "trapuser", "auth_protocol": "SHA", "auth_key": AUTH_KEY,
+                        "priv_protocol": "DES", "priv_key": PRIV_KEY}},
+                "t",
+            )  # fmt: skip
+            running.receiver.apply([*targets(), des])
+        done = net_snmp(
+            "snmpinform", "-v3", "-u", "trapuser", "-l", level, *extra, "-r", "1", "-t", "20",
+            f"127.0.0.1:{running.port}", "", "1.3.6.1.6.3.1.1.5.1",
+            tmp=tmp_path, source="127.0.0.6" if priv == "DES" else "127.0.0.3",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        running.wait_for(lambda: running.events, "the v3 inform")
+        event = running.events[0]
+        assert event["trap"] == "coldStart" and event["details"]["version"] == "3"
+        assert event["device"] == ("ups02" if priv == "DES" else "ups01")
+        assert running.receiver.reports.get("unknownEngineID", 0) >= 1
+    finally:
+        running.close()
+
+
 def test_v3_trap_with_a_wrong_key_is_dropped_and_counted(running, tmp_path):
     done = net_snmp(
         "snmptrap", "-v3", "-e", "0x80001f8880aabbccdd02", "-u", "trapuser", "-l", "authPriv", "-a", "SHA",
