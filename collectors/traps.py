@@ -82,6 +82,8 @@ MAX_SERIES = 10_000
 OIDs must not grow the exposition without bound)."""
 MAX_SOURCES = 65_536
 """Token buckets kept; beyond, idle ones are dropped first."""
+MAX_LOCAL_KEYS = 10_000
+"""(user, engine ID) key localizations kept; a sender inventing engine IDs empties the cache, not memory."""
 MAX_KEY_DERIVATIONS = 64
 """v3 traps waiting for key derivation at once; later ones are dropped (reason ``busy``)."""
 TIME_WINDOW = 150
@@ -451,7 +453,10 @@ class TrapReceiver:
         try:
             header = v3message.parse_header(data)
             for user in users:
-                self._local[(user, header.engine_id)] = await self.keys.local_keys(user, header.engine_id)
+                keys = await self.keys.local_keys(user, header.engine_id)
+                if len(self._local) >= MAX_LOCAL_KEYS:
+                    self._local.clear()
+                self._local[(user, header.engine_id)] = keys
             answer = self._v3_with_keys(data, source, header, self._candidates(header.username, source))
             if answer is not None and reply_to is not None and self._transport is not None:
                 self._transport.sendto(answer, reply_to)
