@@ -329,7 +329,8 @@ class TrapReceiver:
         devices: dict[str, _Device] = {}
         users: dict[bytes, list[UsmUser]] = {}
         by_source: dict[str, UsmUser] = {}
-        for target in sorted(targets, key=lambda t: t.name):
+        ordered = sorted(targets, key=lambda t: t.name)
+        for target in ordered:
             address = _normal(target.address)
             if address is not None:
                 devices.setdefault(address, _Device(target.name, target.id))
@@ -346,6 +347,11 @@ class TrapReceiver:
                 same.append(user)
             if address is not None:
                 by_source.setdefault(address, user)
+        for target in ordered:  # then the other documented addresses: a target address always wins
+            for other in target.addresses:
+                other = _normal(other)
+                if other is not None:
+                    devices.setdefault(other, _Device(target.name, target.id))
         self._devices = devices
         self._users = users
         self._user_of_source = by_source

@@ -236,3 +236,20 @@ def test_webhook_needs_a_token_with_the_alert_permission(inv, make_token, client
     )
     allowed = make_token("add_alertrecord", "change_alertrecord")
     assert client_for(allowed).post("/api/monitoring/alerts/webhook/", body, format="json").status_code == 200
+
+
+def test_targets_list_other_documented_addresses_for_traps(inv, make_token, client_for):
+    """Contract 1's optional ``addresses``: documented IPs other than the target address (traps may come
+    from a loopback); absent when a device has none."""
+    from inventory.services.dcim import interface_add_ip
+
+    device = inv.devices[0]
+    second = device.interfaces.order_by("name").last()
+    interface_add_ip(interface=second, address="10.255.0.1/32")
+    interface_add_ip(interface=second, address="2001:db8::1/128")
+    client = client_for(make_token(collector=True))
+    body = client.get(f"/api/collector/targets/?group={inv.group.slug}").json()
+    by_name = {t["name"]: t for t in body["targets"]}
+    assert by_name[device.name]["addresses"] == ["10.255.0.1", "2001:db8::1"]
+    assert by_name[device.name]["address"] == "127.0.2.1"
+    assert "addresses" not in by_name[inv.devices[1].name]

@@ -175,6 +175,31 @@ def test_v2c_trap_and_enterprise_oid_kept_numeric(running, tmp_path):
     assert "1.3.6.1.4.1.99999.0.7" in numeric["text"]
 
 
+def test_a_trap_from_another_documented_address_of_a_device_is_its_own(tmp_path):
+    """Contract 1's optional ``addresses``: a device sending from its loopback, not its primary IP."""
+    running = Running()
+    try:
+        sw = parse_target(
+            {"id": 15, "name": "sw02", "address": "192.0.2.15", "community": "c", "addresses": ["127.0.0.7"]},
+            "t",
+        )
+        clash = parse_target({"id": 16, "name": "aaa", "address": "10.9.9.9", "community": "c",
+                              "addresses": ["127.0.0.1"]}, "t")  # fmt: skip
+        running.receiver.apply([*targets(), sw, clash])
+        for source in ("127.0.0.7", "127.0.0.1"):
+            done = net_snmp(
+                "snmptrap", "-v2c", "-c", "public", f"127.0.0.1:{running.port}", "", "1.3.6.1.6.3.1.1.5.5",
+                tmp=tmp_path, source=source,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        running.wait_for(lambda: len(running.events) == 2, "two traps")
+        # the other address maps to its device; a target address wins over another device's other address
+        assert [e["device"] for e in running.events] == ["sw02", "sw01"]
+        assert running.events[0]["trap"] == "authenticationFailure"
+    finally:
+        running.close()
+
+
 def test_v2c_inform_is_acknowledged(running, tmp_path):
     done = net_snmp(
         "snmpinform", "-v2c", "-c", "public", "-r", "0", "-t", "30", f"127.0.0.1:{running.port}", "",
