@@ -101,3 +101,33 @@ def test_real_alertmanager_posts_firing_and_resolved_alerts_to_the_inventory(liv
         "InfrastrandDeviceDown resolved",
         "InfrastrandDeviceDown firing",
     ]
+
+
+def test_the_demo_starts_alertmanager_with_the_shipped_routing_feeding_the_inventory(live_server, tmp_path):
+    """``make demo``'s Alertmanager (deploy/demo/stack.py), unchanged shipped timers, against the live
+    server standing in for the demo inventory (the whole demo is tests/e2e/test_demo.py)."""
+    from deploy.demo.stack import Inventory, start_alertmanager
+
+    inv = build_inventory()
+    token, key, _ = token_create(username="demo-admin", write_enabled=True)
+    token.user.is_superuser = True
+    token.user.save()
+    demo_inventory = Inventory(tmp_path, live_server.url.removeprefix("http://"))
+    demo_inventory.token_file("write").write_text(key + "\n")
+    listen = f"127.0.0.1:{free_port()}"
+    alertmanager = start_alertmanager(demo_inventory, listen, tmp_path, tmp_path)
+    try:
+        now = datetime.now(UTC)
+        alert = {
+            "labels": {"alertname": "DemoCheck", "device": inv.devices[2].name, "severity": "warning"},
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+        }
+        httpx.post(f"http://{listen}/api/v2/alerts", json=[alert], timeout=10).raise_for_status()
+        wait_until(
+            lambda: m.AlertRecord.objects.filter(alertname="DemoCheck", device=inv.devices[2]).exists(),
+            seconds=WAIT,
+            what="the demo Alertmanager's notification in the inventory",
+        )
+    finally:
+        alertmanager.stop()
