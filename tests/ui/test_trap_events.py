@@ -133,6 +133,10 @@ def test_traps_reach_the_event_log_api_and_the_device_page(live_server, page: Pa
         _, metrics = http_get(f"http://127.0.0.1:{http_port}/metrics")
         assert f'infrastrand_snmp_traps_total{{device="{v2c_device.name}",trap="linkDown"}} 1.0' in metrics
         assert AUTH_KEY not in metrics and PRIV_KEY not in metrics
+        lint = subprocess.run(
+            ["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True, timeout=WAIT
+        )
+        assert lint.returncode == 0, lint.stdout + lint.stderr
 
         log_in(page, live_server.url, "writer", d.PASSWORD)
         expect(page.locator("#recent-events")).to_contain_text("link down")
