@@ -425,3 +425,47 @@ def test_catalog_names_the_standard_notifications():
     names = {n.name for n in Catalog.load().notifications.values()}
     assert {"coldStart", "warmStart", "linkDown", "linkUp", "authenticationFailure"} <= names
     assert {"entConfigChange", "upsTrapOnBattery"} <= names
+
+
+def test_v3_datagrams_flipped_or_cut_are_counted_never_raised():
+    """A valid v3 authPriv trap (built by a second receiver acting as the sender's engine), then every
+    single-byte flip and cut of it: each is accepted once at most or counted as dropped, nothing raises."""
+    from types import SimpleNamespace
+
+    from collectors.snmp.ber import INTEGER, tlv
+    from collectors.snmp.v3message import encode_scoped_pdu
+    from collectors.traps import SNMP_TRAP_OID_0, SYS_UPTIME_0
+
+    async def run() -> None:
+        events: list = []
+        receiver = TrapReceiver(sink=events.append, burst=10**6, rate=10**6)
+        receiver.apply(targets())
+        user = receiver._users[b"trapuser"][0]
+        sender = TrapReceiver(engine_id=b"\x80\x00\x1f\x88\x04fuzz-sender")
+        keys = await sender.keys.local_keys(user, sender.engine_id)
+        varbinds = tlv(0x30, tlv(OBJECT_IDENTIFIER, SYS_UPTIME_0) + tlv(TIMETICKS, b"\x10")) + tlv(
+            0x30,
+            tlv(OBJECT_IDENTIFIER, SNMP_TRAP_OID_0)
+            + tlv(OBJECT_IDENTIFIER, bytes.fromhex("2b0601060301010503")),
+        )
+        pdu = tlv(TRAP_V2, tlv(INTEGER, b"\x07") + b"\x02\x01\x00\x02\x01\x00" + tlv(0x30, varbinds))
+        scoped = encode_scoped_pdu(sender.engine_id, b"", pdu)
+        good = sender._message(SimpleNamespace(msg_id=9, username=b"trapuser"), scoped, user, keys, True)
+        samples = [good]
+        samples += [good[:i] + bytes([good[i] ^ 0x5A]) + good[i + 1 :] for i in range(len(good))]
+        samples += [good[:i] for i in range(0, len(good), 7)]
+        for data in samples:
+            receiver.datagram(data, "127.0.0.3")
+            await asyncio.sleep(0)
+        for _ in range(600):  # key derivations finish in the key thread (bounded wait)
+            if not receiver._deriving:
+                break
+            await asyncio.sleep(0.05)
+        assert not receiver._deriving
+        assert receiver.received.get(("ups01", "linkDown"), 0) >= 1  # the unmodified one at least
+        handled = sum(receiver.received.values()) + sum(receiver.dropped.values())
+        assert handled == len(samples), (receiver.received, receiver.dropped)
+        await receiver.close()
+        await sender.close()
+
+    asyncio.run(run())
