@@ -147,6 +147,10 @@ def test_traps_reach_the_event_log_api_and_the_device_page(live_server, page: Pa
         page.goto(f"{live_server.url}/monitoring/events/?source=trap&device={v3_device.name}")
         expect(page.locator("tr.event")).to_have_count(1)
         expect(page.locator("tr.event")).to_contain_text("cold start")
+        page.set_viewport_size({"width": 390, "height": 844})  # phone: wide tables scroll inside their card
+        for path in (f"/dcim/devices/{v2c_device.pk}/", "/monitoring/events/", "/"):
+            page.goto(f"{live_server.url}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     finally:
         collector.terminate()
         collector.wait(WAIT)
