@@ -30,6 +30,8 @@ from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.store import SampleStore
 from collectors.targets import FileSource, InventorySource, TargetError, parse_shard, select_shard
+from collectors.trap_events import TrapEventSender
+from collectors.traps import TrapMetrics, TrapReceiver
 from collectors.v3 import PysnmpClient
 
 log = logging.getLogger("collectors")
@@ -81,6 +83,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="event loop: uvloop when installed (auto, the default) or asyncio's own",
     )
+    p.add_argument(
+        "--traps-listen",
+        help="receive SNMP traps and informs on this UDP host:port (e.g. 127.0.0.1:1162 in development, "
+        "0.0.0.0:162 in production); off unless given",
+    )
+    p.add_argument("--traps-rate", type=float, default=20.0, help="traps per second per sender (storm limit)")
+    p.add_argument("--traps-burst", type=float, default=100.0, help="traps a sender may burst above the rate")
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if not args.inventory_url and not args.targets_file:
@@ -160,6 +169,20 @@ class Collector:
             observe=self.observations.put if self.observations else None,
         )
         self.scheduler = Scheduler(self.poller, self.metrics, max_in_flight=args.max_in_flight)
+        self.trap_events = None
+        self.traps = None
+        if args.traps_listen:
+            if self.inventory:
+                self.trap_events = TrapEventSender(self.inventory, args.name)
+            self.traps = TrapReceiver(
+                store=self.store,
+                sink=self.trap_events.put if self.trap_events else None,
+                rate=args.traps_rate,
+                burst=args.traps_burst,
+            )
+            self.metrics.registry.register(
+                TrapMetrics(self.traps, lambda: self.trap_events.dropped if self.trap_events else {})
+            )
         self.metrics.bind_state(self.state)
         self.stop = asyncio.Event()
         self.loaded = False
@@ -201,6 +224,9 @@ class Collector:
             return
         mine = select_shard(targets, self.args.shard)
         self.scheduler.apply(mine)
+        if self.traps is not None:
+            self.traps.apply(targets)  # traps from any device of the group are attributed
+            self.traps.warm_keys()
         if self.observations:
             self.observations.retain({t.name for t in mine})
         self.loaded = True
@@ -219,6 +245,17 @@ class Collector:
             log.error("%s", exc)
             return 2
         await self.wire.start()
+        if self.traps is not None:
+            try:
+                await self.traps.start(self.args.traps_listen)
+            except (OSError, ValueError) as exc:
+                log.error("--traps-listen %s: %s", self.args.traps_listen, exc)
+                if http is not None:
+                    await asyncio.to_thread(http.stop)
+                await self.wire.close()
+                return 2
+            if self.trap_events:
+                self.trap_events.start()
         self.scheduler.start()
         if self.observations:
             self.observations.start()
@@ -233,6 +270,10 @@ class Collector:
             await self.scheduler.shutdown()
             if self.observations:
                 await self.observations.stop()
+            if self.traps is not None:
+                await self.traps.close()
+            if self.trap_events:
+                await self.trap_events.stop()
             if self.inventory:
                 await self.inventory.aclose()
             if http is not None:

@@ -155,6 +155,7 @@ class ObservationSender:
         self._last_error_log = 0.0
         self.resend_interval = resend_interval
         self._queued: dict[str, tuple[int, float]] = {}  # device -> (digest, when) of the last one queued
+        self._uptimes: dict[str, float] = {}  # device -> uptime of its last observation
         self.unchanged = 0  # observations sent light because nothing but the uptime changed
 
     def put(self, observation: dict[str, Any]) -> None:
@@ -164,14 +165,23 @@ class ObservationSender:
         differs from the device's last full observation only in poll time, duration and uptime goes
         out light (without `facts` and `interfaces`, which the inventory then keeps) unless
         `resend_interval` has passed: a change (up/down, error, facts, interfaces) goes out in full
-        at the next flush, an unchanged device's facts are refreshed every few minutes.
+        at the next flush, an unchanged device's facts are refreshed every few minutes.  An uptime that went
+        backwards (a reboot, which the inventory writes as an event) goes out in full at once too.
         """
         device = observation["device"]
         digest = _digest(observation)
         now = self.clock()
         last = self._queued.get(device)
         unsent = self._pending.pop(device, None)
-        if last is not None and last[0] == digest and now - last[1] < self.resend_interval:
+        uptime = observation.get("facts", {}).get("uptime_seconds")
+        rebooted = False
+        if uptime is not None:
+            previous = self._uptimes.get(device)
+            rebooted = previous is not None and uptime < previous
+            self._uptimes[device] = uptime
+        if rebooted:
+            self._queued[device] = (digest, now)
+        elif last is not None and last[0] == digest and now - last[1] < self.resend_interval:
             if unsent is None or "facts" not in unsent:
                 # Nothing but the poll time moved, and no full observation is waiting to go out.
                 observation = {k: v for k, v in observation.items() if k not in _HEAVY}
@@ -186,6 +196,8 @@ class ObservationSender:
         """Forget what was queued for devices no longer polled (removed targets), so nothing grows."""
         for device in [d for d in self._queued if d not in devices]:
             del self._queued[device]
+        for device in [d for d in self._uptimes if d not in devices]:
+            del self._uptimes[device]
 
     @property
     def pending(self) -> int:

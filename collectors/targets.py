@@ -70,6 +70,7 @@ class Target:
     interval: float = 60.0
     modules: tuple[str, ...] = DEFAULT_MODULES
     labels: tuple[tuple[str, str], ...] = ()
+    addresses: tuple[str, ...] = ()  # the device's other documented IPs (traps from them are its own)
 
     def credential_scope(self) -> str:
         """Identifies the credentials, for sharing pysnmp engines between devices that use the same."""
@@ -135,6 +136,9 @@ def parse_target(entry: Any, where: str) -> Target:
     labels = entry.get("labels") or {}
     if not isinstance(labels, dict):
         raise TargetError(f"{where}: field 'labels': expected a mapping")
+    addresses = entry.get("addresses") or []
+    if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
+        raise TargetError(f"{where}: field 'addresses': expected a list of addresses")
     return Target(
         name=entry["name"],
         address=address,
@@ -149,6 +153,7 @@ def parse_target(entry: Any, where: str) -> Target:
         interval=_num(entry, "interval", 60.0, float, where),
         modules=tuple(modules),
         labels=tuple(sorted((str(k), "" if v is None else str(v)) for k, v in labels.items())),
+        addresses=tuple(addresses),
     )
 
 

@@ -520,3 +520,25 @@ class CredentialFetchAdmin(ReadOnlyAdmin):
     list_filter = ("status", "group", "time")
     search_fields = ("username", "token_prefix", "group_slug", "client_address")
     date_hierarchy = "time"
+
+
+@admin.register(m.Event)
+class EventAdmin(ReadOnlyAdmin):
+    """The event log (traps, poll state changes, alert transitions), written by the services only."""
+
+    list_display = ("time", "source", "severity", "kind", "device", "site", "text")
+    list_filter = ("source", "severity", "time")
+    search_fields = ("text", "kind", "device__name", "site__slug")
+    date_hierarchy = "time"
+    list_select_related = ("device", "site")
+
+
+@admin.register(m.AlertRecord)
+class AlertRecordAdmin(ReadOnlyAdmin):
+    """Alertmanager's alerts as the webhook receiver recorded them."""
+
+    list_display = ("starts_at", "alertname", "status", "ends_at", "device", "site")
+    list_filter = ("status", "alertname", "starts_at")
+    search_fields = ("alertname", "fingerprint", "device__name", "site__slug")
+    date_hierarchy = "starts_at"
+    list_select_related = ("device", "site")

@@ -357,3 +357,56 @@ class ObjectChangeActionChoices(ChoiceSet):
 
     CHOICES: ClassVar = [(ACTION_CREATE, "Created"), (ACTION_UPDATE, "Updated"), (ACTION_DELETE, "Deleted")]
     COLORS: ClassVar = {ACTION_CREATE: "4caf50", ACTION_UPDATE: "2196f3", ACTION_DELETE: "f44336"}
+
+
+# -- events and alerts -----------------------------------------------------------------------------
+
+
+class EventSourceChoices(ChoiceSet):
+    """Where an event of the event log comes from."""
+
+    SOURCE_TRAP = "trap"
+    SOURCE_POLL = "poll"
+    SOURCE_ALERT = "alert"
+    SOURCE_DRIFT = "drift"
+    SOURCE_CHANGE = "change"
+
+    CHOICES: ClassVar = [
+        (SOURCE_TRAP, "SNMP trap"),
+        (SOURCE_POLL, "Poll state change"),
+        (SOURCE_ALERT, "Alert"),
+        (SOURCE_DRIFT, "Drift"),
+        (SOURCE_CHANGE, "Change"),
+    ]
+    COLORS: ClassVar = {
+        SOURCE_TRAP: "9c27b0",
+        SOURCE_POLL: "2196f3",
+        SOURCE_ALERT: "f44336",
+        SOURCE_DRIFT: "ff9800",
+        SOURCE_CHANGE: "607d8b",
+    }
+
+
+class EventSeverityChoices(ChoiceSet):
+    """Event severities (Alertmanager's usual ``severity`` label values)."""
+
+    SEVERITY_INFO = "info"
+    SEVERITY_WARNING = "warning"
+    SEVERITY_CRITICAL = "critical"
+
+    CHOICES: ClassVar = [
+        (SEVERITY_INFO, "Info"),
+        (SEVERITY_WARNING, "Warning"),
+        (SEVERITY_CRITICAL, "Critical"),
+    ]
+    COLORS: ClassVar = {SEVERITY_INFO: "2196f3", SEVERITY_WARNING: "ffc107", SEVERITY_CRITICAL: "f44336"}
+
+
+class AlertStatusChoices(ChoiceSet):
+    """An Alertmanager alert's status."""
+
+    STATUS_FIRING = "firing"
+    STATUS_RESOLVED = "resolved"
+
+    CHOICES: ClassVar = [(STATUS_FIRING, "Firing"), (STATUS_RESOLVED, "Resolved")]
+    COLORS: ClassVar = {STATUS_FIRING: "f44336", STATUS_RESOLVED: "4caf50"}

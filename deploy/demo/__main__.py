@@ -2,10 +2,11 @@
 
 Migrates the embedded SQLite database, loads the demo inventory, starts one simulated SNMP agent per
 demo device (moving counters), the web app, the collector with its exporter and, where the
-``prometheus`` binary exists, a Prometheus running the shipped ``deploy/prometheus/prometheus.yml``
-with only addresses changed (and its intervals shortened to 15 s unless ``--scrape-interval
-shipped``).  Prints the URLs, reports when every demo device is up in Prometheus, and stops
-everything in order on Ctrl-C or SIGTERM.
+``prometheus-alertmanager`` binary exists, an Alertmanager with the shipped routing (its alert-history
+webhook pointed at the demo inventory), and where the ``prometheus`` binary exists, a Prometheus
+running the shipped ``deploy/prometheus/prometheus.yml`` with only addresses changed (and its
+intervals shortened to 15 s unless ``--scrape-interval shipped``).  Prints the URLs, reports when
+every demo device is up in Prometheus, and stops everything in order on Ctrl-C or SIGTERM.
 
     python -m deploy.demo [--var-dir var/demo] [--inventory 127.0.0.1:8000] [--prometheus 127.0.0.1:9090]
 
@@ -29,10 +30,12 @@ from pathlib import Path
 from collectors.sim.agents import SimAgents
 from deploy import prometheus_config
 from deploy.demo.stack import (
+    ALERTMANAGER,
     PROMETHEUS,
     ROOT,
     Inventory,
     demo_agent_specs,
+    start_alertmanager,
     start_collector,
     start_prometheus,
 )
@@ -45,7 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--var-dir", type=Path, default=ROOT / "var" / "demo", help="state (default %(default)s)")
     p.add_argument("--inventory", default="127.0.0.1:8000", help="web app address (default %(default)s)")
     p.add_argument("--prometheus", default="127.0.0.1:9090", help="Prometheus address (default %(default)s)")
-    p.add_argument("--alertmanager", default="127.0.0.1:9093", help="where Prometheus sends alerts")
+    p.add_argument(
+        "--alertmanager", default="127.0.0.1:9093", help="Alertmanager address, where Prometheus sends alerts"
+    )
     p.add_argument("--exporter", help="re-point the demo collector group's exporter to host:port")
     p.add_argument("--snmp-port", type=int, help="re-point every SNMP profile to this UDP port")
     p.add_argument("--poll-interval", type=int, help="re-point every device's poll interval (seconds)")
@@ -92,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         collector = start_collector(inventory, GROUP, exporter, workdir / "logs")
         started.append(collector)
         core = [inventory.server, collector]
+        alertmanager = None
+        if Path(ALERTMANAGER).exists():
+            alertmanager = start_alertmanager(inventory, args.alertmanager, workdir, workdir / "logs")
+            started.append(alertmanager)
         prometheus = None
         if Path(PROMETHEUS).exists():
             config = prometheus_config.repoint(
@@ -116,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Prometheus         http://{args.prometheus}/\n"
                 if prometheus
                 else "  Prometheus         (not installed)\n"
+            )
+            + (
+                f"  Alertmanager       http://{args.alertmanager}/   (alert history: every device page)\n"
+                if alertmanager
+                else ""
             )
             + f"  logs               {workdir / 'logs'}\n",
             flush=True,

@@ -26,6 +26,9 @@ from inventory import demo
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+ALERTMANAGER_CONFIG = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+ALERT_HISTORY_RECEIVER = "inventory-alert-history"
 
 
 def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, headers=None) -> None:
@@ -135,7 +138,7 @@ class Inventory:
             ).strip()
             self.tokens["collector_group"] = demo.COLLECTOR_GROUP["slug"]
             self.tokens_path.write_text(json.dumps(self.tokens))
-        for kind in ("read", "collector"):
+        for kind in ("read", "collector", "write"):  # write: Alertmanager's alert-history webhook
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")
             path.chmod(0o600)
@@ -262,3 +265,30 @@ def start_prometheus(config: dict[str, Any], var_dir: Path, listen: str, workdir
     )
     wait_http(f"http://{listen}/-/ready", 60, prometheus.process)
     return prometheus
+
+
+def start_alertmanager(inventory: Inventory, listen: str, var_dir: Path, workdir: Path) -> Service:
+    """Debian's ``prometheus-alertmanager`` on ``listen`` with the shipped routing and receivers; only the
+    alert-history webhook is pointed at this inventory (with the demo's write token)."""
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    for receiver in config["receivers"]:
+        if receiver["name"] == ALERT_HISTORY_RECEIVER:
+            hook = receiver["webhook_configs"][0]
+            hook["url"] = f"{inventory.url}/api/monitoring/alerts/webhook/"
+            hook["http_config"]["authorization"]["credentials_file"] = str(inventory.token_file("write"))
+    config_file = var_dir / "alertmanager.yml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    alertmanager = Service(
+        "alertmanager",
+        [
+            ALERTMANAGER,
+            f"--config.file={config_file}",
+            f"--storage.path={var_dir / 'alertmanager-data'}",
+            f"--web.listen-address={listen}",
+            "--cluster.listen-address=",  # one instance: no gossip port
+            "--log.level=warn",
+        ],
+        workdir,
+    )
+    wait_http(f"http://{listen}/-/ready", 60, alertmanager.process)
+    return alertmanager

@@ -9,6 +9,7 @@ from inventory.api.routers import BulkRouter
 from inventory.api.views import models as v
 from inventory.api.views.audit import CredentialFetchListView
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
+from inventory.api.views.events import AlertRecordViewSet, AlertWebhookView, CollectorEventsView, EventViewSet
 from inventory.api.views.importer import ImportView
 from inventory.api.views.jobs import JobViewSet
 from inventory.api.views.roots import AppRootView
@@ -46,7 +47,12 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
     ],
     "core": [("object-changes", v.ObjectChangeViewSet), ("jobs", JobViewSet)],
     "users": [("tokens", TokenViewSet)],
-    "monitoring": [("snmp-profiles", v.SnmpProfileViewSet), ("collector-groups", v.CollectorGroupViewSet)],
+    "monitoring": [
+        ("snmp-profiles", v.SnmpProfileViewSet),
+        ("collector-groups", v.CollectorGroupViewSet),
+        ("events", EventViewSet),
+        ("alerts", AlertRecordViewSet),
+    ],
 }
 
 
@@ -68,10 +74,12 @@ urlpatterns = [
     path("users/tokens/provision/", TokenProvisionView.as_view(), name="token-provision"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("monitoring/alerts/webhook/", AlertWebhookView.as_view(), name="alerts-webhook"),
     *(path(f"{app}/", include(_app_urls(app, routes))) for app, routes in ROUTES.items()),
     path("prometheus/sd/devices/", DeviceHttpSdView.as_view(), name="prometheus-sd-devices"),
     path("collector/targets/", CollectorTargetsView.as_view(), name="collector-targets"),
     path("collector/observations/", CollectorObservationsView.as_view(), name="collector-observations"),
+    path("collector/events/", CollectorEventsView.as_view(), name="collector-events"),
     path("collector/credential-fetches/", CredentialFetchListView.as_view(), name="credential-fetches"),
     path("import/", ImportView.as_view(), name="import"),
 ]

@@ -14,6 +14,7 @@ from inventory.models.dcim import (
     Region,
     Site,
 )
+from inventory.models.events import AlertRecord, Event
 from inventory.models.extras import Tag
 from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
@@ -24,6 +25,7 @@ from inventory.models.users import CredentialFetch, Token, UserConfig
 
 __all__ = [
     "VRF",
+    "AlertRecord",
     "CollectorGroup",
     "Contact",
     "ContactAssignment",
@@ -34,6 +36,7 @@ __all__ = [
     "DeviceObservation",
     "DeviceRole",
     "DeviceType",
+    "Event",
     "IPAddress",
     "Interface",
     "Job",

@@ -283,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "IPAddressStatusEnum": "inventory.choices.IPAddressStatusChoices.CHOICES",
         "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
         "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
+        "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
     },
 }
 
@@ -305,3 +306,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Event log and alert history (issue 14): kept this many days, then removed by `manage.py purgeevents`.
+EVENT_RETENTION_DAYS = int(os.environ.get("INFRASTRAND_EVENT_RETENTION_DAYS", "90"))

@@ -1,13 +1,20 @@
-"""Domain writes for monitoring: the collectors' observations (contract 2)."""
+"""Domain writes for monitoring: the collectors' observations (contract 2) and the poll state changes they
+show (up -> down, down -> up, a reboot seen from sysUpTime going backwards), written as events."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 
+from inventory.choices import EventSeverityChoices, EventSourceChoices
 from inventory.models import Device, DeviceObservation
+from inventory.services.events import event_record
+
+UPTIME_SLACK_SECONDS = 5.0
+"""sysUpTime may read a little behind the previous poll's (agents round, polls take time): a smaller
+decrease is no reboot."""
 
 
 def observation_record(
@@ -25,12 +32,14 @@ def observation_record(
 
     ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
 
-    Observations are operational state and write no change-log record.
+    Observations are operational state and write no change-log record.  A change of state against the
+    stored observation writes an event (:func:`poll_state_events`) in the same transaction.
     """
     with transaction.atomic():
         current = DeviceObservation.objects.select_for_update().filter(device=device).first()
         if current is not None and current.polled_at > polled_at:
             return current
+        previous = (current.up, (current.facts or {}).get("uptime_seconds")) if current is not None else None
         observation = current or DeviceObservation(device=device)
         observation.collector = collector
         observation.polled_at = polled_at
@@ -45,4 +54,58 @@ def observation_record(
             observation.interfaces = (interfaces or []) if up else []
         observation.full_clean(exclude=["device"])
         observation.save()
+        if previous is not None:
+            poll_state_events(
+                device=device,
+                polled_at=polled_at,
+                was_up=previous[0],
+                up=up,
+                previous_uptime=previous[1],
+                uptime=(facts or {}).get("uptime_seconds") if up else None,
+                error=observation.error,
+            )
     return observation
+
+
+def poll_state_events(
+    *,
+    device: Device,
+    polled_at: datetime,
+    was_up: bool,
+    up: bool,
+    previous_uptime: Any,
+    uptime: Any,
+    error: str,
+) -> None:
+    """Events for what changed between two polls: down, up again, rebooted (sysUpTime went backwards)."""
+    poll = EventSourceChoices.SOURCE_POLL
+    if was_up and not up:
+        event_record(
+            time=polled_at,
+            source=poll,
+            severity=EventSeverityChoices.SEVERITY_CRITICAL,
+            kind="down",
+            text=f"{device.name} stopped answering SNMP" + (f": {error}" if error else ""),
+            device=device,
+            details={"error": error},
+        )
+    elif up and not was_up:
+        event_record(
+            time=polled_at, source=poll, kind="up", text=f"{device.name} answers SNMP again", device=device
+        )
+    numbers = (int, float)
+    if (
+        isinstance(uptime, numbers)
+        and isinstance(previous_uptime, numbers)
+        and uptime + UPTIME_SLACK_SECONDS < previous_uptime
+    ):
+        booted = polled_at - timedelta(seconds=uptime)
+        event_record(
+            time=booted,
+            source=poll,
+            severity=EventSeverityChoices.SEVERITY_WARNING,
+            kind="reboot",
+            text=f"{device.name} restarted (sysUpTime {previous_uptime:.0f} s -> {uptime:.0f} s)",
+            device=device,
+            details={"previous_uptime_seconds": previous_uptime, "uptime_seconds": uptime},
+        )

@@ -24,6 +24,7 @@ COLLECTOR_PERMISSIONS = (
     ("inventory", "view_deviceobservation"),
     ("inventory", "add_deviceobservation"),
     ("inventory", "change_deviceobservation"),
+    ("inventory", "add_event"),
 )
 """What a collector user may do: read its targets (devices, profiles, groups) and report observations.
 

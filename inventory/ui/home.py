@@ -13,7 +13,7 @@ from django.views import View
 
 from inventory.choices import DeviceStatusChoices, SiteStatusChoices, StrandChoices
 from inventory.fields import choice_list_contains
-from inventory.models import Device, DeviceObservation, ObjectChange, Site
+from inventory.models import Device, DeviceObservation, Event, ObjectChange, Site
 from inventory.ui import changelog
 from inventory.ui.generic import user_can
 from inventory.ui.pollstate import stale_device_ids
@@ -83,8 +83,20 @@ class HomeView(LoginRequiredMixin, View):
             "can_view_devices": user_can(request, Device, "view"),
             "recent_changes": changelog.recent_changes(15) if user_can(request, ObjectChange, "view") else [],
             "can_view_changes": user_can(request, ObjectChange, "view"),
+            "recent_events": recent_home_events(devices if strand else None)
+            if user_can(request, Event, "view")
+            else [],
+            "can_view_events": user_can(request, Event, "view"),
         }
         return render(request, "inventory/home.html", context)
+
+
+def recent_home_events(devices: QuerySet | None) -> list[Event]:
+    """The home tile: the newest warning and critical events (of ``devices`` when a strand is chosen)."""
+    events = Event.objects.select_related("device", "site").filter(severity__in=("warning", "critical"))
+    if devices is not None:
+        events = events.filter(device__in=devices)
+    return list(events[:10])
 
 
 def labelled(counts: dict[str, int], choices: list[tuple[str, str]]) -> list[tuple[str, str, int]]:

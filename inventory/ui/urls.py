@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from inventory.ui import home, importing, registry, search
+from inventory.ui import events, home, importing, registry, search
 from inventory.ui import views as _declarations  # noqa: F401  (registers the view sets)
 
 ui_patterns = [
@@ -12,6 +12,7 @@ ui_patterns = [
     path("import/jobs/<int:pk>/", importing.ImportJobView.as_view(), name="import_job"),
     path("changelog/", home.ChangeLogView.as_view(), name="changelog"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("monitoring/events/", events.EventListView.as_view(), name="events"),
 ]
 for views in registry.all_views():
     ui_patterns += views.urls()

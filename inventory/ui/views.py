@@ -33,7 +33,7 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
-from inventory.ui import filtersets, forms, grafana, registry, tables
+from inventory.ui import events, filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
 from inventory.ui.pollstate import poll_state
 
@@ -128,6 +128,7 @@ class SiteViews(ObjectViews):
             "locations": obj.locations.all(),
             "contacts": contacts_of(obj),
             "tenants": sorted(tenants, key=str),
+            **events.object_events_context(request, site=obj),
             "strands": [StrandChoices.label(s) or s for s in obj.strands],
             "prefixes": obj.prefixes.all(),
             "grafana_url": grafana.site_dashboard_url(obj.slug),
@@ -237,6 +238,7 @@ class DeviceViews(ObjectViews):
             "interfaces": obj.interfaces.prefetch_related("ip_addresses"),
             "contacts": contacts_of(obj),
             "grafana_url": grafana.device_dashboard_url(obj.name),
+            **events.object_events_context(request, device=obj),
         }
 
 

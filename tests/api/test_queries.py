@@ -51,6 +51,23 @@ def big(db, api):
         field = create(m.CustomField, name=f"cf_{i}", type="text")
         field.object_types.set([device_type, site_type])
         m.Token.create_token(user=m.Token.objects.first().user, description=f"t{i}")
+        create(
+            m.Event,
+            time="2026-11-30T06:00:00Z",
+            source="poll",
+            text="x",
+            device=inv.devices[i],
+            site=inv.sites[0],
+        )
+        m.AlertRecord.objects.create(
+            fingerprint=f"f{i}",
+            alertname="A",
+            status="firing",
+            labels={},
+            starts_at="2026-11-30T06:00:00Z",
+            device=inv.devices[i],
+            site=inv.sites[0],
+        )
     api.get("/api/")  # the token's first use records last_used
     return inv
 

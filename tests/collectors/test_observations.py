@@ -201,3 +201,21 @@ def test_removed_devices_are_forgotten(endpoint):
     assert set(sender._queued) == {"dev-0", "dev-1"}
     sender.put(obs("dev-0", t=1_795_000_060))  # a kept device still goes out light when unchanged
     assert sender.unchanged == 1
+
+
+def test_an_uptime_going_backwards_goes_out_in_full_at_once(endpoint):
+    """The inventory writes a reboot event from the uptime of full observations: a reboot must not wait
+    for the resend interval (a light observation carries no uptime)."""
+    now = [1000.0]
+    sender = ObservationSender(
+        InventoryClient(endpoint.url, TokenSource(TOKEN)), "c", resend_interval=300, clock=lambda: now[0]
+    )
+    sender.put(obs("dev-a", t=1_795_000_000))
+    asyncio.run(sender.flush())
+    rebooted = obs("dev-a", t=1_795_000_060)
+    rebooted["facts"]["uptime_seconds"] = 30.0  # was 123.45
+    sender.put(rebooted)
+    assert sender.unchanged == 0
+    asyncio.run(sender.flush())
+    sent = [o for b in endpoint.batches for o in b["observations"]]
+    assert sent[-1]["facts"]["uptime_seconds"] == 30.0

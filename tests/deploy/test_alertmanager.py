@@ -29,12 +29,17 @@ ROUTES = [
 ]
 
 
+HISTORY = "inventory-alert-history"
+"""The alert-history receiver every alert reaches first (issue 14.3)."""
+
+
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([AMTOOL, *args], capture_output=True, text=True, timeout=60)
 
 
 def routes_test(labels: dict[str, str], receivers: str) -> subprocess.CompletedProcess[str]:
     pairs = [f"{k}={v}" for k, v in labels.items()]
+    receivers = f"{HISTORY},{receivers}"
     return amtool(
         "config", "routes", "test", f"--config.file={CONFIG}", f"--verify.receivers={receivers}", *pairs
     )
@@ -62,7 +67,7 @@ def test_check_config_rejects_an_unknown_receiver(tmp_path):
 def test_route(labels, receivers):
     result = routes_test(labels, receivers)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == receivers
+    assert result.stdout.strip() == f"{HISTORY},{receivers}"
 
 
 def test_routes_test_detects_a_wrong_receiver():
@@ -71,7 +76,7 @@ def test_routes_test_detects_a_wrong_receiver():
 
 def test_every_receiver_is_routed_to():
     receivers = {r["name"] for r in yaml.safe_load(CONFIG.read_text())["receivers"]}
-    reached = {name for _, names in ROUTES for name in names.split(",")}
+    reached = {name for _, names in ROUTES for name in names.split(",")} | {HISTORY}
     assert receivers == reached
 
 

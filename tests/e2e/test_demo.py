@@ -65,6 +65,41 @@ def test_the_demo_runs_a_job_worker_for_background_imports(demo_stack: DemoStack
     assert job["result"]["created"] == 1
 
 
+def test_the_demo_runs_alertmanager_feeding_the_alert_history(demo_stack: DemoStack) -> None:
+    """Issue 14.3: Debian's Alertmanager with the shipped routing; an alert posted to it reaches the
+    inventory's webhook receiver and shows up in the alert history of its device."""
+    import json
+    import urllib.request
+    from datetime import UTC, datetime, timedelta
+
+    found = re.search(r"Alertmanager\s+http://(\S+)/", demo_stack.banner)
+    assert found, demo_stack.banner
+    device = demo_stack.targets[0]
+    now = datetime.now(UTC)
+    alert = {
+        "labels": {"alertname": "DemoHistoryCheck", "device": device["name"], "severity": "warning"},
+        "annotations": {"summary": "posted by the demo test"},
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+    }
+    request = urllib.request.Request(
+        f"http://{found[1]}/api/v2/alerts",
+        data=json.dumps([alert]).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    deadline = time.monotonic() + 120  # the shipped history route waits 10 s before its first notification
+    records: list = []
+    while not records and time.monotonic() < deadline:
+        time.sleep(1)
+        records = demo_stack.inventory.api(
+            "GET", f"/api/monitoring/alerts/?alertname=DemoHistoryCheck&device_id={device['id']}"
+        )["results"]
+    assert records and records[0]["status"]["value"] == "firing", demo_stack.logs()
+
+
 @pytest.mark.late(2)
 def test_ctrl_c_stops_everything(demo_stack: DemoStack) -> None:
     process = demo_stack.process

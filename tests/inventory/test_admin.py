@@ -19,7 +19,7 @@ INVENTORY_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "inventory"),
     key=lambda model: model.__name__,
 )
-READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job}
+READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job, m.Event, m.AlertRecord}
 
 
 def url(model, view: str, *args) -> str:
@@ -61,6 +61,11 @@ def one_of_each(inv, superuser):
     )
     enqueue_job(kind="import", data=None, user=superuser)
     m.VRF.objects.create(name="Demo VRF", rd="65000:1")
+    now = timezone.now()
+    m.Event.objects.create(time=now, source="trap", text="x link down", device=inv.device, site=inv.site)
+    m.AlertRecord.objects.create(
+        fingerprint="f1", alertname="A", status="firing", labels={}, starts_at=now, device=inv.device
+    )
     field = m.CustomField.objects.create(name="demo_owner", type="text")
     field.object_types.set([ContentType.objects.get_for_model(m.Device)])
     m.JournalEntry.objects.create(

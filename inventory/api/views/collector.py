@@ -20,7 +20,7 @@ from inventory.api.permissions import CollectorTokenOnly
 from inventory.api.scope import collector_scope
 from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
-from inventory.models import Device, SnmpProfile
+from inventory.models import Device, IPAddress, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
 from inventory.services.monitoring import observation_record
 from inventory.services.tokens import credential_fetch_record
@@ -44,12 +44,28 @@ def _v3(profile: SnmpProfile) -> dict | None:
     }
 
 
-def target_of(row: dict, profile: SnmpProfile) -> dict:
+def other_addresses(device_ids: list[int], rows: list[dict]) -> dict[int, list[str]]:
+    """Per device, its documented IPs (without mask) other than the target address, sorted (one query)."""
+    primary = {row["pk"]: primary_host(row) for row in rows}
+    found: dict[int, set[str]] = {}
+    pairs = IPAddress.objects.filter(assigned_object__device_id__in=device_ids).values_list(
+        "assigned_object__device_id", "address"
+    )
+    for device_id, address in pairs:
+        host = address.split("/", 1)[0]
+        if host != primary.get(device_id):
+            found.setdefault(device_id, set()).add(host)
+    return {device_id: sorted(hosts) for device_id, hosts in found.items()}
+
+
+def target_of(row: dict, profile: SnmpProfile, addresses: list[str] | None = None) -> dict:
     """One contract-1 target, with the profile's secrets decrypted (this endpoint only).
 
     ``interval`` follows ``Device.effective_poll_interval``: the device's, else its group's, else the default.
+    ``addresses`` (the device's other documented IPs, for attributing traps) only when there are any.
     """
     v3 = _v3(profile)
+    extra = {"addresses": addresses} if addresses else {}
     return {
         "id": row["pk"],
         "name": row["name"],
@@ -64,6 +80,7 @@ def target_of(row: dict, profile: SnmpProfile) -> dict:
         "interval": row["poll_interval"] or row["collector_group__poll_interval"] or DEFAULT_POLL_INTERVAL,
         "modules": list(profile.modules),
         "labels": target_labels(row),
+        **extra,
     }
 
 
@@ -118,9 +135,12 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
         profiles = SnmpProfile.objects.in_bulk(
             {row["snmp_profile_id"] for row in rows}
         )  # decrypted once each
+        addresses = other_addresses([row["pk"] for row in rows], rows)
         document = {
             "group": group.slug,
-            "targets": [target_of(row, profiles[row["snmp_profile_id"]]) for row in rows],
+            "targets": [
+                target_of(row, profiles[row["snmp_profile_id"]], addresses.get(row["pk"])) for row in rows
+            ],
         }
         body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
         etag = etag_of(body)
