@@ -196,7 +196,7 @@ class _Import:
                     except Unresolved as exc:
                         errors.append((name, str(exc)))
         plain = {key: value for key, value in data.items() if key in self.target.plain}
-        validated = self._validate_plain(plain, errors)
+        validated = self._validate_plain(plain, errors, instance if prechange is not None else None)
         for name, value in validated.items():
             setattr(instance, name, value)
             given.add(name)
@@ -208,10 +208,15 @@ class _Import:
         self._fail(number, errors)
         return _Row(number, instance, tags, given, prechange, options, deferred, ok=not errors)
 
-    def _validate_plain(self, plain: dict[str, Any], errors: list[tuple[str, str]]) -> dict[str, Any]:
+    def _validate_plain(
+        self, plain: dict[str, Any], errors: list[tuple[str, str]], existing: models.Model | None
+    ) -> dict[str, Any]:
         """The given plain fields through the API serializer's fields (as its ``to_internal_value``
-        would, without walking the fields the row does not give): every field's error is collected."""
+        would, without walking the fields the row does not give): every field's error is collected.
+        ``existing`` is the object a row updates: the serializer checks against it, as a PATCH would
+        (custom fields the row does not give keep their values)."""
         serializer = self.serializer
+        serializer.instance = existing
         validated: dict[str, Any] = {}
         for name, value in plain.items():
             serializer_field = serializer.fields[name]
