@@ -105,8 +105,12 @@ class Region(NestedGroupModel):
         super().clean()
         self.country = (self.country or "").upper()
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         self.country = (self.country or "").upper()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
 
 
@@ -173,8 +177,12 @@ class Site(PrimaryModel):
             missing = "longitude" if self.longitude is None else "latitude"
             raise ValidationError({missing: "Give both latitude and longitude, or neither."})
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         self.country = (self.country or "").upper() or self._region_country()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
 
     def _region_country(self) -> str:
@@ -613,6 +621,10 @@ class Interface(PrimaryModel):
             if self.lag.type != "lag":
                 raise ValidationError({"lag": f"{self.lag} is not a LAG interface (type lag)."})
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """The natural sort key of ``name`` (bulk writers call this instead of ``save()``)."""
         self._name = natural_key(self.name or "")
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
