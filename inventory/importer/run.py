@@ -33,7 +33,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import Serializer
 
 from inventory.choices import ObjectChangeActionChoices
-from inventory.importer import inserts, uniqueness
+from inventory.importer import inserts, samefile, uniqueness
 from inventory.importer.errors import NON_FIELD, ImportFailed, RowError
 from inventory.importer.references import ReferenceCache, Unresolved
 from inventory.importer.targets import Target, target
@@ -359,7 +359,10 @@ class _Import:
             if number % 100 == 0 or number == total:
                 self.progress("checking", number, total)
         # uniqueness over every row that got as far as an object, also rows with other errors
-        self.errors.extend(uniqueness.check(self.model, [(row.number, row.instance) for row in prepared]))
+        numbered = [(row.number, row.instance) for row in prepared]
+        self.errors.extend(uniqueness.check(self.model, numbered))
+        ok = [(row.number, row.instance) for row in prepared if row.ok]
+        self.errors.extend(samefile.check(self.model, ok))  # what clean() checks against the database
         prepared = [row for row in prepared if row.ok]
         self.errors.sort(key=lambda error: error.row)
         return prepared

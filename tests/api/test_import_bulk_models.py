@@ -96,3 +96,22 @@ def test_a_row_the_database_refuses_while_writing_fails_the_whole_import(inv):
     assert "refused the import" in str(failed.value)
     assert not m.Device.objects.filter(name__startswith="late-").exists()
     assert m.ObjectChange.objects.count() == changes
+
+
+def test_a_prefix_or_address_repeated_in_the_file_is_an_error_naming_the_earlier_row(inv):
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.commit([{"prefix": "10.78.0.0/24"}, {"prefix": "10.78.0.1/24"}], model="prefixes")
+    assert [(e.row, e.field) for e in failed.value.errors] == [(2, "prefix")]
+    assert "row 1" in failed.value.errors[0].message
+    rows = [{"address": "10.78.0.1/24"}, {"address": "10.78.0.2/24"}, {"address": "10.78.0.1/32"}]
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.commit(rows, model="ip-addresses")
+    assert [(e.row, e.field) for e in failed.value.errors] == [(3, "address")]
+    assert not m.Prefix.objects.filter(prefix="10.78.0.0/24").exists()
+    assert not m.IPAddress.objects.filter(address__startswith="10.78.").exists()
+    # shared roles may repeat, and a VRF without a unique space allows repeats
+    importer.commit([{"address": "10.78.0.9/24", "role": "vrrp"}] * 2, model="ip-addresses")
+    importer.commit([{"name": "Lab", "enforce_unique": "false"}], model="vrfs")
+    importer.commit([{"address": "10.78.0.5/24", "vrf": "Lab"}] * 2, model="ip-addresses")
+    importer.commit([{"prefix": "10.79.0.0/24", "vrf": "Lab"}, {"prefix": "10.79.0.0/24"}], model="prefixes")
+    assert m.IPAddress.objects.filter(address__startswith="10.78.").count() == 4
