@@ -452,7 +452,7 @@ class _Import:
                     postchange["tags"] = (row.prechange or {}).get("tags", [])
             parent = row.instance.changelog_parent()
             records.append(
-                ObjectChange(
+                ObjectChange(  # FKs by id: no related-object descriptor work per record
                     user_id=context.user_id,
                     user_name=context.username,
                     request_id=context.request_id,
@@ -461,9 +461,11 @@ class _Import:
                         if row.prechange is not None
                         else ObjectChangeActionChoices.ACTION_CREATE
                     ),
-                    changed_object_type=content_type,
+                    changed_object_type_id=content_type.pk,
                     changed_object_id=row.instance.pk,
-                    related_object_type=ContentType.objects.get_for_model(type(parent)) if parent else None,
+                    related_object_type_id=(
+                        ContentType.objects.get_for_model(type(parent)).pk if parent else None
+                    ),
                     related_object_id=parent.pk if parent is not None else None,
                     object_repr=str(row.instance)[:200],
                     prechange_data=row.prechange,
