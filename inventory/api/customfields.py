@@ -40,16 +40,23 @@ class CustomFieldsField(serializers.Field):
 
 
 def merged_custom_field_data(
-    *, model: type[models.Model], instance: models.Model | None, given: dict | None
+    *,
+    model: type[models.Model],
+    instance: models.Model | None,
+    given: dict | None,
+    definitions: list | None = None,
 ) -> dict:
     """The custom field data to store: the object's current values (defaults when new) updated by ``given``.
 
     Unknown names, invalid values and missing required values are a 400 naming the custom field.
-    Unset (null) values are not stored.
+    Unset (null) values are not stored. ``definitions`` are the model's custom fields when the caller
+    has read them already (a serializer validating many rows); else they are read here.
     """
     from inventory.models.customfields import custom_fields_for
 
-    fields = {cf.name: cf for cf in custom_fields_for(model)}
+    if definitions is None:
+        definitions = custom_fields_for(model)
+    fields = {cf.name: cf for cf in definitions}
     given = dict(given or {})
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(given) - set(fields))

@@ -56,10 +56,40 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere in a parsed value (strings, keys, nested lists and mappings).
+
+    Each container is visited once, so a YAML alias that contains itself cannot loop."""
+    stack, visited = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict | list | tuple) and id(item) not in visited:
+            visited.add(id(item))
+            stack.extend([*item.keys(), *item.values()] if isinstance(item, dict) else item)
+    return False
+
+
+def _nul_errors(rows: list[dict[str, Any]]) -> list[RowError]:
+    """Records holding a NUL character (a YAML ``\\0`` or JSON ``\\u0000`` escape): one error per field."""
+    return [
+        RowError(number, key if "\x00" not in key else NON_FIELD, "NUL character in the value.")
+        for number, row in enumerate(rows, start=1)
+        for key, value in row.items()
+        if "\x00" in key or _has_nul(value)
+    ]
+
+
 def parse(source: str | bytes | IO, *, format: str, model: str) -> list[dict[str, Any]]:
     """The file's records as dicts (CSV: header row = field names; YAML/JSON: a list of mappings,
     or a mapping whose single key is the model name)."""
     text = text_of(source)
+    nul = text.find("\x00")
+    if nul >= 0:  # no database stores it (PostgreSQL refuses it, SQLite cuts the text there)
+        line = text.count("\n", 0, nul) + 1
+        raise ImportFailed([RowError(0, "file", f"NUL character on line {line} of the file.")])
     if format == "csv":
         rows = _csv_rows(text)
     elif format in ("yaml", "json"):
@@ -80,6 +110,9 @@ def parse(source: str | bytes | IO, *, format: str, model: str) -> list[dict[str
         if bad:
             raise ImportFailed(bad)
         rows = [{str(key).strip(): value for key, value in row.items()} for row in rows]
+        bad = _nul_errors(rows)
+        if bad:
+            raise ImportFailed(bad)
     else:
         raise ImportFailed(
             [RowError(0, "format", f"Unknown format {format!r}; use one of {', '.join(FORMATS)}.")]

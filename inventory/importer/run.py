@@ -6,17 +6,21 @@ Two passes:
    bulk (:mod:`.references`), plain fields go through the API serializer, the object through the model's
    ``clean_fields()``/``clean()``, uniqueness in bulk over the whole file (:mod:`.uniqueness`).
    Every problem of every row is collected.
-2. **Write** (one transaction): bulk targets are written with ``bulk_create``/``bulk_update`` plus one
-   ``ObjectChange`` per object (bulk-created too); per-row targets (models with their own ``save()``
-   or rows that may name a parent from the same file) are checked again and saved one by one,
-   the change-log signals writing their records. Any error rolls everything back.
+2. **Write** (one transaction): rows are written with ``bulk_create``/``bulk_update`` plus one
+   ``ObjectChange`` per object (bulk-created too); the values a model's ``save()`` derives (sort keys,
+   normalised forms) are filled by its ``set_stored_values()``. Rows are checked again and saved one
+   by one (the change-log signals writing their records) only when they need it: a row naming an
+   object of an earlier row (a parent region), an address made primary, or a model whose ``save()``
+   does more. Any error rolls everything back.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +33,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import Serializer
 
 from inventory.choices import ObjectChangeActionChoices
-from inventory.importer import uniqueness
+from inventory.importer import inserts, samefile, uniqueness
 from inventory.importer.errors import NON_FIELD, ImportFailed, RowError
 from inventory.importer.references import ReferenceCache, Unresolved
 from inventory.importer.targets import Target, target
@@ -49,6 +53,19 @@ class ImportResult:
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     dry_run: bool = False
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Seconds spent per phase (``check``, ``write``, ``changelog``): ``{"wall": …, "cpu": …}``
+    (this process's CPU; a database server's own work is not in it)."""
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            spent = self.phases.setdefault(phase, {"wall": 0.0, "cpu": 0.0})
+            spent["wall"] += time.perf_counter() - wall
+            spent["cpu"] += time.process_time() - cpu
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -196,7 +213,7 @@ class _Import:
                     except Unresolved as exc:
                         errors.append((name, str(exc)))
         plain = {key: value for key, value in data.items() if key in self.target.plain}
-        validated = self._validate_plain(plain, errors)
+        validated = self._validate_plain(plain, errors, instance if prechange is not None else None)
         for name, value in validated.items():
             setattr(instance, name, value)
             given.add(name)
@@ -208,10 +225,15 @@ class _Import:
         self._fail(number, errors)
         return _Row(number, instance, tags, given, prechange, options, deferred, ok=not errors)
 
-    def _validate_plain(self, plain: dict[str, Any], errors: list[tuple[str, str]]) -> dict[str, Any]:
+    def _validate_plain(
+        self, plain: dict[str, Any], errors: list[tuple[str, str]], existing: models.Model | None
+    ) -> dict[str, Any]:
         """The given plain fields through the API serializer's fields (as its ``to_internal_value``
-        would, without walking the fields the row does not give): every field's error is collected."""
+        would, without walking the fields the row does not give): every field's error is collected.
+        ``existing`` is the object a row updates: the serializer checks against it, as a PATCH would
+        (custom fields the row does not give keep their values)."""
         serializer = self.serializer
+        serializer.instance = existing
         validated: dict[str, Any] = {}
         for name, value in plain.items():
             serializer_field = serializer.fields[name]
@@ -319,6 +341,10 @@ class _Import:
     def _fail(self, number: int, errors: list[tuple[str, str]]) -> None:
         self.errors.extend(RowError(number, name, message) for name, message in errors)
 
+    def per_row(self, prepared: list[_Row]) -> bool:
+        """Whether these rows must be saved one by one (see the module's docstring)."""
+        return self.target.per_row or any(row.deferred or row.options.get("is_primary") for row in prepared)
+
     def check(self) -> list[_Row]:
         self.check_columns()
         if self.errors:
@@ -333,7 +359,10 @@ class _Import:
             if number % 100 == 0 or number == total:
                 self.progress("checking", number, total)
         # uniqueness over every row that got as far as an object, also rows with other errors
-        self.errors.extend(uniqueness.check(self.model, [(row.number, row.instance) for row in prepared]))
+        numbered = [(row.number, row.instance) for row in prepared]
+        self.errors.extend(uniqueness.check(self.model, numbered))
+        ok = [(row.number, row.instance) for row in prepared if row.ok]
+        self.errors.extend(samefile.check(self.model, ok))  # what clean() checks against the database
         prepared = [row for row in prepared if row.ok]
         self.errors.sort(key=lambda error: error.row)
         return prepared
@@ -341,13 +370,21 @@ class _Import:
     # -- pass 2: writing ----------------------------------------------------------------------------
 
     def write_bulk(self, prepared: list[_Row], result: ImportResult) -> None:
+        with result.timed("write"):
+            self._write_rows(prepared, result)
+            self._write_tags(prepared)
+        with result.timed("changelog"):
+            self._log(prepared)
+
+    def _write_rows(self, prepared: list[_Row], result: ImportResult) -> None:
         now = timezone.now()
+        self._set_stored_values(prepared)
         creates = [row for row in prepared if row.instance.pk is None]
         updates = [row for row in prepared if row.instance.pk is not None]
         total = len(prepared)
         for start in range(0, len(creates), BATCH):
             batch = creates[start : start + BATCH]
-            self.model._default_manager.bulk_create([row.instance for row in batch])
+            inserts.create(self.model, [row.instance for row in batch])
             self.progress("writing", start + len(batch), total)
         # each row writes only the fields it gives (rows grouped by their field set), so a field the
         # file does not name keeps whatever value the database has when the import commits
@@ -359,10 +396,27 @@ class _Import:
         for names, instances in groups.items():
             columns = sorted(names | {"last_updated"})
             self.model._default_manager.bulk_update(instances, columns, batch_size=BATCH)
-        self._write_tags(prepared)
-        self._log(prepared)
         result.created = [row.instance.pk for row in creates]
         result.updated = [row.instance.pk for row in updates]
+
+    def _set_stored_values(self, prepared: list[_Row]) -> None:
+        """Fill what the model's ``save()`` would derive; an update also writes the derived fields
+        its given fields changed (an interface's ``_name`` with its ``name``)."""
+        if not hasattr(self.model, "set_stored_values"):
+            return
+        concrete = self.model._meta.concrete_fields
+        for row in prepared:
+            instance = row.instance
+            if instance.pk is None:
+                instance.set_stored_values()
+                continue
+            before = [getattr(instance, f.attname) for f in concrete]
+            instance.set_stored_values()
+            row.fields |= {
+                f.name
+                for f, value in zip(concrete, before, strict=True)
+                if getattr(instance, f.attname) != value
+            }
 
     def _write_tags(self, prepared: list[_Row]) -> None:
         for model_field in self.target.many.values():
@@ -380,7 +434,7 @@ class _Import:
                 for row in rows
                 for tag in {tag.pk: tag for tag in row.tags}.values()
             ]
-            _insert(through, links)
+            inserts.insert(through, links)
 
     def _log(self, prepared: list[_Row]) -> None:
         """One ObjectChange per object, as the change-log signals would have written it."""
@@ -398,7 +452,7 @@ class _Import:
                     postchange["tags"] = (row.prechange or {}).get("tags", [])
             parent = row.instance.changelog_parent()
             records.append(
-                ObjectChange(
+                ObjectChange(  # FKs by id: no related-object descriptor work per record
                     user_id=context.user_id,
                     user_name=context.username,
                     request_id=context.request_id,
@@ -407,16 +461,18 @@ class _Import:
                         if row.prechange is not None
                         else ObjectChangeActionChoices.ACTION_CREATE
                     ),
-                    changed_object_type=content_type,
+                    changed_object_type_id=content_type.pk,
                     changed_object_id=row.instance.pk,
-                    related_object_type=ContentType.objects.get_for_model(type(parent)) if parent else None,
+                    related_object_type_id=(
+                        ContentType.objects.get_for_model(type(parent)).pk if parent else None
+                    ),
                     related_object_id=parent.pk if parent is not None else None,
                     object_repr=str(row.instance)[:200],
                     prechange_data=row.prechange,
                     postchange_data=postchange,
                 )
             )
-        _insert(ObjectChange, records)
+        inserts.insert(ObjectChange, records)
 
     def write_per_row(self, prepared: list[_Row], result: ImportResult) -> None:
         """Save row by row (checking again: earlier rows of the file are in the database now)."""
@@ -461,38 +517,6 @@ class _Import:
             device_set_primary_ip(device=ip.assigned_object.device, ip=ip, family=ip.family, user=self.user)
 
 
-def _insert(model: type[models.Model], objs: list[models.Model]) -> None:
-    """INSERT rows whose ids nobody needs back (change records, tag links) with one prepared statement.
-
-    ``bulk_create`` builds SQL per batch and on SQLite is limited to 999 parameters (33 change records
-    per statement); ``executemany`` of one statement costs about half the CPU per row. Values go through
-    each field's ``pre_save``/``get_db_prep_save``, exactly as ``bulk_create`` would.
-    """
-    if not objs:
-        return
-    from django.db import connections, router
-
-    connection = connections[router.db_for_write(model)]
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
-    ]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), BATCH):
-            params = [
-                [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                for obj in objs[start : start + BATCH]
-            ]
-            cursor.executemany(sql, params)
-
-
 def _items(value: Any) -> list[Any]:
     """``"a,b"`` or ``[a, b]`` as a list."""
     if isinstance(value, str):
@@ -524,17 +548,20 @@ def run(
         raise ImportFailed([RowError(0, "file", "No records to import.")])
     result = ImportResult(model=model, dry_run=dry_run)
     with change_context(user=user, request_id=uuid.uuid4()):
-        prepared = job.check()
-        if job.errors and not job.target.per_row:
+        with result.timed("check"):
+            prepared = job.check()
+        per_row = job.per_row(prepared)
+        if job.errors and not per_row:
             raise ImportFailed(job.errors)
-        # per-row targets are written (and rolled back) even after errors: rows that depend on earlier
-        # rows of the file (duplicates, parents) are only checked there, and every error is reported
+        # rows saved one by one are written (and rolled back) even after errors: rows that depend on
+        # earlier rows of the file (parents) are only checked there, and every error is reported
         failed_rows = {error.row for error in job.errors}
         prepared = [row for row in prepared if row.number not in failed_rows]
         try:
             with transaction.atomic():
-                if job.target.per_row:
-                    job.write_per_row(prepared, result)
+                if per_row:
+                    with result.timed("write"):  # change records written by the signals, per row
+                        job.write_per_row(prepared, result)
                 else:
                     job.write_bulk(prepared, result)
                 if job.errors:

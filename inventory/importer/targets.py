@@ -41,15 +41,14 @@ class Target:
 
     @property
     def per_row(self) -> bool:
-        """Written object by object (``save()``): a model with its own ``save()`` logic, or a tree whose
-        rows may name a parent created earlier in the same file. Others are written in bulk."""
-        own_save = any(
-            "save" in vars(cls)
+        """Always written object by object (``save()``): the model's ``save()`` does more than fill the
+        values it derives (``set_stored_values()``, which bulk writes call instead). Imports of other
+        models are written in bulk unless a row names an object of an earlier row (a parent region)."""
+        return any(
+            "save" in vars(cls) and "set_stored_values" not in vars(cls)
             for cls in self.model.__mro__
             if cls is not models.Model and issubclass(cls, models.Model)
         )
-        self_reference = any(f.related_model is self.model for f in self.references.values())
-        return own_save or self_reference
 
 
 def _build(name: str, model: type[models.Model], serializer_class) -> Target:

@@ -105,8 +105,12 @@ class Region(NestedGroupModel):
         super().clean()
         self.country = (self.country or "").upper()
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         self.country = (self.country or "").upper()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
 
 
@@ -189,8 +193,12 @@ class Site(PrimaryModel):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         self.country = (self.country or "").upper() or self._region_country()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
 
     def _region_country(self) -> str:
@@ -629,6 +637,10 @@ class Interface(PrimaryModel):
             if self.lag.type != "lag":
                 raise ValidationError({"lag": f"{self.lag} is not a LAG interface (type lag)."})
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """The natural sort key of ``name`` (bulk writers call this instead of ``save()``)."""
         self._name = natural_key(self.name or "")
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)

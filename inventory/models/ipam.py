@@ -129,9 +129,13 @@ class Prefix(PrimaryModel):
         self.prefix, self.family, self.prefix_length = str(network), network.version, network.prefixlen
         self.start_key, self.end_key = network_keys(network)
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         if self.prefix:
             self.set_value_keys()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)
 
 
@@ -239,7 +243,11 @@ class IPAddress(PrimaryModel):
         self.address, self.family = value.with_prefixlen, value.version
         self.host_key, self.mask_length = host_key(value.ip), value.network.prefixlen
 
-    def save(self, *args, **kwargs):
+    def set_stored_values(self) -> None:
+        """What ``save()`` derives before writing (bulk writers call it instead of ``save()``)."""
         if self.address:
             self.set_value_keys()
+
+    def save(self, *args, **kwargs):
+        self.set_stored_values()
         super().save(*args, **kwargs)

@@ -238,7 +238,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "inventory.api.pagination.OptionalLimitOffsetPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "inventory.api.ordering.ValueOrderingFilter",
     ],
     "ORDERING_PARAM": "ordering",
     "DEFAULT_PARSER_CLASSES": [

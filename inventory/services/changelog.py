@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -71,17 +72,34 @@ def is_secret(model: type[models.Model], field: models.Field) -> bool:
     return bool(getattr(field, "secret", False)) or field.name in getattr(model, "changelog_redact", ())
 
 
+@cache
+def _snapshot_fields(model: type[models.Model]) -> tuple[tuple[models.Field, str], ...]:
+    """The fields a snapshot holds, each with how its value is written (``secret``, ``decimal`` or "");
+    worked out once per model, as a bulk import snapshots many objects of one model."""
+    plan = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and not field.is_relation:
+            continue
+        kind = (
+            "secret"
+            if is_secret(model, field)
+            else "decimal"
+            if isinstance(field, models.DecimalField)
+            else ""
+        )
+        plan.append((field, kind))
+    return tuple(plan)
+
+
 def serialize_object(instance: models.Model, *, with_m2m: bool = True) -> dict[str, Any]:
     """A JSON-ready snapshot of the model's fields; FKs as ids, tags as sorted names, secrets redacted."""
     model = type(instance)
     data: dict[str, Any] = {}
-    for field in model._meta.concrete_fields:
-        if field.primary_key and not field.is_relation:
-            continue
+    for field, kind in _snapshot_fields(model):
         value = field.value_from_object(instance)
-        if is_secret(model, field):
+        if kind == "secret":
             value = redacted(value)
-        elif isinstance(field, models.DecimalField) and value is not None:
+        elif kind == "decimal" and value is not None:
             # The same text before (read from the database) and after (as assigned) a save.
             value = field.to_python(value).quantize(Decimal(1).scaleb(-field.decimal_places))
         data[field.name] = value

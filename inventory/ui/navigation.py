@@ -15,8 +15,9 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Organization", ("Region", "Site", "Location", "TenantGroup", "Tenant", "Tag")),
     ("Contacts", ("Contact", "ContactRole", "ContactAssignment")),
     ("Devices", ("Rack", "Device", "Interface", "DeviceRole", "DeviceType", "Manufacturer", "Platform")),
-    ("IPAM", ("Prefix", "IPAddress")),
+    ("IPAM", ("Prefix", "IPAddress", "VRF")),
     ("Monitoring", ("SnmpProfile", "CollectorGroup")),
+    ("Customization", ("CustomField", "JournalEntry")),
 )
 
 

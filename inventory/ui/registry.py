@@ -19,6 +19,7 @@ def register(views: type[ObjectViews]) -> None:
 
 def _declared() -> dict[type[Model], type[ObjectViews]]:
     """The registry, after the per-model declarations have been imported (they register themselves)."""
+    import inventory.ui.extras_views
     import inventory.ui.views  # noqa: F401
 
     return _by_model

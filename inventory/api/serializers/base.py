@@ -140,9 +140,20 @@ class BaseModelSerializer(serializers.ModelSerializer):
             self.instance is None or "custom_field_data" in attrs
         ):
             attrs["custom_field_data"] = merged_custom_field_data(
-                model=model, instance=self.instance, given=attrs.get("custom_field_data")
+                model=model,
+                instance=self.instance,
+                given=attrs.get("custom_field_data"),
+                definitions=self._custom_field_definitions(),
             )
         return attrs
+
+    def _custom_field_definitions(self) -> list:
+        """The model's custom fields, read once per serializer (the rows of a list or an import share it)."""
+        if "_custom_fields" not in self.__dict__:
+            from inventory.models.customfields import custom_fields_for
+
+            self._custom_fields = custom_fields_for(self.Meta.model)
+        return self._custom_fields
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Declaring a serializer registers it as its model's (derived forms pass ``register=False``)."""

@@ -11,11 +11,12 @@ import json
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import importer
+from inventory.api.parsers import SafeJSONParser
 from inventory.api.permissions import IsAuthenticatedUser
 from inventory.api.serializers.jobs import JobSerializer
 from inventory.api.views.base import ApiVersionMixin
@@ -79,7 +80,7 @@ class ImportView(ApiVersionMixin, APIView):
     """Create or update every record or none; errors name the record (1-based), the field and the reason."""
 
     permission_classes = (IsAuthenticatedUser,)  # also refuses read-only and collector tokens
-    parser_classes = (JSONParser, MultiPartParser, FormParser)
+    parser_classes = (SafeJSONParser, MultiPartParser, FormParser)  # JSON: size, depth and NUL limits
 
     @extend_schema(
         request={"application/json": ImportRequestSerializer, "multipart/form-data": ImportRequestSerializer},

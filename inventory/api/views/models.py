@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -135,6 +137,7 @@ class InterfaceViewSet(BaseModelViewSet):
     queryset = select_brief(Interface.objects.all(), "device", "lag", "vrf").prefetch_related("tags")
     serializer_class = s.InterfaceSerializer
     filterset_class = fd.InterfaceFilterSet
+    ordering_keys: ClassVar = {"name": ("_name",)}  # natural: Gi0/2 before Gi0/10
     brief_prefetch = ("device",)
 
 
@@ -151,6 +154,7 @@ class PrefixViewSet(AvailableObjectsMixin, BaseModelViewSet):
     queryset = select_brief(Prefix.objects.all(), "vrf", "site", "tenant").prefetch_related("tags")
     serializer_class = s.PrefixSerializer
     filterset_class = fi.PrefixFilterSet
+    ordering_keys: ClassVar = {"prefix": ("family", "start_key", "prefix_length")}
 
 
 class IPAddressViewSet(BaseModelViewSet):
@@ -159,6 +163,7 @@ class IPAddressViewSet(BaseModelViewSet):
     ).prefetch_related("tags")
     serializer_class = s.IPAddressSerializer
     filterset_class = fi.IPAddressFilterSet
+    ordering_keys: ClassVar = {"address": ("family", "host_key", "mask_length")}
 
 
 # -- tenancy ---------------------------------------------------------------------------------------
