@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from inventory.models import Device, DeviceObservation
+from inventory.services import drift
 
 
 def observation_record(
@@ -20,12 +21,15 @@ def observation_record(
     error: str = "",
     facts: dict[str, Any] | None = None,
     interfaces: list[dict[str, Any]] | None = None,
+    detect_drift: bool = True,
 ) -> DeviceObservation:
     """Keep ``device``'s latest observation; an older one than the stored is ignored.
 
     ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
 
-    Observations are operational state and write no change-log record.
+    Observations are operational state and write no change-log record. With ``detect_drift`` the
+    device's drift items are brought up to date in the same transaction (a caller recording a batch
+    passes False and runs :func:`inventory.services.drift.detect_drift` once for the batch).
     """
     with transaction.atomic():
         current = DeviceObservation.objects.select_for_update().filter(device=device).first()
@@ -37,6 +41,8 @@ def observation_record(
         observation.up = up
         observation.duration_seconds = duration_seconds
         observation.error = error if not up else ""
+        if up:
+            observation.answered_at = polled_at
         # A light observation (facts and interfaces not given) of a device that still answers keeps
         # what the last full one said: collectors send those only when they change.
         light = facts is None and interfaces is None
@@ -45,4 +51,6 @@ def observation_record(
             observation.interfaces = (interfaces or []) if up else []
         observation.full_clean(exclude=["device"])
         observation.save()
+        if detect_drift:
+            drift.detect_drift(devices=[device.pk])
     return observation
