@@ -112,7 +112,7 @@ def _locked_items(items: Iterable[DriftItem | int] | models.QuerySet) -> list[Dr
         .filter(pk__in=ids)
         .order_by("pk")
         .select_related("device")
-        .only("pk", "kind", "subject", "observed", "state", "device__pk", "device__name")
+        .only("pk", "kind", "subject", "observed", "state", "device__id", "device__name")
     )
     missing = sorted(set(ids) - {item.pk for item in locked})
     if missing:
