@@ -9,8 +9,9 @@ as it was and the error names that item.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -216,10 +217,10 @@ class _Plan:
             ] = ip
 
 
-def _interface(device_id: int, name: str, item_label: str) -> Interface:
+def _interface(device_id: int, name: str) -> Interface:
     interface = Interface.objects.filter(device_id=device_id, name=name).first()
     if interface is None:
-        raise ValidationError({"items": f"{item_label}: the interface {name!r} no longer exists."})
+        raise ValidationError({"name": f"The interface {name!r} no longer exists."})
     return interface
 
 
@@ -235,22 +236,47 @@ def drift_adopt(
             plan.add(item)
         if plan.errors:
             raise ValidationError({"items": plan.errors})
-        labels = {(item.device.pk, item.subject): _label(item) for item in locked}
-        try:
-            for device_id, data in plan.devices.items():
-                update_object(instance=Device.objects.get(pk=device_id), data=data, user=user)
-            for key, data in plan.interfaces.items():
-                update_object(instance=_interface(*key, labels[key]), data=data, user=user)
-            for (device_id, _name), data in plan.creates.items():
-                create_object(model=Interface, data={"device_id": device_id, **data}, user=user)
-            for key in sorted(plan.deletes):
-                delete_object(instance=_interface(*key, labels[key]), user=user)
-        except ValidationError as exc:
-            raise ValidationError(
-                {"items": [f"Adopting failed: {message}" for message in _messages(exc)]}
-            ) from exc
+        labels: dict[tuple[int, str], list[str]] = {}
+        for item in locked:
+            labels.setdefault((item.device.pk, item.subject), []).append(_label(item))
+        for key, write in _writes(plan, user):
+            try:
+                write()
+            except ValidationError as exc:
+                names = ", ".join(labels.get(key, []))
+                raise ValidationError(
+                    {"items": [f"Adopting {names} failed: {message}" for message in _messages(exc)]}
+                ) from exc
         _resolve(locked, now=now, user=user)
     return locked
+
+
+def _update_device(pk: int, data: dict[str, Any], user) -> None:
+    update_object(instance=Device.objects.get(pk=pk), data=data, user=user)
+
+
+def _update_interface(key: tuple[int, str], data: dict[str, Any], user) -> None:
+    update_object(instance=_interface(*key), data=data, user=user)
+
+
+def _create_interface(key: tuple[int, str], data: dict[str, Any], user) -> None:
+    create_object(model=Interface, data={"device_id": key[0], **data}, user=user)
+
+
+def _delete_interface(key: tuple[int, str], user) -> None:
+    delete_object(instance=_interface(*key), user=user)
+
+
+def _writes(plan: _Plan, user) -> Iterator[tuple[tuple[int, str], Callable[[], None]]]:
+    """Each planned write, keyed by (device id, interface name or "" for the device itself)."""
+    for pk, data in plan.devices.items():
+        yield (pk, ""), partial(_update_device, pk, data, user)
+    for key, data in plan.interfaces.items():
+        yield key, partial(_update_interface, key, data, user)
+    for key, data in plan.creates.items():
+        yield key, partial(_create_interface, key, data, user)
+    for key in sorted(plan.deletes):
+        yield key, partial(_delete_interface, key, user)
 
 
 def _messages(exc: ValidationError) -> list[str]:
