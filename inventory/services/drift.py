@@ -18,18 +18,32 @@ writes the record through the services.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from inventory.choices import DriftKindChoices, DriftStateChoices
-from inventory.models import Device, DeviceObservation, DriftItem, Interface, PlatformMapping
+from inventory.models import (
+    Device,
+    DeviceObservation,
+    DeviceType,
+    DriftItem,
+    Interface,
+    IPAddress,
+    Platform,
+    PlatformMapping,
+)
 from inventory.models.dcim import MAC_RE, normalize_mac
+from inventory.models.drift import ACTIVE_STATES
 
 K = DriftKindChoices
 
@@ -76,8 +90,28 @@ class PlatformRule:
     platform: str
 
 
+RULES_TTL_SECONDS = 30.0
+"""How long a process reuses the platform mapping it read (its own edits invalidate it at once)."""
+
+_rules_cache: list[tuple[float, list[PlatformRule]]] = []
+
+
+@receiver([post_save, post_delete], sender=PlatformMapping)
+@receiver([post_save, post_delete], sender=Platform)
+def _forget_rules(**kwargs: Any) -> None:
+    _rules_cache.clear()
+
+
 def platform_rules() -> list[PlatformRule]:
-    """The editable sysObjectID/sysDescr → platform mapping, most specific first."""
+    """The editable sysObjectID/sysDescr → platform mapping, most specific first (cached briefly)."""
+    if _rules_cache and time.monotonic() - _rules_cache[0][0] < RULES_TTL_SECONDS:
+        return _rules_cache[0][1]
+    rules = _read_rules()
+    _rules_cache[:] = [(time.monotonic(), rules)]
+    return rules
+
+
+def _read_rules() -> list[PlatformRule]:
     rules = [
         PlatformRule(
             prefix=mapping.sys_object_id_prefix.strip("."),
@@ -272,58 +306,101 @@ def detect_drift(
     return counts
 
 
-def _records(ids: list[int]) -> dict[int, DeviceRecord]:
-    rows = Device.objects.filter(pk__in=ids).values_list(
-        "pk",
-        "name",
-        "serial",
-        "monitored",
-        "platform__slug",
-        "device_type__model",
-        "device_type__part_number",
-        "primary_ip4__address",
-        "primary_ip6__address",
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column read with a raw cursor: text on SQLite (and psycopg as Django sets it up)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _read_batch(
+    ids: list[int], now: datetime
+) -> tuple[dict[int, DeviceRecord], dict[int, dict[str, Any]], dict[int, list[tuple]]]:
+    """Records, observations and unresolved items of ``ids`` in three plain queries.
+
+    Raw SQL on purpose: the incremental path runs per observation batch, and building three ORM
+    queries costs more CPU than comparing a 48-port switch.
+    """
+    marks = ", ".join(["%s"] * len(ids))
+    rows = _fetch(
+        "SELECT d.id, d.name, d.serial, d.monitored, p.slug, t.model, t.part_number, "
+        f"i4.address, i6.address, o.device_id, o.up, o.answered_at, o.facts, o.interfaces "
+        f"FROM {_table(Device)} d JOIN {_table(DeviceType)} t ON t.id = d.device_type_id "
+        f"LEFT JOIN {_table(Platform)} p ON p.id = d.platform_id "
+        f"LEFT JOIN {_table(IPAddress)} i4 ON i4.id = d.primary_ip4_id "
+        f"LEFT JOIN {_table(IPAddress)} i6 ON i6.id = d.primary_ip6_id "
+        f"LEFT JOIN {_table(DeviceObservation)} o ON o.device_id = d.id "
+        f"WHERE d.id IN ({marks})",
+        ids,
     )
-    records = {
-        pk: DeviceRecord(
+    records: dict[int, DeviceRecord] = {}
+    observations: dict[int, dict[str, Any]] = {}
+    for (
+        pk,
+        name,
+        serial,
+        monitored,
+        platform,
+        model,
+        part,
+        ip4,
+        ip6,
+        observed,
+        up,
+        answered,
+        facts,
+        ifs,
+    ) in rows:
+        records[pk] = DeviceRecord(
             pk=pk,
             name=name,
             serial=serial,
-            monitored=monitored,
+            monitored=bool(monitored),
             platform=platform or "",
             model=model,
-            part_number=part_number,
+            part_number=part,
             primary_ip=host_of(ip4 or ip6),
         )
-        for pk, name, serial, monitored, platform, model, part_number, ip4, ip6 in rows.order_by()
-    }
-    interfaces = Interface.objects.filter(device_id__in=ids).values_list(
-        "device_id", "name", "enabled", "speed", "mac_address", "description"
-    )
-    for device_id, name, enabled, speed, mac, description in interfaces.order_by():
-        records[device_id].interfaces.append((name, enabled, speed, mac, description))
-    return records
+        if observed is not None:
+            observations[pk] = {
+                "up": bool(up),
+                "answered_at": answered,
+                "facts": _json(facts),
+                "interfaces": _json(ifs),
+            }
+    for device_id, name, enabled, speed, mac, description in _fetch(
+        f"SELECT device_id, name, enabled, speed, mac_address, description FROM {_table(Interface)} "
+        f"WHERE device_id IN ({marks})",
+        ids,
+    ):
+        records[device_id].interfaces.append((name, bool(enabled), speed, mac, description))
+    active: dict[int, list[tuple]] = {}
+    when = connection.ops.adapt_datetimefield_value(now)
+    for row in _fetch(
+        f"SELECT id, device_id, kind, subject, documented, observed, state, "
+        f"CASE WHEN acknowledged_until IS NOT NULL AND acknowledged_until <= %s THEN 1 ELSE 0 END "
+        f"FROM {_table(DriftItem)} WHERE device_id IN ({marks}) AND state IN (%s, %s)",
+        [when, *ids, *ACTIVE_STATES],
+    ):
+        active.setdefault(row[1], []).append(row)
+    return records, observations, active
 
 
 def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> DriftCounts:
-    records = _records(ids)
-    observations = {
-        row["device_id"]: row
-        for row in DeviceObservation.objects.filter(device_id__in=ids)
-        .order_by()
-        .values("device_id", "up", "answered_at", "facts", "interfaces")
-    }
-    active: dict[int, list[tuple]] = {}
-    for row in (
-        DriftItem.objects.active()
-        .filter(device_id__in=ids)
-        .order_by()
-        .values_list(
-            "pk", "device_id", "kind", "subject", "documented", "observed", "state", "acknowledged_until"
-        )
-    ):
-        active.setdefault(row[1], []).append(row)
-
+    records, observations, active = _read_batch(ids, now)
     new: list[DriftItem] = []
     touch: list[int] = []
     rewrite: list[DriftItem] = []
@@ -331,29 +408,20 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
     reopened: list[int] = []
     for pk, record in records.items():
         findings, compared = compare_device(record, observations.get(pk), rules)
-        for item_pk, _device, kind, subject, documented, observed, state, until in active.get(pk, ()):
+        for item_pk, _device, kind, subject, documented, observed, state, expired in active.get(pk, ()):
             found = findings.pop((kind, subject), None)
             if found is None:
                 if kind in compared:
                     resolve.append(item_pk)
                 continue
-            expired = state == DriftStateChoices.STATE_ACKNOWLEDGED and until is not None and until <= now
+            expired = bool(expired) and state == DriftStateChoices.STATE_ACKNOWLEDGED
+            found = (found[0][:200], found[1][:200])
             if found == (documented, observed) and not expired:
                 touch.append(item_pk)
                 continue
-            item = DriftItem(
-                pk=item_pk,
-                documented=found[0][:200],
-                observed=found[1][:200],
-                last_seen=now,
-                state=state,
-                acknowledged_until=until,
-            )
+            rewrite.append(DriftItem(pk=item_pk, documented=found[0], observed=found[1]))
             if expired:
-                item.state = DriftStateChoices.STATE_OPEN
-                item.acknowledged_until = None
                 reopened.append(item_pk)
-            rewrite.append(item)
         for (kind, subject), (documented, observed) in findings.items():
             new.append(
                 DriftItem(
@@ -369,14 +437,23 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
 
     if new:
         DriftItem.objects.bulk_create(new, ignore_conflicts=True)
+    when = connection.ops.adapt_datetimefield_value(now)
     for chunk in _chunks(touch, _IN_CHUNK):
-        DriftItem.objects.filter(pk__in=chunk).update(last_seen=now)
-    if rewrite:
-        DriftItem.objects.bulk_update(
-            rewrite, ["documented", "observed", "last_seen", "state", "acknowledged_until"]
+        _execute(
+            f"UPDATE {_table(DriftItem)} SET last_seen = %s WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+            [when, *chunk],
         )
+    if rewrite:
+        DriftItem.objects.bulk_update(rewrite, ["documented", "observed"])
+        for chunk in _chunks([item.pk for item in rewrite], _IN_CHUNK):
+            DriftItem.objects.filter(pk__in=chunk).update(last_seen=now)
     for chunk in _chunks(reopened, _IN_CHUNK):
-        DriftItem.objects.filter(pk__in=chunk).update(acknowledged_reason="", acknowledged_by="")
+        DriftItem.objects.filter(pk__in=chunk).update(
+            state=DriftStateChoices.STATE_OPEN,
+            acknowledged_reason="",
+            acknowledged_by="",
+            acknowledged_until=None,
+        )
     for chunk in _chunks(resolve, _IN_CHUNK):
         DriftItem.objects.filter(pk__in=chunk).update(
             state=DriftStateChoices.STATE_RESOLVED, resolved_at=now, resolved_by=""
