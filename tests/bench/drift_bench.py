@@ -158,8 +158,9 @@ def _measure(label: str, fn) -> dict:
     return {"label": label, "wall_s": wall, "cpu_s": cpu, "db_cpu_s": db, "result": result}
 
 
-def run(devices: int, interfaces: int, incremental: int) -> dict:
-    _fresh_postgres(PG_URL)
+def run(devices: int, interfaces: int, incremental: int, reuse: bool = False) -> dict:
+    if not reuse:
+        _fresh_postgres(PG_URL)
     _setup(PG_URL)
     from django.db import connection
 
@@ -168,7 +169,12 @@ def run(devices: int, interfaces: int, incremental: int) -> dict:
 
     load = os.getloadavg()
     t0 = time.perf_counter()
-    _build(devices, interfaces)
+    if reuse:  # the fleet of an earlier run, its drift items cleared
+        DriftItem.objects.all().delete()
+        devices = Device.objects.count()
+        interfaces = Device.objects.first().interfaces.count()
+    else:
+        _build(devices, interfaces)
     build_s = time.perf_counter() - t0
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -225,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interfaces", type=int, default=48)
     ap.add_argument("--incremental", type=int, default=500)
     ap.add_argument("--json", action="store_true", help="Print the figures as JSON too")
+    ap.add_argument("--reuse", action="store_true", help="Measure on the fleet an earlier run built")
     args = ap.parse_args(argv)
-    row = run(args.devices, args.interfaces, args.incremental)
+    row = run(args.devices, args.interfaces, args.incremental, reuse=args.reuse)
     report(row)
     if args.json:
         print(json.dumps(row, default=str))

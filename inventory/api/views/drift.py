@@ -99,7 +99,11 @@ class DriftItemViewSet(ReadOnlyViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(request=BulkSelectionSerializer, responses=DriftItemSerializer(many=True))
+    @extend_schema(
+        request=BulkSelectionSerializer,
+        responses=DriftItemSerializer(many=True),
+        operation_id="monitoring_drift_bulk_adopt",
+    )
     @action(detail=False, methods=["post"], url_path="adopt")
     def bulk_adopt(self, request):
         """Adopt every item of ``ids`` or matching ``filter``: all of them, or none and a 400 naming why."""
@@ -107,7 +111,11 @@ class DriftItemViewSet(ReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         return self._answer(drift_adopt(items=self._selected(body.validated_data), user=request.user))
 
-    @extend_schema(request=BulkAcknowledgeSerializer, responses=DriftItemSerializer(many=True))
+    @extend_schema(
+        request=BulkAcknowledgeSerializer,
+        responses=DriftItemSerializer(many=True),
+        operation_id="monitoring_drift_bulk_acknowledge",
+    )
     @action(detail=False, methods=["post"], url_path="acknowledge")
     def bulk_acknowledge(self, request):
         """Acknowledge every item of ``ids`` or matching ``filter`` with one reason (and expiry)."""
