@@ -109,7 +109,7 @@ OTHER_BENCHES = (
     "tests.bench.soak",  # issue 10's soak: fleet through a real inventory, churn, HTTP load
     "tests.bench.usm_bench",  # SNMPv3 on the wire path
     "tests.bench.import_bench",  # 100,000-row import job
-    "tests.bench.drift_bench",  # drift: 10,000 devices × 48 interfaces, full and incremental
+    "tests.bench.drift_bench",  # drift: 10,000 devices x 48 interfaces, full and incremental
 )
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 

@@ -1,4 +1,4 @@
-"""Drift benchmark: 10,000 devices × 48 interfaces, full recompute and incremental per observation.
+"""Drift benchmark: 10,000 devices x 48 interfaces, full recompute and incremental per observation.
 
     python -m tests.bench.drift_bench [--devices 10000] [--interfaces 48] [--incremental 500]
 
@@ -183,10 +183,10 @@ def run(devices: int, interfaces: int, incremental: int, reuse: bool = False) ->
     second = _measure("full recompute, re-detection", lambda: vars(detect_drift()))
     ids = list(Device.objects.order_by("pk").values_list("pk", flat=True)[:incremental])
     one = _measure(
-        "incremental, one device per call", lambda: [detect_drift(devices=[pk]) for pk in ids] and None
+        "incremental, 1 device per run", lambda: [detect_drift(devices=[pk]) for pk in ids] and None
     )
     batched = _measure(
-        "incremental, batches of 100 (collector endpoint)",
+        "incremental, 100 per run (endpoint)",
         lambda: [detect_drift(devices=ids[i : i + 100]) for i in range(0, len(ids), 100)] and None,
     )
     return {
@@ -203,26 +203,33 @@ def run(devices: int, interfaces: int, incremental: int, reuse: bool = False) ->
 
 
 def report(row: dict) -> None:
+    """The figures, with the goal judged on wall time and on CPU (this process + the PostgreSQL backend)."""
     print(
-        f"\nDrift benchmark: {row['devices']:,} devices × {row['interfaces_per_device']} interfaces on PostgreSQL "
+        f"\nDrift benchmark: {row['devices']:,} devices x {row['interfaces_per_device']} interfaces "
         f"(fleet built in {row['build_s']:.0f} s; {row['open_items']:,} open items; load average "
-        f"{row['loadavg_start'][0]:.1f} → {row['loadavg_end'][0]:.1f})"
+        f"{row['loadavg_start'][0]:.1f} -> {row['loadavg_end'][0]:.1f})"
     )
-    print(f"{'':48} {'wall s':>9} {'CPU s':>9} {'PG CPU s':>9}   goal")
+    print(f"{'':40} {'wall':>9} {'CPU':>9} {'PG CPU':>9}   goal (wall / CPU+PG CPU)")
     for item in row["full"]:
-        ok = "met" if item["wall_s"] <= FULL_TARGET_SECONDS else "NOT met"
+        total = item["cpu_s"] + item["db_cpu_s"]
         print(
-            f"{item['label']:48} {item['wall_s']:9.2f} {item['cpu_s']:9.2f} {item['db_cpu_s']:9.2f}"
-            f"   ≤ {FULL_TARGET_SECONDS:.0f} s wall: {ok}"
+            f"{item['label']:40} {item['wall_s']:8.2f}s {item['cpu_s']:8.2f}s {item['db_cpu_s']:8.2f}s"
+            f"   <= {FULL_TARGET_SECONDS:.0f} s: {_met(item['wall_s'], FULL_TARGET_SECONDS)}"
+            f" / {_met(total, FULL_TARGET_SECONDS)}"
         )
     n = row["incremental_devices"]
     for item in row["incremental"]:
         per = {key: item[key] * 1000 / n for key in ("wall_s", "cpu_s", "db_cpu_s")}
-        ok = "met" if per["wall_s"] <= INCREMENTAL_TARGET_MS else "NOT met"
+        total = per["cpu_s"] + per["db_cpu_s"]
         print(
-            f"{item['label'] + ' (ms/device)':48} {per['wall_s']:9.3f} {per['cpu_s']:9.3f} {per['db_cpu_s']:9.3f}"
-            f"   ≤ {INCREMENTAL_TARGET_MS:.0f} ms wall: {ok}"
+            f"{item['label'][:40]:40} {per['wall_s']:7.3f}ms {per['cpu_s']:7.3f}ms {per['db_cpu_s']:7.3f}ms"
+            f"   <= {INCREMENTAL_TARGET_MS:.0f} ms/device: {_met(per['wall_s'], INCREMENTAL_TARGET_MS)}"
+            f" / {_met(total, INCREMENTAL_TARGET_MS)}"
         )
+
+
+def _met(value: float, goal: float) -> str:
+    return "met" if value <= goal else "NOT met"
 
 
 def main(argv: list[str] | None = None) -> int:
