@@ -380,3 +380,29 @@ def test_incremental_detection_for_a_batch(router):
     assert not m.DriftItem.objects.exists()
     counts = detect_drift(devices=[router, other.pk])
     assert (counts.devices, counts.created) == (2, 2)
+
+
+def test_drift_command_by_site_and_device(router):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    other = make_device()
+    for device in (router, other):
+        observation_record(
+            device=device,
+            collector="c1",
+            polled_at=timezone.now(),
+            up=True,
+            facts={"serial": "Q"},
+            detect_drift=False,
+        )
+    out = StringIO()
+    call_command("drift", site=[router.site.slug], stdout=out)
+    assert "Drift of 1 device(s): 1 new" in out.getvalue()
+    call_command("drift", device=[str(other.pk)], stdout=out)
+    call_command("drift", stdout=out)
+    assert "Drift of 2 device(s): 0 new, 2 seen again" in out.getvalue()
+    with pytest.raises(CommandError, match="No site"):
+        call_command("drift", site=["nowhere"], stdout=out)

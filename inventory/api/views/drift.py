@@ -57,6 +57,7 @@ class DriftItemViewSet(ReadOnlyViewSet):
     queryset = select_brief(DriftItem.objects.all(), "device")
     serializer_class = DriftItemSerializer
     filterset_class = DriftItemFilterSet
+    brief_prefetch = ("device",)
     permission_classes = (DriftActionPermission,)
 
     def _selected(self, data: dict):
@@ -134,6 +135,7 @@ class PlatformMappingViewSet(BaseModelViewSet):
     queryset = select_brief(PlatformMapping.objects.all(), "platform")
     serializer_class = PlatformMappingSerializer
     filterset_class = PlatformMappingFilterSet
+    brief_prefetch = ("platform",)
 
 
 class InterfaceTemplateViewSet(BaseModelViewSet):
