@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -302,7 +302,8 @@ def detect_drift(
     rules = platform_rules()
     counts = DriftCounts()
     for batch in _chunks(_device_ids(devices), BATCH_SIZE):
-        counts.add(_detect_batch(batch, rules, now))
+        with transaction.atomic():  # a batch's items change together (and commit once)
+            counts.add(_detect_batch(batch, rules, now))
     return counts
 
 
