@@ -542,3 +542,25 @@ class AlertRecordAdmin(ReadOnlyAdmin):
     search_fields = ("alertname", "fingerprint", "device__name", "site__slug")
     date_hierarchy = "starts_at"
     list_select_related = ("device", "site")
+
+
+@admin.register(m.DriftItem)
+class DriftItemAdmin(ReadOnlyAdmin):
+    list_display = ("device", "kind", "subject", "documented", "observed", "state", "first_seen", "last_seen")
+    list_filter = ("state", "kind")
+    search_fields = ("device__name", "subject", "documented", "observed")
+    list_select_related = ("device",)
+
+
+@admin.register(m.PlatformMapping)
+class PlatformMappingAdmin(InventoryAdmin):
+    list_display = ("sys_object_id_prefix", "sys_descr_regex", "platform", "weight", "description")
+    list_filter = ("platform",)
+    search_fields = ("sys_object_id_prefix", "sys_descr_regex", "description")
+
+
+@admin.register(m.InterfaceTemplate)
+class InterfaceTemplateAdmin(InventoryAdmin):
+    list_display = ("name", "device_type", "type", "enabled", "mgmt_only", "description")
+    list_filter = ("device_type", "type")
+    search_fields = ("name", "description")

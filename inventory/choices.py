@@ -410,3 +410,53 @@ class AlertStatusChoices(ChoiceSet):
 
     CHOICES: ClassVar = [(STATUS_FIRING, "Firing"), (STATUS_RESOLVED, "Resolved")]
     COLORS: ClassVar = {STATUS_FIRING: "f44336", STATUS_RESOLVED: "4caf50"}
+
+
+# -- drift (documented vs observed) ----------------------------------------------------------------
+
+
+class DriftKindChoices(ChoiceSet):
+    """What a drift item compares: a device attribute, an interface attribute, or reachability."""
+
+    KIND_SERIAL = "serial"
+    KIND_MODEL = "model"
+    KIND_NAME = "name"
+    KIND_PLATFORM = "platform"
+    KIND_INTERFACE_UNDOCUMENTED = "interface_undocumented"
+    KIND_INTERFACE_UNOBSERVED = "interface_unobserved"
+    KIND_INTERFACE_NAME = "interface_name"
+    KIND_INTERFACE_SPEED = "interface_speed"
+    KIND_INTERFACE_MAC = "interface_mac"
+    KIND_INTERFACE_ENABLED = "interface_enabled"
+    KIND_INTERFACE_DESCRIPTION = "interface_description"
+    KIND_PRIMARY_IP = "primary_ip"
+    KIND_NEVER_ANSWERED = "never_answered"
+
+    CHOICES: ClassVar = [
+        (KIND_SERIAL, "Serial number"),
+        (KIND_MODEL, "Model"),
+        (KIND_NAME, "Name (sysName)"),
+        (KIND_PLATFORM, "Platform"),
+        (KIND_INTERFACE_UNDOCUMENTED, "Interface observed, not documented"),
+        (KIND_INTERFACE_UNOBSERVED, "Interface documented, not observed"),
+        (KIND_INTERFACE_NAME, "Interface name (ifName)"),
+        (KIND_INTERFACE_SPEED, "Interface speed"),
+        (KIND_INTERFACE_MAC, "Interface MAC address"),
+        (KIND_INTERFACE_ENABLED, "Interface admin status"),
+        (KIND_INTERFACE_DESCRIPTION, "Interface description (ifAlias)"),
+        (KIND_PRIMARY_IP, "Primary IP vs polled address"),
+        (KIND_NEVER_ANSWERED, "Monitored, never answered"),
+    ]
+
+
+class DriftStateChoices(ChoiceSet):
+    STATE_OPEN = "open"
+    STATE_ACKNOWLEDGED = "acknowledged"
+    STATE_RESOLVED = "resolved"
+
+    CHOICES: ClassVar = [
+        (STATE_OPEN, "Open"),
+        (STATE_ACKNOWLEDGED, "Acknowledged"),
+        (STATE_RESOLVED, "Resolved"),
+    ]
+    COLORS: ClassVar = {STATE_OPEN: "ff9800", STATE_ACKNOWLEDGED: "2196f3", STATE_RESOLVED: "4caf50"}

@@ -9,6 +9,10 @@
   of a monitored device (``enabled``/``mark_connected`` ``"true"``/``"false"``), for alerts to join on
   ``device, ifName`` with the polled ``ifOperStatus`` (an interface documented as disabled or not
   connected is not expected up).
+- ``infrastrand_drift_items{kind,site,country,tenant}``: open drift items (documented vs observed; an
+  acknowledgement whose expiry passed counts as open again), and
+  ``infrastrand_drift_oldest_open_timestamp_seconds{kind,site,country,tenant}`` the ``first_seen`` of the
+  oldest of them (Unix time). ``kind`` is a ``DriftKindChoices`` value, ``tenant`` the device's tenant.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ SITE_INFO_LABELS = (
 DEVICE_COUNT_LABELS = ("site", "country", "status", "role")
 OBSERVATION_LABELS = ("device", "site", "country", "tenant", "role", "collector")
 INTERFACE_LABELS = ("device", "ifName", "enabled", "mark_connected")
+DRIFT_LABELS = ("kind", "site", "country", "tenant")
 
 
 def _slug(obj) -> str:
@@ -127,6 +132,38 @@ class InventoryCollector(Collector):
         for device, name, enabled, connected in rows:
             documented.add_metric([device, name, _flag(enabled), _flag(connected)], 1)
         yield documented
+        yield from drift_families()
+
+
+def drift_families() -> Iterator[Metric]:
+    """Open drift items and the first_seen of the oldest, per kind, site, country and tenant."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from inventory.models import DriftItem
+
+    items = GaugeMetricFamily(
+        "infrastrand_drift_items",
+        "Open drift items (record and latest observation disagree, not acknowledged)",
+        labels=DRIFT_LABELS,
+    )
+    oldest = GaugeMetricFamily(
+        "infrastrand_drift_oldest_open_timestamp_seconds",
+        "When the oldest open drift item was first seen (Unix time)",
+        labels=DRIFT_LABELS,
+    )
+    rows = (
+        DriftItem.objects.open_at(timezone.now())
+        .order_by()
+        .values_list("kind", "device__site__slug", "device__site__country", "device__tenant__slug")
+        .annotate(count=Count("pk"), first=Min("first_seen"))
+    )
+    for kind, site, country, tenant, count, first in sorted(rows, key=lambda row: [v or "" for v in row[:4]]):
+        labels = [kind, site or "", country or "", tenant or ""]
+        items.add_metric(labels, count)
+        oldest.add_metric(labels, first.timestamp())
+    yield items
+    yield oldest
 
 
 registry = CollectorRegistry(auto_describe=False)

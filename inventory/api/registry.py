@@ -48,6 +48,7 @@ API_APPS: dict[str, str] = {
             "platform",
             "device",
             "interface",
+            "interfacetemplate",
         ),
         "dcim",
     ),
@@ -56,7 +57,9 @@ API_APPS: dict[str, str] = {
     **dict.fromkeys(("tag", "customfield", "journalentry"), "extras"),
     "objectchange": "core",
     "job": "core",
-    **dict.fromkeys(("snmpprofile", "collectorgroup", "deviceobservation"), "monitoring"),
+    **dict.fromkeys(
+        ("snmpprofile", "collectorgroup", "deviceobservation", "driftitem", "platformmapping"), "monitoring"
+    ),
     "token": "users",
 }
 """NetBox's app label of each inventory model, as the API names object types (``dcim.site``)."""

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from inventory.api.routers import BulkRouter
+from inventory.api.views import drift
 from inventory.api.views import models as v
 from inventory.api.views.audit import CredentialFetchListView
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
@@ -31,6 +32,7 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("platforms", v.PlatformViewSet),
         ("devices", v.DeviceViewSet),
         ("interfaces", v.InterfaceViewSet),
+        ("interface-templates", drift.InterfaceTemplateViewSet),
     ],
     "ipam": [("vrfs", v.VRFViewSet), ("prefixes", v.PrefixViewSet), ("ip-addresses", v.IPAddressViewSet)],
     "tenancy": [
@@ -52,6 +54,8 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("collector-groups", v.CollectorGroupViewSet),
         ("events", EventViewSet),
         ("alerts", AlertRecordViewSet),
+        ("drift", drift.DriftItemViewSet),
+        ("platform-mappings", drift.PlatformMappingViewSet),
     ],
 }
 

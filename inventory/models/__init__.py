@@ -14,12 +14,14 @@ from inventory.models.dcim import (
     Region,
     Site,
 )
+from inventory.models.drift import DriftItem, PlatformMapping
 from inventory.models.events import AlertRecord, Event
 from inventory.models.extras import Tag
 from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
+from inventory.models.templates import InterfaceTemplate
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import CredentialFetch, Token, UserConfig
 
@@ -36,15 +38,18 @@ __all__ = [
     "DeviceObservation",
     "DeviceRole",
     "DeviceType",
+    "DriftItem",
     "Event",
     "IPAddress",
     "Interface",
+    "InterfaceTemplate",
     "Job",
     "JournalEntry",
     "Location",
     "Manufacturer",
     "ObjectChange",
     "Platform",
+    "PlatformMapping",
     "Prefix",
     "Rack",
     "Region",

@@ -176,6 +176,9 @@ class DeviceObservation(models.Model):
     polled_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now=True)
     up = models.BooleanField()
+    answered_at = models.DateTimeField(
+        blank=True, null=True, help_text="The last poll the device answered (empty: it never has)"
+    )
     duration_seconds = models.FloatField(blank=True, null=True)
     error = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True)

@@ -7,6 +7,7 @@ from django.db import transaction
 from inventory.models import Device, Interface, IPAddress
 from inventory.services.changelog import change_context
 from inventory.services.objects import create_object, update_object
+from inventory.services.templates import interfaces_from_templates
 
 
 def device_set_primary_ip(*, device: Device, ip: IPAddress | None, family: int = 4, user=None) -> Device:
@@ -26,3 +27,11 @@ def interface_add_ip(
         if primary:
             device_set_primary_ip(device=interface.device, ip=ip, family=ip.family, user=user)
     return ip
+
+
+def device_create(*, data: dict, user=None) -> Device:
+    """Create a device with the interfaces its device type's templates describe, in one transaction."""
+    with transaction.atomic(), change_context(user=user):
+        device = create_object(model=Device, data=data, user=user)
+        interfaces_from_templates(device=device, user=user)
+    return device

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from inventory.choices import EventSeverityChoices, EventSourceChoices
 from inventory.models import Device, DeviceObservation
+from inventory.services import drift
 from inventory.services.events import event_record
 
 UPTIME_SLACK_SECONDS = 5.0
@@ -27,13 +28,16 @@ def observation_record(
     error: str = "",
     facts: dict[str, Any] | None = None,
     interfaces: list[dict[str, Any]] | None = None,
+    detect_drift: bool = True,
 ) -> DeviceObservation:
     """Keep ``device``'s latest observation; an older one than the stored is ignored.
 
     ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
 
     Observations are operational state and write no change-log record.  A change of state against the
-    stored observation writes an event (:func:`poll_state_events`) in the same transaction.
+    stored observation writes an event (:func:`poll_state_events`) in the same transaction. With ``detect_drift`` the
+    device's drift items are brought up to date in the same transaction (a caller recording a batch
+    passes False and runs :func:`inventory.services.drift.detect_drift` once for the batch).
     """
     with transaction.atomic():
         current = DeviceObservation.objects.select_for_update().filter(device=device).first()
@@ -46,6 +50,8 @@ def observation_record(
         observation.up = up
         observation.duration_seconds = duration_seconds
         observation.error = error if not up else ""
+        if up:
+            observation.answered_at = polled_at
         # A light observation (facts and interfaces not given) of a device that still answers keeps
         # what the last full one said: collectors send those only when they change.
         light = facts is None and interfaces is None
@@ -64,6 +70,8 @@ def observation_record(
                 uptime=(facts or {}).get("uptime_seconds") if up else None,
                 error=observation.error,
             )
+        if detect_drift:
+            drift.detect_drift(devices=[device.pk])
     return observation
 
 

@@ -9,11 +9,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views import View
 
-from inventory.choices import DeviceStatusChoices, SiteStatusChoices, StrandChoices
+from inventory.choices import DeviceStatusChoices, DriftKindChoices, SiteStatusChoices, StrandChoices
 from inventory.fields import choice_list_contains
-from inventory.models import Device, DeviceObservation, Event, ObjectChange, Site
+from inventory.models import Device, DeviceObservation, DriftItem, Event, ObjectChange, Site
 from inventory.ui import changelog
 from inventory.ui.generic import user_can
 from inventory.ui.pollstate import stale_device_ids
@@ -81,6 +82,7 @@ class HomeView(LoginRequiredMixin, View):
             "stale": stale,
             "down": down[:50] if user_can(request, Device, "view") else [],
             "can_view_devices": user_can(request, Device, "view"),
+            **drift_tile(request, devices),
             "recent_changes": changelog.recent_changes(15) if user_can(request, ObjectChange, "view") else [],
             "can_view_changes": user_can(request, ObjectChange, "view"),
             "recent_events": recent_home_events(devices if strand else None)
@@ -97,6 +99,18 @@ def recent_home_events(devices: QuerySet | None) -> list[Event]:
     if devices is not None:
         events = events.filter(device__in=devices)
     return list(events[:10])
+
+
+def drift_tile(request: HttpRequest, devices: QuerySet) -> dict[str, Any]:
+    """Open drift items of ``devices`` (acknowledgements past their expiry count), in total and by kind."""
+    if not user_can(request, DriftItem, "view"):
+        return {"drift_open": None}
+    open_items = DriftItem.objects.open_at(timezone.now()).filter(device__in=devices)
+    by_kind = counts_by(open_items, "kind")
+    return {
+        "drift_open": sum(by_kind.values()),
+        "drift_by_kind": labelled(by_kind, DriftKindChoices.CHOICES),
+    }
 
 
 def labelled(counts: dict[str, int], choices: list[tuple[str, str]]) -> list[tuple[str, str, int]]:

@@ -14,9 +14,21 @@ from inventory.ui.generic import user_can
 MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Organization", ("Region", "Site", "Location", "TenantGroup", "Tenant", "Tag")),
     ("Contacts", ("Contact", "ContactRole", "ContactAssignment")),
-    ("Devices", ("Rack", "Device", "Interface", "DeviceRole", "DeviceType", "Manufacturer", "Platform")),
+    (
+        "Devices",
+        (
+            "Rack",
+            "Device",
+            "Interface",
+            "DeviceRole",
+            "DeviceType",
+            "Manufacturer",
+            "Platform",
+            "InterfaceTemplate",
+        ),
+    ),
     ("IPAM", ("Prefix", "IPAddress", "VRF")),
-    ("Monitoring", ("SnmpProfile", "CollectorGroup")),
+    ("Monitoring", ("SnmpProfile", "CollectorGroup", "DriftItem", "PlatformMapping")),
     ("Customization", ("CustomField", "JournalEntry")),
 )
 

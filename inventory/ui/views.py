@@ -33,7 +33,8 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
-from inventory.ui import events, filtersets, forms, grafana, registry, tables
+from inventory.services.dcim import device_create
+from inventory.ui import drift, events, filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
 from inventory.ui.pollstate import poll_state
 
@@ -184,6 +185,11 @@ class DeviceTypeViews(ObjectViews):
     filterset = filtersets.DeviceTypeFilterSet
     form = forms.DeviceTypeForm
     url_path = "dcim/device-types"
+    detail_template = "inventory/devicetype.html"
+
+    @classmethod
+    def detail_context(cls, request: HttpRequest, obj: DeviceType) -> dict[str, Any]:
+        return {"interface_templates": obj.interface_templates.all()}
 
 
 @declare
@@ -239,7 +245,15 @@ class DeviceViews(ObjectViews):
             "contacts": contacts_of(obj),
             "grafana_url": grafana.device_dashboard_url(obj.name),
             **events.object_events_context(request, device=obj),
+            **drift.device_drift(request, obj),
         }
+
+    @classmethod
+    def save(cls, *, form, request: HttpRequest) -> Device:
+        """A new device also gets the interfaces of its type's templates."""
+        if form.instance.pk is None:
+            return device_create(data=form.service_data(), user=request.user)
+        return super().save(form=form, request=request)
 
 
 @declare
@@ -383,3 +397,7 @@ class CollectorGroupViews(ObjectViews):
     filterset = filtersets.CollectorGroupFilterSet
     form = forms.CollectorGroupForm
     url_path = "monitoring/collector-groups"
+
+
+for _drift_views in (drift.DriftItemViews, drift.PlatformMappingViews, drift.InterfaceTemplateViews):
+    declare(_drift_views)

@@ -6,10 +6,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inventory import models as m
 from inventory.api.urls import ROUTES
 from inventory.services.jobs import enqueue_job
+from inventory.services.monitoring import observation_record
 from tests.api.data import build_inventory, create
 
 LIST_URLS = [f"/api/{app}/{prefix}/" for app, routes in ROUTES.items() for prefix, _ in routes]
@@ -40,6 +42,8 @@ def big(db, api):
         create(m.SnmpProfile, name=f"p{i}", community=f"c{i}")
         create(m.Site, name=f"Site {i}", slug=f"site-{i}", country="MA", region=inv.regions[0], tags=inv.tags)
         create(m.ContactRole, name=f"CR {i}", slug=f"cr-{i}")
+        create(m.PlatformMapping, platform=inv.platform, sys_object_id_prefix=f"1.3.6.1.4.1.{i}")
+        create(m.InterfaceTemplate, device_type=inv.device_type, name=f"Gi9/{i}", type="1000base-t")
         enqueue_job(kind="import", data=None)
         create(m.VRF, name=f"VRF {i}", rd=f"65000:{i}", tenant=inv.tenants[0], tags=[inv.tags[0]])
         create(
@@ -67,6 +71,10 @@ def big(db, api):
             starts_at="2026-11-30T06:00:00Z",
             device=inv.devices[i],
             site=inv.sites[0],
+        )
+    for device in inv.devices:  # a serial drift item each
+        observation_record(
+            device=device, collector="c1", polled_at=timezone.now(), up=True, facts={"serial": "X"}
         )
     api.get("/api/")  # the token's first use records last_used
     return inv

@@ -19,7 +19,7 @@ INVENTORY_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "inventory"),
     key=lambda model: model.__name__,
 )
-READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job, m.Event, m.AlertRecord}
+READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job, m.Event, m.AlertRecord, m.DriftItem}
 
 
 def url(model, view: str, *args) -> str:
@@ -34,7 +34,11 @@ def one_of_each(inv, superuser):
     inv.site.save()
     location = m.Location.objects.create(site=inv.site, name="Hall 1", slug="hall-1")
     m.Rack.objects.create(site=inv.site, location=location, name="R01")
-    m.Platform.objects.create(name="Atlas NOS", slug="atlas-nos", manufacturer=inv.manufacturer)
+    platform = m.Platform.objects.create(name="Atlas NOS", slug="atlas-nos", manufacturer=inv.manufacturer)
+    m.PlatformMapping.objects.create(
+        platform=platform, sys_object_id_prefix="1.3.6.1.4.1.99999", description="demo"
+    )
+    m.InterfaceTemplate.objects.create(device_type=inv.device.device_type, name="demo0", type="other")
     m.Prefix.objects.create(prefix="127.0.1.0/24")
     m.IPAddress.objects.create(address="127.0.1.1/32", assigned_object=inv.interface)
     group = m.TenantGroup.objects.create(name="Agencies", slug="agencies")

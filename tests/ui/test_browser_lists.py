@@ -47,7 +47,10 @@ def test_row_actions_fit_a_1366_px_screen_and_bulk_edit_works(live_server, lapto
     expect(delete).to_be_visible()
     box, frame = delete.bounding_box(), laptop.locator(".table-container").first.bounding_box()
     assert box is not None and frame is not None
-    assert box["x"] + box["width"] <= min(1366, frame["x"] + frame["width"]) + 1, (box, frame)  # not scrolled away
+    assert box["x"] + box["width"] <= min(1366, frame["x"] + frame["width"]) + 1, (
+        box,
+        frame,
+    )  # not scrolled away
     screenshot(laptop, "device-list-1366")
 
     laptop.locator("th.select input[type=checkbox]").check()  # select the whole page

@@ -13,6 +13,11 @@ from inventory.api.serializers.dcim import (
     RegionSerializer,
     SiteSerializer,
 )
+from inventory.api.serializers.drift import (
+    DriftItemSerializer,
+    InterfaceTemplateSerializer,
+    PlatformMappingSerializer,
+)
 from inventory.api.serializers.extras import CustomFieldSerializer, JournalEntrySerializer, TagSerializer
 from inventory.api.serializers.ipam import IPAddressSerializer, PrefixSerializer, VRFSerializer
 from inventory.api.serializers.monitoring import CollectorGroupSerializer, SnmpProfileSerializer
@@ -33,12 +38,15 @@ __all__ = [
     "DeviceRoleSerializer",
     "DeviceSerializer",
     "DeviceTypeSerializer",
+    "DriftItemSerializer",
     "IPAddressSerializer",
     "InterfaceSerializer",
+    "InterfaceTemplateSerializer",
     "JournalEntrySerializer",
     "LocationSerializer",
     "ManufacturerSerializer",
     "ObjectChangeSerializer",
+    "PlatformMappingSerializer",
     "PlatformSerializer",
     "PrefixSerializer",
     "RackSerializer",

@@ -22,6 +22,7 @@ from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
 from inventory.models import Device, IPAddress, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
+from inventory.services.drift import detect_drift
 from inventory.services.monitoring import observation_record
 from inventory.services.tokens import credential_fetch_record
 
@@ -276,7 +277,9 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     error=row.get("error", "")[:MAX_ERROR_LENGTH],
                     facts=row.get("facts"),
                     interfaces=row.get("interfaces"),
+                    detect_drift=False,
                 )
+            detect_drift(devices=[device.pk for device, _row in admitted])
         return Response(
             {
                 "accepted": len(admitted),

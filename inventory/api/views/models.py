@@ -40,6 +40,7 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
+from inventory.services.dcim import device_create
 
 # -- dcim ------------------------------------------------------------------------------------------
 
@@ -131,6 +132,10 @@ class DeviceViewSet(BaseModelViewSet):
     )
     serializer_class = s.DeviceSerializer
     filterset_class = fd.DeviceFilterSet
+
+    def create_object(self, data):
+        """A new device gets the interfaces of its type's templates (same transaction)."""
+        return device_create(data=data, user=self.request.user)
 
 
 class InterfaceViewSet(BaseModelViewSet):
