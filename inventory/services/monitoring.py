@@ -35,9 +35,9 @@ def observation_record(
     ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
 
     Observations are operational state and write no change-log record.  A change of state against the
-    stored observation writes an event (:func:`poll_state_events`) in the same transaction. With ``detect_drift`` the
-    device's drift items are brought up to date in the same transaction (a caller recording a batch
-    passes False and runs :func:`inventory.services.drift.detect_drift` once for the batch).
+    stored observation writes an event (:func:`poll_state_events`) in the same transaction. With
+    ``detect_drift`` the device's drift items are brought up to date in the same transaction (a caller
+    recording a batch passes False and runs :func:`inventory.services.drift.detect_drift` once for it).
     """
     with transaction.atomic():
         current = DeviceObservation.objects.select_for_update().filter(device=device).first()

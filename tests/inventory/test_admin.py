@@ -19,7 +19,15 @@ INVENTORY_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "inventory"),
     key=lambda model: model.__name__,
 )
-READ_ONLY = {m.ObjectChange, m.DeviceObservation, m.CredentialFetch, m.Job, m.Event, m.AlertRecord, m.DriftItem}
+READ_ONLY = {
+    m.ObjectChange,
+    m.DeviceObservation,
+    m.CredentialFetch,
+    m.Job,
+    m.Event,
+    m.AlertRecord,
+    m.DriftItem,
+}
 
 
 def url(model, view: str, *args) -> str:
