@@ -199,6 +199,47 @@ class KeyCache:
 # ---------------------------------------------------------------------------------------------- auth
 
 
+class Hmac:
+    """The truncated HMAC (RFC 2104) of one key, with the hashes of the padded key precomputed.
+
+    Each message then costs two hash-state copies instead of hashing the key pads again, and the message
+    can be fed in parts (no joined copy with its authentication parameters zeroed).
+    """
+
+    __slots__ = ("_inner", "_outer", "length")
+
+    def __init__(self, protocol: str, key: bytes) -> None:
+        hash_name, self.length = AUTH_PROTOCOLS[protocol]
+        inner = hashlib.new(hash_name)
+        if len(key) > inner.block_size:
+            key = hashlib.new(hash_name, key).digest()
+        key = key.ljust(inner.block_size, b"\0")
+        inner.update(key.translate(_IPAD))
+        outer = hashlib.new(hash_name, key.translate(_OPAD))
+        self._inner, self._outer = inner, outer
+
+    def digest(self, *parts: bytes | memoryview) -> bytes:
+        """The truncated MAC of the concatenation of ``parts``."""
+        inner = self._inner.copy()
+        for part in parts:
+            inner.update(part)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: self.length]
+
+    def verify(self, data: bytes, start: int) -> bool:
+        """Is the MAC at ``data[start:start + length]`` that of ``data`` with those octets zeroed?"""
+        n = self.length
+        view = memoryview(data)
+        mac = self.digest(view[:start], _ZEROS[n], view[start + n :])
+        return hmac.compare_digest(mac, data[start : start + n])
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_ZEROS = {n: bytes(n) for _, n in AUTH_PROTOCOLS.values()}
+
+
 def sign(protocol: str, key: bytes, message: bytes) -> bytes:
     """The truncated HMAC of a whole message whose authentication parameters are zero octets."""
     hash_name, length = AUTH_PROTOCOLS[protocol]
@@ -208,77 +249,83 @@ def sign(protocol: str, key: bytes, message: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------------- privacy
 
 
-_ECB_CACHE_MAX = 1024
-_ecb: dict[bytes, object] = {}
+class Privacy:
+    """Encryption and decryption of scoped PDUs with one localized privacy key.
+
+    AES keeps one AES block encryptor for the key (AES-ECB is stateless between block-aligned updates):
+    CFB is computed from it block by block, which for a request's few blocks is cheaper than building a
+    cipher object per message, and a response's whole key stream is one call.  DES-CBC builds a cipher
+    per message (its IV changes each time).
+    """
+
+    __slots__ = ("_block", "key", "protocol")
+
+    def __init__(self, protocol: str, key: bytes) -> None:
+        self.protocol = protocol
+        self.key = key
+        self._block = None
+        if protocol != "DES":
+            self._block = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
+
+    def encrypt(self, boots: int, time: int, salt: int, plaintext: bytes) -> tuple[bytes, bytes]:
+        """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
+        key = self.key
+        if self._block is None:
+            params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
+            iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+            padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
+            enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
+            return enc.update(padded) + enc.finalize(), params
+        params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        return _cfb_encrypt(self._block, iv, plaintext), params
+
+    def decrypt(self, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
+        """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
+        if len(params) != 8:
+            raise ValueError("privacy parameters are not 8 octets")
+        if self._block is None:
+            if len(ciphertext) % 8:
+                raise ValueError("DES ciphertext is not a multiple of 8 octets")
+            key = self.key
+            iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+            dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
+            return dec.update(ciphertext) + dec.finalize()
+        # P_i = C_i xor E(C_i-1): every C_i-1 is known up front, so the key stream is one call
+        n = len(ciphertext)
+        if not n:
+            return b""
+        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        stream = self._block(iv + ciphertext[: (n - 1) // 16 * 16])
+        return (int.from_bytes(ciphertext) ^ int.from_bytes(stream[:n])).to_bytes(n)
 
 
-def _aes_ecb(key: bytes):
-    """A reusable AES block encryptor of ``key`` (AES-ECB is stateless between block-aligned updates);
-    at most :data:`_ECB_CACHE_MAX` keys are kept (oldest dropped first)."""
-    enc = _ecb.get(key)
-    if enc is None:
-        if len(_ecb) >= _ECB_CACHE_MAX:
-            del _ecb[next(iter(_ecb))]
-        enc = _ecb[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    return enc
-
-
-def _xor(data: bytes, stream: bytes) -> bytes:
-    n = len(data)
-    return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
-
-
-def aes_cfb_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
-    """AES in CFB-128 mode (RFC 3826 3.1.3): C_i = P_i xor E(C_i-1), C_0 = IV; no padding.
-
-    Block by block on the cached block encryptor: for a request's few blocks that is cheaper than
-    building a cipher object per message."""
-    block = _aes_ecb(key).update
+def _cfb_encrypt(block, iv: bytes, plaintext: bytes) -> bytes:
+    """AES in CFB-128 mode (RFC 3826 3.1.3): C_i = P_i xor E(C_i-1), C_0 = IV; no padding."""
+    from_bytes = int.from_bytes
     out = []
     prev = iv
-    for i in range(0, len(plaintext), 16):
-        prev = _xor(plaintext[i : i + 16], block(prev))
+    whole = len(plaintext) // 16 * 16
+    for i in range(0, whole, 16):
+        prev = (from_bytes(plaintext[i : i + 16]) ^ from_bytes(block(prev))).to_bytes(16)
         out.append(prev)
+    rest = len(plaintext) - whole
+    if rest:
+        stream = block(prev)[:rest]
+        out.append((from_bytes(plaintext[whole:]) ^ from_bytes(stream)).to_bytes(rest))
     return b"".join(out)
-
-
-def aes_cfb_decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
-    """The inverse of :func:`aes_cfb_encrypt`: P_i = C_i xor E(C_i-1), and every C_i-1 is known up front,
-    so the key stream is one call of a cached AES block encryptor (no cipher object per message)."""
-    n = len(ciphertext)
-    if not n:
-        return b""
-    stream = _aes_ecb(key).update(iv + ciphertext[: (n - 1) // 16 * 16])
-    return _xor(ciphertext, stream)
 
 
 def encrypt(
     protocol: str, key: bytes, boots: int, time: int, salt: int, plaintext: bytes
 ) -> tuple[bytes, bytes]:
     """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
-    if protocol == "DES":
-        params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
-        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
-        padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
-        enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
-        return enc.update(padded) + enc.finalize(), params
-    params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
-    return aes_cfb_encrypt(
-        key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, plaintext
-    ), params
+    return Privacy(protocol, key).encrypt(boots, time, salt, plaintext)
 
 
 def decrypt(protocol: str, key: bytes, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
     """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
-    if len(params) != 8:
-        raise ValueError("privacy parameters are not 8 octets")
-    if protocol == "DES":
-        if len(ciphertext) % 8:
-            raise ValueError("DES ciphertext is not a multiple of 8 octets")
-        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
-        dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
-        return dec.update(ciphertext) + dec.finalize()
-    return aes_cfb_decrypt(key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, ciphertext)
+    return Privacy(protocol, key).decrypt(boots, time, params, ciphertext)
 
 
 # ---------------------------------------------------------------------------------------------- reports
