@@ -30,13 +30,11 @@ from typing import TYPE_CHECKING
 
 from collectors.snmp.ber import (
     GET,
-    INTEGER,
     OCTET_STRING,
     REPORT,
     RESPONSE,
     SEQUENCE,
     MalformedPacket,
-    encode_signed,
     tlv,
 )
 from collectors.snmp.messages import iter_varbinds
@@ -49,8 +47,10 @@ from collectors.snmp.v3message import (
     V3Header,
     encode_message,
     encode_pdu,
+    encode_request,
     encode_scoped_pdu,
     parse_scoped_pdu,
+    request_head,
 )
 
 if TYPE_CHECKING:
@@ -201,14 +201,13 @@ class UsmEngines:
         head = peer.head
         if head is None:  # the parts that stay the same while the engine ID does
             context = user.context_engine_id if user.context_engine_id is not None else peer.engine_id
-            auth_len = peer.signer.length if peer.signer else 0
             head = peer.head = (
                 tlv(OCTET_STRING, context) + tlv(OCTET_STRING, user.context_name),
-                tlv(OCTET_STRING, peer.engine_id),
-                tlv(OCTET_STRING, user.username) + tlv(OCTET_STRING, bytes(auth_len)),
-                auth_len,
+                request_head(
+                    peer.engine_id, user.username, user.flags, peer.signer.length if peer.signer else 0
+                ),
             )
-        context, engine, user_auth, auth_len = head
+        context, message_head = head
         scoped = tlv(SEQUENCE, context + encode_pdu(pdu_type, rid, oids, nr, mr))
         boots, now = peer.boots, peer.engine_time()
         priv_params = b""
@@ -217,20 +216,11 @@ class UsmEngines:
             self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
             encrypted, priv_params = privacy.encrypt(boots, now, self._salt, scoped)
             scoped = tlv(OCTET_STRING, encrypted)
-        message, offset = encode_message(
-            msg_id=rid,
-            flags=user.flags,
-            security_head=engine
-            + tlv(INTEGER, encode_signed(boots))
-            + tlv(INTEGER, encode_signed(now))
-            + user_auth,
-            auth_len=auth_len,
-            priv_params=priv_params,
-            msg_data=scoped,
-        )
-        if auth_len:
+        message, offset = encode_request(message_head, rid, boots, now, priv_params, scoped)
+        signer = peer.signer
+        if signer is not None:
             buf = bytearray(message)
-            buf[offset : offset + auth_len] = peer.signer.digest(message)
+            buf[offset : offset + signer.length] = signer.digest(message)
             return bytes(buf)
         return message
 
