@@ -6,22 +6,30 @@
   extension (``"AES-192"``/``"AES-256"``, net-snmp's and snmp_exporter's AES192/AES256) and with the
   Reeder draft extension Cisco uses (``"AES-192-C"``/``"AES-256-C"``).
 - Keys: password -> key (1 MiB of the repeated password hashed, RFC 3414 A.2) once per (hash,
-  password), kept in a :class:`KeyCache`; localisation to an engine ID (``H(Ku | engineID | Ku)``) once
-  per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
+  password), kept in a :class:`KeyCache` (and across restarts in a
+  :class:`~collectors.snmp.keystore.KeyStore`); localisation to an engine ID (``H(Ku | engineID | Ku)``)
+  once per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
 
-Ciphers come from the ``cryptography`` package; HMACs from :func:`hmac.digest` (OpenSSL, one call).
+Ciphers come from the ``cryptography`` package; HMACs from :mod:`hashlib` states of the padded key
+(:class:`Hmac`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+if TYPE_CHECKING:
+    from collectors.snmp.keystore import KeyStore
 
 AUTH_PROTOCOLS: dict[str, tuple[str, int]] = {
     "MD5": ("md5", 12),
@@ -46,6 +54,8 @@ PRIV_PROTOCOLS: dict[str, tuple[int, str]] = {
 DES uses the first 8 octets as the key and the next 8 as the pre-IV."""
 
 _KU_SOURCE = 1_048_576  # octets of repeated password hashed by password-to-key
+SAVE_DELAY = 2.0
+"""Seconds after the last new or forgotten key before the key store is rewritten (one write per burst)."""
 
 
 class UsmError(ValueError):
@@ -133,13 +143,20 @@ class KeyCache:
 
     hashlib releases the GIL while it hashes, so a start-up with many credential sets does not stall
     the event loop (HTTP keeps answering).  :meth:`forget` drops a user's entries when its credentials
-    change or go away.
+    change or go away.  With a :class:`~collectors.snmp.keystore.KeyStore` the results also outlive the
+    process: a miss looks there first, and the entries in use are written back (in the worker thread,
+    :data:`SAVE_DELAY` seconds after the last change, and at :meth:`close`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: KeyStore | None = None) -> None:
+        self.store = store
         self._ku: dict[tuple[str, bytes], bytes] = {}
         self._running: dict[tuple[str, bytes], asyncio.Future] = {}
         self._thread: ThreadPoolExecutor | None = None
+        self._stored: dict[str, bytes] | None = None  # the store's entries not taken yet (loaded once)
+        self._name: Callable[[str, bytes], str] | None = None
+        self._save: asyncio.TimerHandle | None = None
+        self._version = self._written = 0  # changes of ``_ku`` made / written to the store
 
     def _run(self, fn, *args) -> asyncio.Future:
         """Run a key derivation in the one worker thread: the loop's thread keeps the other core."""
@@ -155,6 +172,11 @@ class KeyCache:
         hit = self._ku.get(key)
         if hit is not None:
             return hit
+        if self.store is not None:
+            hit = self._from_store(hash_name, password)
+            if hit is not None:
+                self._ku[key] = hit
+                return hit
         running = self._running.get(key)
         if running is None:  # the first asker computes it; concurrent askers wait for the same result
             running = self._running[key] = self._run(password_to_key, hash_name, password)
@@ -162,8 +184,33 @@ class KeyCache:
                 self._ku[key] = await running
             finally:
                 del self._running[key]
+            self._changed()
             return self._ku[key]
         return await asyncio.shield(running)
+
+    def _from_store(self, hash_name: str, password: bytes) -> bytes | None:
+        if self._stored is None:
+            self._stored = self.store.load()
+            self._name = self.store.namer()
+        return self._stored.pop(self._name(hash_name, password), None)
+
+    def _changed(self) -> None:
+        """Note a change of the entries in use; write them to the store a little later."""
+        if self.store is None:
+            return
+        self._version += 1
+        if self._save is None:
+            with contextlib.suppress(RuntimeError):  # no loop (forgotten outside one): close() writes
+                self._save = asyncio.get_running_loop().call_later(SAVE_DELAY, self._write_later)
+
+    def _write_later(self) -> None:
+        self._save = None
+        self._run(self._write, dict(self._ku), self._version)
+
+    def _write(self, entries: dict[tuple[str, bytes], bytes], version: int) -> None:
+        name = self.store.namer()
+        self.store.save({name(h, password): ku for (h, password), ku in entries.items()})
+        self._written = version
 
     async def local_keys(self, user: UsmUser, engine_id: bytes) -> LocalKeys:
         """``user``'s keys localized to ``engine_id`` (authNoPriv: empty priv; noAuth: both empty)."""
@@ -181,10 +228,16 @@ class KeyCache:
         return LocalKeys(engine_id, auth, priv)
 
     def close(self) -> None:
-        """Stop the worker thread (a derivation still running finishes in it, unawaited)."""
+        """Stop the worker thread (queued derivations are dropped, a running one finishes) and write
+        the entries in use to the store if they changed since the last write."""
+        if self._save is not None:
+            self._save.cancel()
+            self._save = None
         if self._thread is not None:
-            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread.shutdown(wait=True, cancel_futures=True)
             self._thread = None
+        if self.store is not None and self._written != self._version:
+            self._write(dict(self._ku), self._version)
 
     def forget(self, user: UsmUser) -> None:
         """Drop the password-to-key results of ``user``'s passwords (recomputed if still needed)."""
@@ -192,8 +245,8 @@ class KeyCache:
             return
         hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
         for password in (user.auth_password, user.priv_password):
-            if password:
-                self._ku.pop((hash_name, password), None)
+            if password and self._ku.pop((hash_name, password), None) is not None:
+                self._changed()
 
 
 # ---------------------------------------------------------------------------------------------- auth
