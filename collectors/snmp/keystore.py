@@ -56,7 +56,7 @@ class KeyStore:
             document = json.loads(fernet.decrypt(self.path.read_bytes()))
             if document.get("format") != FORMAT:
                 raise ValueError("format")
-            return {name: bytes.fromhex(ku) for name, ku in document["keys"].items()}
+            entries = {name: bytes.fromhex(ku) for name, ku in document["keys"].items()}
         except FileNotFoundError:
             return {}
         except (OSError, InvalidToken, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -64,6 +64,8 @@ class KeyStore:
                 "SNMPv3 key cache %s unreadable (%s); deriving keys again", self.path, type(exc).__name__
             )
             return {}
+        log.info("SNMPv3 key cache %s: %d master keys stored", self.path, len(entries))
+        return entries
 
     def save(self, entries: dict[str, bytes]) -> None:
         """Replace the file with ``entries`` (atomically, mode 0600); a failure is logged and ignored."""

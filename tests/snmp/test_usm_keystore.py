@@ -13,6 +13,10 @@ from pathlib import Path
 
 from collectors.snmp.keystore import KeyStore
 from collectors.snmp.usm import KeyCache, UsmUser, password_to_key
+from tests.bench.__main__ import stop_agent
+from tests.bench.usm_bench import start_agent
+from tests.collectors.test_runner import Runner, up_line
+from tests.collectors.test_targets import TOKEN, Inventory
 
 SECRET = b"collector-token-1"
 
@@ -151,3 +155,47 @@ def test_event_loop_runs_other_callbacks_while_keys_are_derived():
         return ticks
 
     assert asyncio.run(run()) > 4 * 2 * len(users)
+
+
+def test_restarted_collector_takes_stored_keys_and_shows_no_key_material(tmp_path):
+    """``python -m collectors`` with an inventory: the first life derives and stores the master keys
+    (0600, at SIGTERM at the latest), the second takes them from the store; neither /metrics, /snmp nor
+    the log shows a password or a key."""
+    agent, port = start_agent("SHA-256", "AES-128")
+    inventory = Inventory()
+    name = b"dev00042"  # the replay agent's user: auth key auth-U, priv key priv-U
+    v3 = {"username": name.decode(), "auth_protocol": "SHA-256", "auth_key": "auth-dev00042",
+          "priv_protocol": "AES-128", "priv_key": "priv-dev00042"}  # fmt: skip
+    target = {"id": 1, "name": "v3-switch", "address": "127.0.0.1", "port": port, "version": "3", "v3": v3,
+              "timeout": 2, "retries": 1, "interval": 2, "modules": ["system"]}  # fmt: skip
+    inventory.document = {"group": "lu", "targets": [target]}
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    args = ["--inventory-url", inventory.url, "--token-file", str(token_file), "--group", "lu"]
+    user = UsmUser(name, "SHA-256", v3["auth_key"], "AES-128", v3["priv_key"])
+    local = keys_of(KeyCache(), user, b"\x80\x00\x1f\x88\x04infra-replay")
+    masters = [password_to_key("sha256", p).hex() for p in (user.auth_password, user.priv_password)]
+    secrets = [v3["auth_key"], v3["priv_key"], *masters, local[0].hex(), local[1].hex()]
+    logs = []
+    try:
+        for _life in (1, 2):
+            runner = Runner(args, tmp_path)
+            try:
+                shown = runner.wait_for("/snmp?target=v3-switch", lambda s, b: s == 200 and up_line(b))
+                shown += runner.wait_for("/metrics", lambda s, b: s == 200)
+            finally:
+                assert runner.terminate() == 0
+            logs.append(runner.log.read_text())
+            for secret in secrets:
+                assert secret not in shown and secret not in logs[-1]
+            path = tmp_path / "cache" / "usm-keys.enc"
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert len(store_for_token(path).load()) == 2
+    finally:
+        stop_agent(agent)
+        inventory.stop()
+    assert "master keys stored" not in logs[0] and "2 master keys stored" in logs[1]
+
+
+def store_for_token(path: Path) -> KeyStore:
+    return KeyStore(path, lambda: TOKEN.encode())
