@@ -28,6 +28,7 @@ from collectors.snmp.ber import (
     SEQUENCE,
     MalformedPacket,
     encode_signed,
+    read_length,
     tlv,
 )
 from collectors.snmp.messages import _expect, _int_at
@@ -42,6 +43,8 @@ _NULL_VALUE = b"\x05\x00"
 _MAX_SIZE_FIELD = tlv(INTEGER, encode_signed(MSG_MAX_SIZE))
 _USM_FIELD = tlv(INTEGER, encode_signed(USM))
 _V3 = b"\x02\x01\x03"
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
 _FLAGS = [b"\x04\x01" + bytes((f,)) for f in range(256)]
 
 
@@ -177,11 +180,34 @@ def security_head(engine_id: bytes, boots: int, time: int, username: bytes, auth
 
 
 def _octets_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:
-    return _expect(data, pos, OCTET_STRING, reason)
+    """:func:`~collectors.snmp.messages._expect` for an OCTET STRING, the short length form inline."""
+    if data[pos] != OCTET_STRING:
+        raise MalformedPacket(reason)
+    n = data[pos + 1]
+    if n < 0x80:
+        return pos + 2, pos + 2 + n
+    n, start = read_length(data, pos + 1)
+    return start, start + n
+
+
+def _int32_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:
+    """:func:`~collectors.snmp.messages._int_at` with its checks, the short length form inline."""
+    if data[pos] != INTEGER:
+        raise MalformedPacket(reason)
+    n = data[pos + 1]
+    if n >= 0x80:
+        return _int_at(data, pos, reason)
+    if not 0 < n <= 5:  # pyasn1 pads -2**31 to 5 octets
+        raise MalformedPacket(reason)
+    end = pos + 2 + n
+    value = int.from_bytes(data[pos + 2 : end], "big", signed=True)
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise MalformedPacket(reason)
+    return value, end
 
 
 def _unsigned31(data: bytes, pos: int, reason: str) -> tuple[int, int]:
-    value, end = _int_at(data, pos, reason)
+    value, end = _int32_at(data, pos, reason)
     if value < 0:
         raise MalformedPacket(reason)
     return value, end
@@ -212,7 +238,7 @@ def parse_header(data: bytes) -> V3Header:
         if fend - fstart != 1 or max_size < 484:
             raise MalformedPacket("header")
         flags = data[fstart]
-        model, pos = _int_at(data, fend, "header")
+        model, pos = _int32_at(data, fend, "header")
         if pos != hend:
             raise MalformedPacket("header")
         if model != USM:
@@ -277,9 +303,9 @@ def parse_scoped_pdu(
         pstart, pend = _expect(data, nend, pdu_type, "pdu")
         if pend != stop:
             raise MalformedPacket("pdu")
-        request_id, p = _int_at(data, pstart, "request_id")
-        error_status, p = _int_at(data, p, "error_status")
-        error_index, p = _int_at(data, p, "error_index")
+        request_id, p = _int32_at(data, pstart, "request_id")
+        error_status, p = _int32_at(data, p, "error_status")
+        error_index, p = _int32_at(data, p, "error_index")
         vb_start, vb_end = _expect(data, p, SEQUENCE, "varbinds")
         if vb_end != stop:
             raise MalformedPacket("varbinds")
