@@ -305,25 +305,25 @@ def sign(protocol: str, key: bytes, message: bytes) -> bytes:
 class Privacy:
     """Encryption and decryption of scoped PDUs with one localized privacy key.
 
-    AES keeps one AES block encryptor for the key (AES-ECB is stateless between block-aligned updates):
+    AES uses an AES block encryptor of the key (AES-ECB is stateless between block-aligned updates):
     CFB is computed from it block by block, which for a request's few blocks is cheaper than building a
-    cipher object per message, and a response's whole key stream is one call.  DES-CBC builds a cipher
-    per message (its IV changes each time).
+    cipher object per message, and a response's whole key stream is one call.  The encryptors (~0.9 KB
+    of OpenSSL state each) are shared in a bounded cache (:data:`AES_CACHE_SIZE` keys, oldest dropped
+    first) rather than kept per device: a walk's messages follow each other, so an encryptor is built
+    about once per walk however many devices there are.  DES-CBC builds a cipher per message (its IV
+    changes each time).
     """
 
-    __slots__ = ("_block", "key", "protocol")
+    __slots__ = ("key", "protocol")
 
     def __init__(self, protocol: str, key: bytes) -> None:
         self.protocol = protocol
         self.key = key
-        self._block = None
-        if protocol != "DES":
-            self._block = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
 
     def encrypt(self, boots: int, time: int, salt: int, plaintext: bytes) -> tuple[bytes, bytes]:
         """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
         key = self.key
-        if self._block is None:
+        if self.protocol == "DES":
             params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
             iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
             padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
@@ -331,13 +331,13 @@ class Privacy:
             return enc.update(padded) + enc.finalize(), params
         params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
         iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-        return _cfb_encrypt(self._block, iv, plaintext), params
+        return _cfb_encrypt(_aes_block(key), iv, plaintext), params
 
     def decrypt(self, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
         """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
         if len(params) != 8:
             raise ValueError("privacy parameters are not 8 octets")
-        if self._block is None:
+        if self.protocol == "DES":
             if len(ciphertext) % 8:
                 raise ValueError("DES ciphertext is not a multiple of 8 octets")
             key = self.key
@@ -349,8 +349,22 @@ class Privacy:
         if not n:
             return b""
         iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-        stream = self._block(iv + ciphertext[: (n - 1) // 16 * 16])
+        stream = _aes_block(self.key)(iv + ciphertext[: (n - 1) // 16 * 16])
         return (int.from_bytes(ciphertext) ^ int.from_bytes(stream[:n])).to_bytes(n)
+
+
+AES_CACHE_SIZE = 1024
+_aes_blocks: dict[bytes, Callable[[bytes], bytes]] = {}
+
+
+def _aes_block(key: bytes) -> Callable[[bytes], bytes]:
+    """The ``update`` of a reusable AES-ECB encryptor of ``key`` (see :class:`Privacy`)."""
+    block = _aes_blocks.get(key)
+    if block is None:
+        if len(_aes_blocks) >= AES_CACHE_SIZE:
+            del _aes_blocks[next(iter(_aes_blocks))]
+        block = _aes_blocks[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
+    return block
 
 
 def _cfb_encrypt(block, iv: bytes, plaintext: bytes) -> bytes:
