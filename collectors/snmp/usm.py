@@ -308,10 +308,10 @@ class Privacy:
     AES uses an AES block encryptor of the key (AES-ECB is stateless between block-aligned updates):
     CFB is computed from it block by block, which for a request's few blocks is cheaper than building a
     cipher object per message, and a response's whole key stream is one call.  The encryptors (~0.9 KB
-    of OpenSSL state each) are shared in a bounded cache (:data:`AES_CACHE_SIZE` keys, oldest dropped
+    of OpenSSL state each) are shared in a bounded cache (:data:`ECB_CACHE_SIZE` keys, oldest dropped
     first) rather than kept per device: a walk's messages follow each other, so an encryptor is built
-    about once per walk however many devices there are.  DES-CBC builds a cipher per message (its IV
-    changes each time).
+    about once per walk however many devices there are.  DES-CBC works the same way on cached DES-ECB
+    contexts: C_i = E(P_i xor C_i-1) block by block, and P_i = D(C_i) xor C_i-1 in one call.
     """
 
     __slots__ = ("key", "protocol")
@@ -327,11 +327,10 @@ class Privacy:
             params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
             iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
             padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
-            enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
-            return enc.update(padded) + enc.finalize(), params
+            return _cbc_encrypt(_ecb(_DES_ENCRYPT, key[:8]), iv, padded), params
         params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
         iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-        return _cfb_encrypt(_aes_block(key), iv, plaintext), params
+        return _cfb_encrypt(_ecb(_AES, key), iv, plaintext), params
 
     def decrypt(self, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
         """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
@@ -342,29 +341,50 @@ class Privacy:
                 raise ValueError("DES ciphertext is not a multiple of 8 octets")
             key = self.key
             iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
-            dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
-            return dec.update(ciphertext) + dec.finalize()
+            n = len(ciphertext)
+            if not n:
+                return b""
+            decrypted = _ecb(_DES_DECRYPT, key[:8])(ciphertext)
+            return (int.from_bytes(decrypted) ^ int.from_bytes(iv + ciphertext[: n - 8])).to_bytes(n)
         # P_i = C_i xor E(C_i-1): every C_i-1 is known up front, so the key stream is one call
         n = len(ciphertext)
         if not n:
             return b""
         iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
-        stream = _aes_block(self.key)(iv + ciphertext[: (n - 1) // 16 * 16])
+        stream = _ecb(_AES, self.key)(iv + ciphertext[: (n - 1) // 16 * 16])
         return (int.from_bytes(ciphertext) ^ int.from_bytes(stream[:n])).to_bytes(n)
 
 
-AES_CACHE_SIZE = 1024
-_aes_blocks: dict[bytes, Callable[[bytes], bytes]] = {}
+ECB_CACHE_SIZE = 1024
+_AES, _DES_ENCRYPT, _DES_DECRYPT = 0, 1, 2
+_ecbs: dict[tuple[int, bytes], Callable[[bytes], bytes]] = {}
 
 
-def _aes_block(key: bytes) -> Callable[[bytes], bytes]:
-    """The ``update`` of a reusable AES-ECB encryptor of ``key`` (see :class:`Privacy`)."""
-    block = _aes_blocks.get(key)
+def _ecb(kind: int, key: bytes) -> Callable[[bytes], bytes]:
+    """The ``update`` of a reusable ECB context of ``key`` (see :class:`Privacy`); ECB is stateless
+    between block-aligned updates."""
+    block = _ecbs.get((kind, key))
     if block is None:
-        if len(_aes_blocks) >= AES_CACHE_SIZE:
-            del _aes_blocks[next(iter(_aes_blocks))]
-        block = _aes_blocks[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
+        if len(_ecbs) >= ECB_CACHE_SIZE:
+            del _ecbs[next(iter(_ecbs))]
+        if kind == _AES:
+            cipher = Cipher(algorithms.AES(key), modes.ECB())
+        else:  # k1 = k2 = k3: single DES
+            cipher = Cipher(TripleDES(key * 3), modes.ECB())
+        context = cipher.encryptor() if kind != _DES_DECRYPT else cipher.decryptor()
+        block = _ecbs[(kind, key)] = context.update
     return block
+
+
+def _cbc_encrypt(block, iv: bytes, padded: bytes) -> bytes:
+    """DES-CBC (RFC 3414 8.1.1.2): C_i = E(P_i xor C_i-1), C_0 = IV; ``padded`` is block-aligned."""
+    from_bytes = int.from_bytes
+    out = []
+    prev = iv
+    for i in range(0, len(padded), 8):
+        prev = block((from_bytes(padded[i : i + 8]) ^ from_bytes(prev)).to_bytes(8))
+        out.append(prev)
+    return b"".join(out)
 
 
 def _cfb_encrypt(block, iv: bytes, plaintext: bytes) -> bytes:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hmac
 import os
 
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from collectors.snmp import usm
 from collectors.snmp.engines import Peer
@@ -21,8 +22,8 @@ def cfb(key: bytes, iv: bytes, data: bytes, encrypt: bool) -> bytes:
 
 
 def test_aes_encryptors_are_bounded_and_results_stay_right(monkeypatch):
-    monkeypatch.setattr(usm, "AES_CACHE_SIZE", 8)
-    monkeypatch.setattr(usm, "_aes_blocks", {})
+    monkeypatch.setattr(usm, "ECB_CACHE_SIZE", 8)
+    monkeypatch.setattr(usm, "_ecbs", {})
     for i in range(40):  # five times the bound, each key used twice (a walk's messages)
         key = os.urandom(16 + 8 * (i % 3))
         privacy = Privacy(["AES-128", "AES-192", "AES-256"][i % 3], key)
@@ -32,7 +33,23 @@ def test_aes_encryptors_are_bounded_and_results_stay_right(monkeypatch):
             iv = (7).to_bytes(4, "big") + (1234 + i).to_bytes(4, "big") + params
             assert encrypted == cfb(key, iv, plain, True)
             assert privacy.decrypt(7, 1234 + i, params, encrypted) == plain == cfb(key, iv, encrypted, False)
-        assert len(usm._aes_blocks) <= 8
+        assert len(usm._ecbs) <= 8
+
+
+def test_des_cbc_on_cached_ecb_contexts_equals_cbc(monkeypatch):
+    monkeypatch.setattr(usm, "ECB_CACHE_SIZE", 8)
+    monkeypatch.setattr(usm, "_ecbs", {})
+    for i in range(20):
+        key = os.urandom(16)  # DES key, then pre-IV (RFC 3414 8.1.1.1)
+        privacy = Privacy("DES", key)
+        plain = os.urandom(1 + 53 * i)
+        encrypted, params = privacy.encrypt(3, 99, i, plain)
+        iv = bytes(a ^ b for a, b in zip(params, key[8:], strict=True))
+        padded = plain + bytes(8 - len(plain) % 8)
+        cbc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv))
+        assert encrypted == cbc.encryptor().update(padded)
+        assert privacy.decrypt(3, 99, params, encrypted) == padded == cbc.decryptor().update(encrypted)
+        assert len(usm._ecbs) <= 8
 
 
 def test_peer_keeps_no_cipher_context():
