@@ -28,6 +28,7 @@ from collectors.poller import Poller
 from collectors.runtime import run_loop, tune_gc
 from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
+from collectors.snmp.keystore import KeyStore
 from collectors.store import SampleStore
 from collectors.targets import FileSource, InventorySource, TargetError, parse_shard, select_shard
 from collectors.trap_events import TrapEventSender
@@ -160,6 +161,10 @@ class Collector:
             else None
         )
         self.wire = SnmpClient(rcvbuf=4 * 1024 * 1024)
+        if self.inventory is not None and not args.targets_file:  # SNMPv3 master keys survive restarts
+            self.wire.usm.keys.store = KeyStore(
+                Path(args.cache_dir) / "usm-keys.enc", lambda: self.inventory.token.current().encode()
+            )
         self.pysnmp = PysnmpClient()
         self.poller = Poller(
             modules=self.modules,

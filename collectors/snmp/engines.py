@@ -24,34 +24,22 @@ walk's varbind parser.
 
 from __future__ import annotations
 
-import hmac
 import random
 import time as _time
 from typing import TYPE_CHECKING
 
 from collectors.snmp.ber import (
     GET,
-    INTEGER,
     OCTET_STRING,
     REPORT,
     RESPONSE,
     SEQUENCE,
     MalformedPacket,
-    encode_signed,
     tlv,
 )
 from collectors.snmp.messages import iter_varbinds
 from collectors.snmp.transport import TIMEOUT, Transport
-from collectors.snmp.usm import (
-    AUTH_PROTOCOLS,
-    REPORT_REASONS,
-    KeyCache,
-    LocalKeys,
-    UsmUser,
-    decrypt,
-    encrypt,
-    sign,
-)
+from collectors.snmp.usm import REPORT_REASONS, Hmac, KeyCache, LocalKeys, Privacy, UsmUser
 from collectors.snmp.v3message import (
     FLAG_AUTH,
     FLAG_PRIV,
@@ -59,8 +47,10 @@ from collectors.snmp.v3message import (
     V3Header,
     encode_message,
     encode_pdu,
+    encode_request,
     encode_scoped_pdu,
     parse_scoped_pdu,
+    request_head,
 )
 
 if TYPE_CHECKING:
@@ -77,9 +67,10 @@ _DISCOVERY_SECURITY = b"\x04\x00\x02\x01\x00\x02\x01\x00\x04\x00\x04\x00"
 
 
 class Peer:
-    """What the client knows of one agent for one user (about 0.5 KB: see ``make bench``)."""
+    """What the client knows of one agent for one user: about 1.2 KB of RSS with its user, keys and
+    HMAC states (the AES encryptors are shared, see :class:`~collectors.snmp.usm.Privacy`)."""
 
-    __slots__ = ("boots", "clock", "engine_id", "head", "keys", "latest", "time", "user")
+    __slots__ = ("boots", "clock", "engine_id", "head", "keys", "latest", "privacy", "signer", "time", "user")
 
     def __init__(self, user: UsmUser) -> None:
         self.user = user
@@ -89,14 +80,24 @@ class Peer:
         self.latest = 0  # the highest engine time received for the current boots
         self.clock = 0.0  # monotonic seconds when ``time`` was learnt
         self.keys: LocalKeys | None = None
+        self.signer: Hmac | None = None  # HMAC of keys.auth (None: no authentication)
+        self.privacy: Privacy | None = None  # cipher of keys.priv (None: no privacy)
         self.head: tuple | None = None  # request encoding parts fixed by user and engine ID
 
     def learn(self, engine_id: bytes, boots: int, time: int) -> None:
         """Take the agent's engine ID and clock (discovery, or a Report that names them)."""
         if self.keys is not None and self.keys.engine_id != engine_id:  # same engine again: keys stay
-            self.keys = self.head = None
+            self.use_keys(None)
         self.engine_id = engine_id
         self.boots, self.time, self.latest, self.clock = boots, time, time, _time.monotonic()
+
+    def use_keys(self, keys: LocalKeys | None) -> None:
+        """Take keys localized to the current engine ID (``None``: forget them) and their HMAC and cipher."""
+        user = self.user
+        self.keys = keys
+        self.head = None
+        self.signer = Hmac(user.auth_protocol, keys.auth) if keys and user.auth_protocol else None
+        self.privacy = Privacy(user.priv_protocol, keys.priv) if keys and user.priv_protocol else None
 
     def engine_time(self) -> int:
         return min(self.time + int(_time.monotonic() - self.clock), _MAX_BOOTS)
@@ -125,12 +126,8 @@ def handle_response(data: bytes, header: V3Header, peer: Peer, request_id: int, 
             raise MalformedPacket("engineID")
         if header.username != user.username:
             raise MalformedPacket("userName")
-        n = header.auth_len
-        if n != AUTH_PROTOCOLS[user.auth_protocol][1]:
-            raise MalformedPacket("wrongDigest")
-        start = header.auth_start
-        zeroed = b"".join((data[:start], bytes(n), data[start + n :]))
-        if not hmac.compare_digest(sign(user.auth_protocol, keys.auth, zeroed), data[start : start + n]):
+        signer = peer.signer
+        if header.auth_len != signer.length or not signer.verify(data, header.auth_start):
             raise MalformedPacket("wrongDigest")
         peer.check_time(header.boots, header.time)
         authentic = True
@@ -138,13 +135,8 @@ def handle_response(data: bytes, header: V3Header, peer: Peer, request_id: int, 
         if not user.priv_protocol:
             raise MalformedPacket("unsupportedSecLevel")
         try:
-            plain = decrypt(
-                user.priv_protocol,
-                peer.keys.priv,
-                header.boots,
-                header.time,
-                header.priv_params,
-                data[header.data_start : header.data_end],
+            plain = peer.privacy.decrypt(
+                header.boots, header.time, header.priv_params, data[header.data_start : header.data_end]
             )
         except ValueError:
             raise MalformedPacket("decryptionError") from None
@@ -204,40 +196,33 @@ class UsmEngines:
         self.keys.forget(target.usm)
 
     def _encode(self, peer: Peer, rid: int, pdu_type: int, oids: list[bytes], nr: int, mr: int) -> bytes:
+        """One request message, encrypted and signed: encoded once with the MAC's octets zero, the MAC
+        computed over it and written into that slot."""
         user = peer.user
-        keys = peer.keys
         head = peer.head
         if head is None:  # the parts that stay the same while the engine ID does
             context = user.context_engine_id if user.context_engine_id is not None else peer.engine_id
-            auth_len = AUTH_PROTOCOLS[user.auth_protocol][1] if user.auth_protocol else 0
             head = peer.head = (
                 tlv(OCTET_STRING, context) + tlv(OCTET_STRING, user.context_name),
-                tlv(OCTET_STRING, peer.engine_id),
-                tlv(OCTET_STRING, user.username) + tlv(OCTET_STRING, bytes(auth_len)),
-                auth_len,
+                request_head(
+                    peer.engine_id, user.username, user.flags, peer.signer.length if peer.signer else 0
+                ),
             )
-        context, engine, user_auth, auth_len = head
+        context, message_head = head
         scoped = tlv(SEQUENCE, context + encode_pdu(pdu_type, rid, oids, nr, mr))
         boots, now = peer.boots, peer.engine_time()
         priv_params = b""
-        if user.priv_protocol:
+        privacy = peer.privacy
+        if privacy is not None:
             self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
-            encrypted, priv_params = encrypt(user.priv_protocol, keys.priv, boots, now, self._salt, scoped)
+            encrypted, priv_params = privacy.encrypt(boots, now, self._salt, scoped)
             scoped = tlv(OCTET_STRING, encrypted)
-        message, offset = encode_message(
-            msg_id=rid,
-            flags=user.flags,
-            security_head=engine
-            + tlv(INTEGER, encode_signed(boots))
-            + tlv(INTEGER, encode_signed(now))
-            + user_auth,
-            auth_len=auth_len,
-            priv_params=priv_params,
-            msg_data=scoped,
-        )
-        if auth_len:
-            mac = sign(user.auth_protocol, keys.auth, message)
-            message = b"".join((message[:offset], mac, message[offset + auth_len :]))
+        message, offset = encode_request(message_head, rid, boots, now, priv_params, scoped)
+        signer = peer.signer
+        if signer is not None:
+            buf = bytearray(message)
+            buf[offset : offset + signer.length] = signer.digest(message)
+            return bytes(buf)
         return message
 
     async def _discover(self, peer: Peer, target: SnmpTarget, family: int, addr, res: WalkResult):
@@ -295,8 +280,7 @@ class UsmEngines:
                 if error:
                     return error
             if peer.keys is None or peer.keys.engine_id != peer.engine_id:
-                peer.keys = await self.keys.local_keys(peer.user, peer.engine_id)
-                peer.head = None
+                peer.use_keys(await self.keys.local_keys(peer.user, peer.engine_id))
             rid = transport.new_request_id()
             packet = self._encode(peer, rid, pdu_type, oids, non_repeaters, max_repetitions)
             answer = await transport.request(

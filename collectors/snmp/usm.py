@@ -6,22 +6,30 @@
   extension (``"AES-192"``/``"AES-256"``, net-snmp's and snmp_exporter's AES192/AES256) and with the
   Reeder draft extension Cisco uses (``"AES-192-C"``/``"AES-256-C"``).
 - Keys: password -> key (1 MiB of the repeated password hashed, RFC 3414 A.2) once per (hash,
-  password), kept in a :class:`KeyCache`; localisation to an engine ID (``H(Ku | engineID | Ku)``) once
-  per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
+  password), kept in a :class:`KeyCache` (and across restarts in a
+  :class:`~collectors.snmp.keystore.KeyStore`); localisation to an engine ID (``H(Ku | engineID | Ku)``)
+  once per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
 
-Ciphers come from the ``cryptography`` package; HMACs from :func:`hmac.digest` (OpenSSL, one call).
+Ciphers come from the ``cryptography`` package; HMACs from :mod:`hashlib` states of the padded key
+(:class:`Hmac`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+if TYPE_CHECKING:
+    from collectors.snmp.keystore import KeyStore
 
 AUTH_PROTOCOLS: dict[str, tuple[str, int]] = {
     "MD5": ("md5", 12),
@@ -46,6 +54,8 @@ PRIV_PROTOCOLS: dict[str, tuple[int, str]] = {
 DES uses the first 8 octets as the key and the next 8 as the pre-IV."""
 
 _KU_SOURCE = 1_048_576  # octets of repeated password hashed by password-to-key
+SAVE_DELAY = 2.0
+"""Seconds after the last new or forgotten key before the key store is rewritten (one write per burst)."""
 
 
 class UsmError(ValueError):
@@ -133,13 +143,20 @@ class KeyCache:
 
     hashlib releases the GIL while it hashes, so a start-up with many credential sets does not stall
     the event loop (HTTP keeps answering).  :meth:`forget` drops a user's entries when its credentials
-    change or go away.
+    change or go away.  With a :class:`~collectors.snmp.keystore.KeyStore` the results also outlive the
+    process: a miss looks there first, and the entries in use are written back (in the worker thread,
+    :data:`SAVE_DELAY` seconds after the last change, and at :meth:`close`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: KeyStore | None = None) -> None:
+        self.store = store
         self._ku: dict[tuple[str, bytes], bytes] = {}
         self._running: dict[tuple[str, bytes], asyncio.Future] = {}
         self._thread: ThreadPoolExecutor | None = None
+        self._stored: dict[str, bytes] | None = None  # the store's entries not taken yet (loaded once)
+        self._name: Callable[[str, bytes], str] | None = None
+        self._save: asyncio.TimerHandle | None = None
+        self._version = self._written = 0  # changes of ``_ku`` made / written to the store
 
     def _run(self, fn, *args) -> asyncio.Future:
         """Run a key derivation in the one worker thread: the loop's thread keeps the other core."""
@@ -155,6 +172,11 @@ class KeyCache:
         hit = self._ku.get(key)
         if hit is not None:
             return hit
+        if self.store is not None:
+            hit = self._from_store(hash_name, password)
+            if hit is not None:
+                self._ku[key] = hit
+                return hit
         running = self._running.get(key)
         if running is None:  # the first asker computes it; concurrent askers wait for the same result
             running = self._running[key] = self._run(password_to_key, hash_name, password)
@@ -162,8 +184,33 @@ class KeyCache:
                 self._ku[key] = await running
             finally:
                 del self._running[key]
+            self._changed()
             return self._ku[key]
         return await asyncio.shield(running)
+
+    def _from_store(self, hash_name: str, password: bytes) -> bytes | None:
+        if self._stored is None:
+            self._stored = self.store.load()
+            self._name = self.store.namer()
+        return self._stored.pop(self._name(hash_name, password), None)
+
+    def _changed(self) -> None:
+        """Note a change of the entries in use; write them to the store a little later."""
+        if self.store is None:
+            return
+        self._version += 1
+        if self._save is None:
+            with contextlib.suppress(RuntimeError):  # no loop (forgotten outside one): close() writes
+                self._save = asyncio.get_running_loop().call_later(SAVE_DELAY, self._write_later)
+
+    def _write_later(self) -> None:
+        self._save = None
+        self._run(self._write, dict(self._ku), self._version)
+
+    def _write(self, entries: dict[tuple[str, bytes], bytes], version: int) -> None:
+        name = self.store.namer()
+        self.store.save({name(h, password): ku for (h, password), ku in entries.items()})
+        self._written = version
 
     async def local_keys(self, user: UsmUser, engine_id: bytes) -> LocalKeys:
         """``user``'s keys localized to ``engine_id`` (authNoPriv: empty priv; noAuth: both empty)."""
@@ -181,10 +228,16 @@ class KeyCache:
         return LocalKeys(engine_id, auth, priv)
 
     def close(self) -> None:
-        """Stop the worker thread (a derivation still running finishes in it, unawaited)."""
+        """Stop the worker thread (queued derivations are dropped, a running one finishes) and write
+        the entries in use to the store if they changed since the last write."""
+        if self._save is not None:
+            self._save.cancel()
+            self._save = None
         if self._thread is not None:
-            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread.shutdown(wait=True, cancel_futures=True)
             self._thread = None
+        if self.store is not None and self._written != self._version:
+            self._write(dict(self._ku), self._version)
 
     def forget(self, user: UsmUser) -> None:
         """Drop the password-to-key results of ``user``'s passwords (recomputed if still needed)."""
@@ -192,11 +245,52 @@ class KeyCache:
             return
         hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
         for password in (user.auth_password, user.priv_password):
-            if password:
-                self._ku.pop((hash_name, password), None)
+            if password and self._ku.pop((hash_name, password), None) is not None:
+                self._changed()
 
 
 # ---------------------------------------------------------------------------------------------- auth
+
+
+class Hmac:
+    """The truncated HMAC (RFC 2104) of one key, with the hashes of the padded key precomputed.
+
+    Each message then costs two hash-state copies instead of hashing the key pads again, and the message
+    can be fed in parts (no joined copy with its authentication parameters zeroed).
+    """
+
+    __slots__ = ("_inner", "_outer", "length")
+
+    def __init__(self, protocol: str, key: bytes) -> None:
+        hash_name, self.length = AUTH_PROTOCOLS[protocol]
+        inner = hashlib.new(hash_name)
+        if len(key) > inner.block_size:
+            key = hashlib.new(hash_name, key).digest()
+        key = key.ljust(inner.block_size, b"\0")
+        inner.update(key.translate(_IPAD))
+        outer = hashlib.new(hash_name, key.translate(_OPAD))
+        self._inner, self._outer = inner, outer
+
+    def digest(self, *parts: bytes | memoryview) -> bytes:
+        """The truncated MAC of the concatenation of ``parts``."""
+        inner = self._inner.copy()
+        for part in parts:
+            inner.update(part)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: self.length]
+
+    def verify(self, data: bytes, start: int) -> bool:
+        """Is the MAC at ``data[start:start + length]`` that of ``data`` with those octets zeroed?"""
+        n = self.length
+        view = memoryview(data)
+        mac = self.digest(view[:start], _ZEROS[n], view[start + n :])
+        return hmac.compare_digest(mac, data[start : start + n])
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_ZEROS = {n: bytes(n) for _, n in AUTH_PROTOCOLS.values()}
 
 
 def sign(protocol: str, key: bytes, message: bytes) -> bytes:
@@ -208,77 +302,117 @@ def sign(protocol: str, key: bytes, message: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------------- privacy
 
 
-_ECB_CACHE_MAX = 1024
-_ecb: dict[bytes, object] = {}
+class Privacy:
+    """Encryption and decryption of scoped PDUs with one localized privacy key.
+
+    AES uses an AES block encryptor of the key (AES-ECB is stateless between block-aligned updates):
+    CFB is computed from it block by block, which for a request's few blocks is cheaper than building a
+    cipher object per message, and a response's whole key stream is one call.  The encryptors (~0.9 KB
+    of OpenSSL state each) are shared in a bounded cache (:data:`ECB_CACHE_SIZE` keys, oldest dropped
+    first) rather than kept per device: a walk's messages follow each other, so an encryptor is built
+    about once per walk however many devices there are.  DES-CBC works the same way on cached DES-ECB
+    contexts: C_i = E(P_i xor C_i-1) block by block, and P_i = D(C_i) xor C_i-1 in one call.
+    """
+
+    __slots__ = ("key", "protocol")
+
+    def __init__(self, protocol: str, key: bytes) -> None:
+        self.protocol = protocol
+        self.key = key
+
+    def encrypt(self, boots: int, time: int, salt: int, plaintext: bytes) -> tuple[bytes, bytes]:
+        """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
+        key = self.key
+        if self.protocol == "DES":
+            params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
+            iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+            padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
+            return _cbc_encrypt(_ecb(_DES_ENCRYPT, key[:8]), iv, padded), params
+        params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
+        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        return _cfb_encrypt(_ecb(_AES, key), iv, plaintext), params
+
+    def decrypt(self, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
+        """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
+        if len(params) != 8:
+            raise ValueError("privacy parameters are not 8 octets")
+        if self.protocol == "DES":
+            if len(ciphertext) % 8:
+                raise ValueError("DES ciphertext is not a multiple of 8 octets")
+            key = self.key
+            iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
+            n = len(ciphertext)
+            if not n:
+                return b""
+            decrypted = _ecb(_DES_DECRYPT, key[:8])(ciphertext)
+            return (int.from_bytes(decrypted) ^ int.from_bytes(iv + ciphertext[: n - 8])).to_bytes(n)
+        # P_i = C_i xor E(C_i-1): every C_i-1 is known up front, so the key stream is one call
+        n = len(ciphertext)
+        if not n:
+            return b""
+        iv = boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params
+        stream = _ecb(_AES, self.key)(iv + ciphertext[: (n - 1) // 16 * 16])
+        return (int.from_bytes(ciphertext) ^ int.from_bytes(stream[:n])).to_bytes(n)
 
 
-def _aes_ecb(key: bytes):
-    """A reusable AES block encryptor of ``key`` (AES-ECB is stateless between block-aligned updates);
-    at most :data:`_ECB_CACHE_MAX` keys are kept (oldest dropped first)."""
-    enc = _ecb.get(key)
-    if enc is None:
-        if len(_ecb) >= _ECB_CACHE_MAX:
-            del _ecb[next(iter(_ecb))]
-        enc = _ecb[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    return enc
+ECB_CACHE_SIZE = 1024
+_AES, _DES_ENCRYPT, _DES_DECRYPT = 0, 1, 2
+_ecbs: dict[tuple[int, bytes], Callable[[bytes], bytes]] = {}
 
 
-def _xor(data: bytes, stream: bytes) -> bytes:
-    n = len(data)
-    return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
+def _ecb(kind: int, key: bytes) -> Callable[[bytes], bytes]:
+    """The ``update`` of a reusable ECB context of ``key`` (see :class:`Privacy`); ECB is stateless
+    between block-aligned updates."""
+    block = _ecbs.get((kind, key))
+    if block is None:
+        if len(_ecbs) >= ECB_CACHE_SIZE:
+            del _ecbs[next(iter(_ecbs))]
+        if kind == _AES:
+            cipher = Cipher(algorithms.AES(key), modes.ECB())
+        else:  # k1 = k2 = k3: single DES
+            cipher = Cipher(TripleDES(key * 3), modes.ECB())
+        context = cipher.encryptor() if kind != _DES_DECRYPT else cipher.decryptor()
+        block = _ecbs[(kind, key)] = context.update
+    return block
 
 
-def aes_cfb_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
-    """AES in CFB-128 mode (RFC 3826 3.1.3): C_i = P_i xor E(C_i-1), C_0 = IV; no padding.
-
-    Block by block on the cached block encryptor: for a request's few blocks that is cheaper than
-    building a cipher object per message."""
-    block = _aes_ecb(key).update
+def _cbc_encrypt(block, iv: bytes, padded: bytes) -> bytes:
+    """DES-CBC (RFC 3414 8.1.1.2): C_i = E(P_i xor C_i-1), C_0 = IV; ``padded`` is block-aligned."""
+    from_bytes = int.from_bytes
     out = []
     prev = iv
-    for i in range(0, len(plaintext), 16):
-        prev = _xor(plaintext[i : i + 16], block(prev))
+    for i in range(0, len(padded), 8):
+        prev = block((from_bytes(padded[i : i + 8]) ^ from_bytes(prev)).to_bytes(8))
         out.append(prev)
     return b"".join(out)
 
 
-def aes_cfb_decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
-    """The inverse of :func:`aes_cfb_encrypt`: P_i = C_i xor E(C_i-1), and every C_i-1 is known up front,
-    so the key stream is one call of a cached AES block encryptor (no cipher object per message)."""
-    n = len(ciphertext)
-    if not n:
-        return b""
-    stream = _aes_ecb(key).update(iv + ciphertext[: (n - 1) // 16 * 16])
-    return _xor(ciphertext, stream)
+def _cfb_encrypt(block, iv: bytes, plaintext: bytes) -> bytes:
+    """AES in CFB-128 mode (RFC 3826 3.1.3): C_i = P_i xor E(C_i-1), C_0 = IV; no padding."""
+    from_bytes = int.from_bytes
+    out = []
+    prev = iv
+    whole = len(plaintext) // 16 * 16
+    for i in range(0, whole, 16):
+        prev = (from_bytes(plaintext[i : i + 16]) ^ from_bytes(block(prev))).to_bytes(16)
+        out.append(prev)
+    rest = len(plaintext) - whole
+    if rest:
+        stream = block(prev)[:rest]
+        out.append((from_bytes(plaintext[whole:]) ^ from_bytes(stream)).to_bytes(rest))
+    return b"".join(out)
 
 
 def encrypt(
     protocol: str, key: bytes, boots: int, time: int, salt: int, plaintext: bytes
 ) -> tuple[bytes, bytes]:
     """(ciphertext, msgPrivacyParameters) of a scoped PDU; ``salt`` is the sender's counter."""
-    if protocol == "DES":
-        params = boots.to_bytes(4, "big") + (salt & 0xFFFFFFFF).to_bytes(4, "big")
-        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
-        padded = plaintext + bytes(8 - len(plaintext) % 8)  # RFC 3414 8.1.1.2: padding of any value
-        enc = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).encryptor()  # k1 = k2 = k3: single DES
-        return enc.update(padded) + enc.finalize(), params
-    params = (salt & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")
-    return aes_cfb_encrypt(
-        key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, plaintext
-    ), params
+    return Privacy(protocol, key).encrypt(boots, time, salt, plaintext)
 
 
 def decrypt(protocol: str, key: bytes, boots: int, time: int, params: bytes, ciphertext: bytes) -> bytes:
     """The plaintext scoped PDU (DES: with its padding); raises ValueError on bad parameters."""
-    if len(params) != 8:
-        raise ValueError("privacy parameters are not 8 octets")
-    if protocol == "DES":
-        if len(ciphertext) % 8:
-            raise ValueError("DES ciphertext is not a multiple of 8 octets")
-        iv = bytes(a ^ b for a, b in zip(params, key[8:16], strict=True))
-        dec = Cipher(TripleDES(key[:8] * 3), modes.CBC(iv)).decryptor()
-        return dec.update(ciphertext) + dec.finalize()
-    return aes_cfb_decrypt(key, boots.to_bytes(4, "big") + time.to_bytes(4, "big") + params, ciphertext)
+    return Privacy(protocol, key).decrypt(boots, time, params, ciphertext)
 
 
 # ---------------------------------------------------------------------------------------------- reports

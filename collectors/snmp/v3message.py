@@ -28,6 +28,7 @@ from collectors.snmp.ber import (
     SEQUENCE,
     MalformedPacket,
     encode_signed,
+    read_length,
     tlv,
 )
 from collectors.snmp.messages import _expect, _int_at
@@ -42,6 +43,8 @@ _NULL_VALUE = b"\x05\x00"
 _MAX_SIZE_FIELD = tlv(INTEGER, encode_signed(MSG_MAX_SIZE))
 _USM_FIELD = tlv(INTEGER, encode_signed(USM))
 _V3 = b"\x02\x01\x03"
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
 _FLAGS = [b"\x04\x01" + bytes((f,)) for f in range(256)]
 
 
@@ -69,8 +72,27 @@ def encode_pdu(
     pdu_type: int, request_id: int, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 0
 ) -> bytes:
     """A request PDU (values NULL); ``oids`` are BER content octets.  Bulk fields only for GetBulk."""
-    vbl = b"".join([tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, o) + _NULL_VALUE) for o in oids])
     a, b = (non_repeaters, max_repetitions) if pdu_type == GET_BULK else (0, 0)
+    if len(oids) == 1:  # a walk step: all lengths short, framed in one go
+        oid = oids[0]
+        n = len(oid)
+        rid, a, b = encode_signed(request_id), encode_signed(a), encode_signed(b)
+        pdu_len = len(rid) + len(a) + len(b) + n + 14
+        if pdu_len < 128:
+            return b"".join(
+                (
+                    bytes((pdu_type, pdu_len, INTEGER, len(rid))),
+                    rid,
+                    bytes((INTEGER, len(a))),
+                    a,
+                    bytes((INTEGER, len(b))),
+                    b,
+                    bytes((SEQUENCE, n + 6, SEQUENCE, n + 4, OBJECT_IDENTIFIER, n)),
+                    oid,
+                    _NULL_VALUE,
+                )
+            )
+    vbl = b"".join([tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, o) + _NULL_VALUE) for o in oids])
     return tlv(
         pdu_type,
         tlv(INTEGER, encode_signed(request_id))
@@ -100,6 +122,52 @@ def encode_message(
     return message, len(message) - len(msg_data) - len(priv) - auth_len
 
 
+def request_head(
+    engine_id: bytes, username: bytes, flags: int, auth_len: int
+) -> tuple[bytes, bytes, bytes, int]:
+    """The parts of a request message that stay the same while the user and the engine ID do, for
+    :func:`encode_request`."""
+    return (
+        tlv(OCTET_STRING, engine_id),
+        tlv(OCTET_STRING, username) + tlv(OCTET_STRING, bytes(auth_len)),
+        _MAX_SIZE_FIELD + _FLAGS[flags] + _USM_FIELD,
+        auth_len,
+    )
+
+
+def _integer(value: int) -> bytes:
+    content = encode_signed(value)
+    return bytes((INTEGER, len(content))) + content
+
+
+def encode_request(
+    head: tuple[bytes, bytes, bytes, int],
+    msg_id: int,
+    boots: int,
+    time: int,
+    priv_params: bytes,
+    msg_data: bytes,
+) -> tuple[bytes, int]:
+    """(message, offset of its zeroed authentication parameters): :func:`encode_message` for a request
+    whose fixed parts come from :func:`request_head`, with fewer intermediate strings."""
+    engine, user_auth, header_tail, auth_len = head
+    security = b"".join(
+        (
+            engine,
+            _integer(boots),
+            _integer(time),
+            user_auth,
+            bytes((OCTET_STRING, len(priv_params))),
+            priv_params,
+        )
+    )
+    head_and_security = b"".join(
+        (_V3, tlv(SEQUENCE, _integer(msg_id) + header_tail), tlv(OCTET_STRING, tlv(SEQUENCE, security)))
+    )
+    message = tlv(SEQUENCE, head_and_security + msg_data)
+    return message, len(message) - len(msg_data) - len(priv_params) - 2 - auth_len
+
+
 def security_head(engine_id: bytes, boots: int, time: int, username: bytes, auth_len: int) -> bytes:
     """UsmSecurityParameters' fields up to the (zeroed) authentication parameters."""
     return (
@@ -112,11 +180,34 @@ def security_head(engine_id: bytes, boots: int, time: int, username: bytes, auth
 
 
 def _octets_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:
-    return _expect(data, pos, OCTET_STRING, reason)
+    """:func:`~collectors.snmp.messages._expect` for an OCTET STRING, the short length form inline."""
+    if data[pos] != OCTET_STRING:
+        raise MalformedPacket(reason)
+    n = data[pos + 1]
+    if n < 0x80:
+        return pos + 2, pos + 2 + n
+    n, start = read_length(data, pos + 1)
+    return start, start + n
+
+
+def _int32_at(data: bytes, pos: int, reason: str) -> tuple[int, int]:
+    """:func:`~collectors.snmp.messages._int_at` with its checks, the short length form inline."""
+    if data[pos] != INTEGER:
+        raise MalformedPacket(reason)
+    n = data[pos + 1]
+    if n >= 0x80:
+        return _int_at(data, pos, reason)
+    if not 0 < n <= 5:  # pyasn1 pads -2**31 to 5 octets
+        raise MalformedPacket(reason)
+    end = pos + 2 + n
+    value = int.from_bytes(data[pos + 2 : end], "big", signed=True)
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise MalformedPacket(reason)
+    return value, end
 
 
 def _unsigned31(data: bytes, pos: int, reason: str) -> tuple[int, int]:
-    value, end = _int_at(data, pos, reason)
+    value, end = _int32_at(data, pos, reason)
     if value < 0:
         raise MalformedPacket(reason)
     return value, end
@@ -147,7 +238,7 @@ def parse_header(data: bytes) -> V3Header:
         if fend - fstart != 1 or max_size < 484:
             raise MalformedPacket("header")
         flags = data[fstart]
-        model, pos = _int_at(data, fend, "header")
+        model, pos = _int32_at(data, fend, "header")
         if pos != hend:
             raise MalformedPacket("header")
         if model != USM:
@@ -212,9 +303,9 @@ def parse_scoped_pdu(
         pstart, pend = _expect(data, nend, pdu_type, "pdu")
         if pend != stop:
             raise MalformedPacket("pdu")
-        request_id, p = _int_at(data, pstart, "request_id")
-        error_status, p = _int_at(data, p, "error_status")
-        error_index, p = _int_at(data, p, "error_index")
+        request_id, p = _int32_at(data, pstart, "request_id")
+        error_status, p = _int32_at(data, p, "error_status")
+        error_index, p = _int32_at(data, p, "error_index")
         vb_start, vb_end = _expect(data, p, SEQUENCE, "varbinds")
         if vb_end != stop:
             raise MalformedPacket("varbinds")

@@ -26,13 +26,20 @@ def test_usm_bench_quick_run():
     rows = {
         m.group(1).strip(): (int(m.group(2)), int(m.group(3)))
         for m in re.finditer(
-            r"^  (v2c wire|v3 authPriv \S+)\s+polls\s+\d+ errors\s+(\d+) varbinds\s+(\d+)", out.stdout, re.M
+            r"^  (v2c wire|v3 wire \S+|pysnmp v3 \S+)\s+polls\s+\d+ errors\s+(\d+) varbinds\s+(\d+)",
+            out.stdout,
+            re.M,
         )
     }
-    assert set(rows) == {"v2c wire", "v3 authPriv SHA-256/AES-128"}, out.stdout
-    assert rows["v2c wire"] == rows["v3 authPriv SHA-256/AES-128"]  # same walks, no errors
+    v3 = ["v3 wire SHA-256/AES-128", "v3 wire SHA-256/noPriv", "v3 wire SHA-512/AES-256", "v3 wire SHA/DES"]
+    assert set(rows) == {"v2c wire", *v3, "pysnmp v3 SHA-256/AES-128"}, out.stdout
+    for name in v3:
+        assert rows[name] == rows["v2c wire"]  # same walks, no errors
     assert rows["v2c wire"][0] == 0 and rows["v2c wire"][1] > 0
-    assert re.search(r"start-up, 20 distinct credential sets \(first GET each\): errors 0", out.stdout), (
-        out.stdout
-    )
+    assert rows["pysnmp v3 SHA-256/AES-128"][0] == 0
+    for start in ("cold", "warm"):
+        assert re.search(
+            rf"start-up {start} .*, 20 distinct credential sets \(first GET each\): errors 0", out.stdout
+        )
+    assert re.search(r"max event-loop stall \(10 ms ticker\): [\d.]+ ms", out.stdout)
     assert re.search(r"key/engine state per device: \d+ bytes", out.stdout)

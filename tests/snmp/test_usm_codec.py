@@ -94,7 +94,7 @@ def oracle_keys(auth: str, priv: str | None, engine_id: bytes) -> tuple[bytes, b
 def peer_for(auth, priv, boots=7, time=1234) -> Peer:
     peer = Peer(user_of(auth, priv))
     peer.learn(ENGINE, boots, time)
-    peer.keys = our_keys(auth, priv, ENGINE)
+    peer.use_keys(our_keys(auth, priv, ENGINE))
     return peer
 
 

@@ -76,7 +76,7 @@ def test_fuzz_v3_decoder():
     for name, user in USERS.items():
         peer = Peer(user)
         peer.learn(ENGINE, agent.boots, agent.time())
-        peer.keys = local_keys(user, ENGINE)
+        peer.use_keys(local_keys(user, ENGINE))
         peers[name] = peer
     root = oid_to_bytes(ROOT)
 
