@@ -162,6 +162,16 @@ MAY_BE_EMPTY: dict[str, str] = {
     " inventory's drift engine)",
     "infrastrand-overview:Interfaces down (list):A": "lists documented, connected, admin-up ports that are"
     " down, as InfrastrandInterfaceDown (the demo's one deliberate port)",
+    **{
+        f"{uid}:{title}:{ref}": "the inventory's drift engine exports infrastrand_drift_* once it has"
+        " compared observations (the demo's deliberate drifts show here)"
+        for uid in ("infrastrand-overview", "infrastrand-site")
+        for title, ref in (
+            ("Open drift by kind", "A"),
+            ("Open drift by site and kind", "A"),
+            ("Open drift by site and kind", "B"),
+        )
+    },
     "infrastrand-collectors:SNMP errors per second:C": "infrastrand_snmp_malformed_packets_total{reason}"
     " has no series until a malformed packet arrives",
     "infrastrand-collectors:SNMP errors per second:D": "infrastrand_snmp_unexpected_responses_total"
