@@ -36,7 +36,7 @@ KIND_MODULES: dict[str, list[str]] = {
     "router": ["system", "if_mib", "entity_sensor"],
     "switch": ["system", "if_mib", "entity", "lldp"],
     "server": ["system", "if_mib", "host_resources", "ucd"],
-    "ups": ["system", "ups_mib"],
+    "ups": ["system", "if_mib", "ups_mib"],  # if_mib: its management card is a documented interface
 }
 """The MIB modules each kind of demo device is polled with (and its simulated agent answers)."""
 
