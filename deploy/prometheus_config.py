@@ -6,11 +6,22 @@ and the rule files (made absolute so the result can live anywhere).  Without ``c
 collector jobs scrape plain HTTP (the demo and the tests whose collectors run without
 ``--web.config.file`` on loopback); without a CA file the inventory is reached over plain HTTP
 (loopback tests and ``make demo``, which serve the inventory without TLS).
+
+The alert rules carry absolute links (annotations ``runbook_url``, ``dashboard_url``, ``inventory_url``)
+on shipped default bases; :func:`render_rules` re-bases them on the deployment's inventory, Grafana and
+runbook URLs (:class:`Links`, from ``INFRASTRAND_URL``, ``INFRASTRAND_GRAFANA_URL`` and
+``INFRASTRAND_RUNBOOK_URL``)::
+
+    INFRASTRAND_URL=https://inventory.example.org ... python -m deploy.prometheus_config render-rules DIR
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +38,63 @@ INVENTORY_JOB = "infrastrand-inventory"
 
 
 COLLECTOR_JOBS = (DEVICES_JOB, COLLECTORS_JOB)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Base URLs of the alerts' links: the inventory, Grafana and the runbook (deploy/RUNBOOK.md)."""
+
+    inventory: str
+    grafana: str
+    runbook: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Links:
+        """The bases from ``INFRASTRAND_URL``, ``INFRASTRAND_GRAFANA_URL``, ``INFRASTRAND_RUNBOOK_URL``;
+        the shipped default for each one not set."""
+        given = {field: environ.get(name, "").strip().rstrip("/") for field, name in LINK_ENV.items()}
+        return replace(SHIPPED_LINKS, **{field: value for field, value in given.items() if value})
+
+
+LINK_ENV = {
+    "inventory": "INFRASTRAND_URL",
+    "grafana": "INFRASTRAND_GRAFANA_URL",
+    "runbook": "INFRASTRAND_RUNBOOK_URL",
+}
+SHIPPED_LINKS = Links(
+    inventory="http://127.0.0.1:8000",
+    grafana="http://127.0.0.1:3000",
+    runbook="https://runbooks.example.invalid/infrastrand/RUNBOOK.md",
+)
+LINK_ANNOTATIONS = {"runbook_url": "runbook", "dashboard_url": "grafana", "inventory_url": "inventory"}
+"""Which base each link annotation of the shipped rules starts with."""
+
+
+def render_rules(links: Links, out_dir: Path) -> list[Path]:
+    """Write the shipped rule files into ``out_dir`` with every link annotation re-based on ``links``;
+    returns the written files. A link that does not start with its shipped base is an error."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(RULES_DIR.glob("*.yml")):
+        document = yaml.safe_load(path.read_text())
+        for group in document["groups"]:
+            for rule in group["rules"]:
+                annotations = rule.get("annotations", {})
+                for key, base in LINK_ANNOTATIONS.items():
+                    if key in annotations:
+                        annotations[key] = _rebase(
+                            annotations[key], getattr(SHIPPED_LINKS, base), getattr(links, base)
+                        )
+        target = out_dir / path.name
+        target.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))
+        written.append(target)
+    return written
+
+
+def _rebase(url: str, shipped: str, base: str) -> str:
+    if not url.startswith(shipped) or url[len(shipped) : len(shipped) + 1] not in ("", "/", "#", "?"):
+        raise ValueError(f"link {url!r} does not start with the shipped base {shipped!r}")
+    return base + url[len(shipped) :]
 
 
 @dataclass(frozen=True)
@@ -60,6 +128,8 @@ def repoint(
     scrape_interval: str | None = None,
     collector_auth: CollectorAuth | None = None,
     inventory_ca_file: Path | None = None,
+    links: Links | None = None,
+    rules_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The shipped config reading the inventory token from ``token_file``, with addresses replaced.
 
@@ -70,9 +140,15 @@ def repoint(
     without it those jobs scrape plain HTTP (collectors without ``--web.config.file``).
     ``inventory_ca_file`` keeps the shipped TLS to the inventory, verified with that CA; ``None``
     switches http_sd and the inventory job to plain HTTP.
+    ``links`` renders the rules with their links re-based (:func:`render_rules`) into ``rules_dir``.
     """
     config = load()
     config["rule_files"] = [str(RULES_DIR / Path(pattern).name) for pattern in config["rule_files"]]
+    if links is not None:
+        if rules_dir is None:
+            raise ValueError("rendering the rules' links needs a rules_dir to write them to")
+        render_rules(links, rules_dir)
+        config["rule_files"] = [str(rules_dir / Path(pattern).name) for pattern in config["rule_files"]]
     if alertmanager is not None:
         config["alerting"]["alertmanagers"][0]["static_configs"] = [{"targets": [alertmanager]}]
 
@@ -139,3 +215,22 @@ def write(config: dict[str, Any], path: Path) -> Path:
     """Write ``config`` as YAML to ``path`` and return the path."""
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.prometheus_config", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser(
+        "render-rules", help="write the rule files with links on INFRASTRAND_URL, _GRAFANA_URL, _RUNBOOK_URL"
+    )
+    render.add_argument("out_dir", type=Path)
+    args = parser.parse_args(argv)
+    for path in render_rules(Links.from_env(), args.out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

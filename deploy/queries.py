@@ -154,12 +154,24 @@ EXPECTED_EMPTY: dict[str, str] = {
 MAY_BE_EMPTY: dict[str, str] = {
     "InfrastrandDeviceRebooted": "matches for 15-30 minutes after an agent (re)starts: snmpsim's demo"
     " agents report an hour of uptime from the start, but a freshly started net-snmp snmpd reports seconds",
-    "InfrastrandInterfaceDown": "fires only if the demo has ports that are admin up and oper down (the"
-    " simulated switch's ports 40-46 are)",
-    "InfrastrandStorageNearlyFull": "the simulated server replays snmpsim's recorded linux walk, whose"
-    " /export is 94 % full: the rule rightly matches it (and leaves the 94 % used physical memory out)",
-    "infrastrand-overview:Interfaces down (list):A": "lists admin-up, oper-down ports, as"
-    " InfrastrandInterfaceDown (the simulated switch's ports 40-46)",
+    "InfrastrandInterfaceDown": "fires only for ports documented as enabled and connected that are down"
+    " (the demo has one on purpose: inventory.demo.DEMO_ALERTS)",
+    "InfrastrandStorageNearlyFull": "fires only for a disk over 90 % full (the demo's servers are at most"
+    " 79 % full)",
+    "InfrastrandDriftOpen": "fires only when drift stays open for over a day (infrastrand_drift_* from the"
+    " inventory's drift engine)",
+    "infrastrand-overview:Interfaces down (list):A": "lists documented, connected, admin-up ports that are"
+    " down, as InfrastrandInterfaceDown (the demo's one deliberate port)",
+    **{
+        f"{uid}:{title}:{ref}": "the inventory's drift engine exports infrastrand_drift_* once it has"
+        " compared observations (the demo's deliberate drifts show here)"
+        for uid in ("infrastrand-overview", "infrastrand-site")
+        for title, ref in (
+            ("Open drift by kind", "A"),
+            ("Open drift by site and kind", "A"),
+            ("Open drift by site and kind", "B"),
+        )
+    },
     "infrastrand-collectors:SNMP errors per second:C": "infrastrand_snmp_malformed_packets_total{reason}"
     " has no series until a malformed packet arrives",
     "infrastrand-collectors:SNMP errors per second:D": "infrastrand_snmp_unexpected_responses_total"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from collectors.sim.ports import CHASSIS_MODELS, LOOPBACK, SimPort, chassis_serial, ports_of
+
 SNMP_PORT = 1161
 POLL_INTERVAL = 30
 EXPORTER_ADDRESS = "127.0.0.1:9781"
@@ -34,18 +36,35 @@ KIND_MODULES: dict[str, list[str]] = {
     "router": ["system", "if_mib", "entity_sensor"],
     "switch": ["system", "if_mib", "entity", "lldp"],
     "server": ["system", "if_mib", "host_resources", "ucd"],
-    "ups": ["system", "ups_mib"],
+    "ups": ["system", "if_mib", "ups_mib"],  # if_mib: its management card is a documented interface
 }
 """The MIB modules each kind of demo device is polled with (and its simulated agent answers)."""
 
 
 @dataclass(frozen=True)
 class DemoInterface:
+    """A documented interface of a demo device."""
+
     name: str
     type: str
     speed_kbps: int | None
     mgmt_only: bool = False
     description: str = ""
+    enabled: bool = True
+    mark_connected: bool = False  # documented as cabled: expected up, InfrastrandInterfaceDown if not
+    mtu: int | None = None
+    mac_address: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoDrift:
+    """A deliberate difference between what the demo documents and what its simulated agent answers."""
+
+    device: str
+    kind: str  # serial | interface-not-documented | interface-not-observed
+    subject: str  # the interface name, or the field
+    documented: str
+    observed: str
 
 
 @dataclass(frozen=True)
@@ -82,47 +101,86 @@ class DemoDevice:
 
     @property
     def interfaces(self) -> list[DemoInterface]:
-        return interfaces_for(self.kind)
+        return documented_interfaces(self.kind, self.name)
 
     @property
-    def mac_prefix(self) -> str:
-        """Locally administered MACs ``02:1D:EE:<N>:<i>``."""
-        return f"02:1D:EE:00:{self.index:02X}"
+    def management_interface(self) -> str:
+        """The documented interface carrying the device's primary IP."""
+        return MANAGEMENT_INTERFACES[self.kind]
 
 
 def profile_name(country: str, kind: str) -> str:
     return f"{country.lower()}-demo-{kind}"
 
 
-def interfaces_for(kind: str) -> list[DemoInterface]:
-    """The interfaces of a demo device of a kind; the first is the management interface."""
-    mgmt = DemoInterface(
-        "mgmt0", "1000base-t", 1_000_000, mgmt_only=True, description="Out-of-band management"
-    )
-    if kind == "router":
-        return [
-            mgmt,
+MANAGEMENT_INTERFACES = {"router": "Te0/0/1", "switch": "Gi1/0/1", "server": "eth0", "ups": "eth1"}
+"""Where each kind's primary IP sits: the uplink (in-band management), or the UPS's management card."""
+
+DOWN_BUT_DOCUMENTED_CONNECTED = ("casa-sw01", "Gi1/0/40")
+"""The demo's one deliberate alert: a port documented as cabled whose simulated agent reports it down."""
+
+DEMO_DRIFTS: tuple[DemoDrift, ...] = (
+    DemoDrift("lux-sw01", "serial", "serial", documented="DEMO-LU-0011", observed=chassis_serial("lux-sw01")),
+    DemoDrift("casa-sw01", "interface-not-documented", "Gi1/0/46", documented="", observed="Gi1/0/46"),
+    DemoDrift("betz-rtr01", "interface-not-observed", "Te0/0/5", documented="Te0/0/5", observed=""),
+)
+"""Every place where the demo inventory deliberately disagrees with its simulated agents (docs/demo.md).
+
+Everything else (serials and models of chassis, interface names, speeds, MACs, MTUs, descriptions,
+enabled vs admin status) is documented as the agents answer it."""
+
+DEMO_ALERTS: frozenset[tuple[str, str, str]] = frozenset(
+    {("InfrastrandInterfaceDown", *DOWN_BUT_DOCUMENTED_CONNECTED)}
+)
+"""The alerts (alertname, device, ifName) the healthy demo raises on purpose; nothing else fires."""
+
+
+def _drifts(device: str, kind: str) -> list[DemoDrift]:
+    return [d for d in DEMO_DRIFTS if d.device == device and d.kind == kind]
+
+
+def _interface_type(port: SimPort) -> str:
+    if port.if_type == LOOPBACK:
+        return "virtual"
+    return {10000: "10gbase-x-sfpp", 1000: "1000base-t", 100: "100base-tx"}.get(port.high_speed_mbps, "other")
+
+
+def documented_interfaces(kind: str, name: str) -> list[DemoInterface]:
+    """The interfaces the demo documents for device ``name``: its simulated agent's, as they are
+    (cabled where the port is up), but for the deliberate drifts of :data:`DEMO_DRIFTS`."""
+    undocumented = {d.subject for d in _drifts(name, "interface-not-documented")}
+    documented = []
+    for port in ports_of(kind, name):
+        if port.name in undocumented:
+            continue
+        connected = port.oper_up or (name, port.name) == DOWN_BUT_DOCUMENTED_CONNECTED
+        documented.append(
             DemoInterface(
-                "ge-0/0/0", "10gbase-x-sfpp", 10_000_000, description="Uplink to national backbone"
-            ),
-            DemoInterface("ge-0/0/1", "10gbase-x-sfpp", 10_000_000, description="Cross-border link (demo)"),
-            DemoInterface("ge-0/0/2", "1000base-t", 1_000_000, description="Site LAN"),
-        ]
-    if kind == "switch":
-        access = [DemoInterface(f"Gi1/0/{i}", "1000base-t", 1_000_000) for i in range(1, 9)]
-        uplinks = [
-            DemoInterface(f"Te1/1/{i}", "10gbase-x-sfpp", 10_000_000, description="Uplink") for i in (1, 2)
-        ]
-        return [mgmt, *access, *uplinks]
-    if kind == "server":
-        return [
-            mgmt,
-            DemoInterface("eno1", "10gbase-t", 10_000_000, description="Service network"),
-            DemoInterface("eno2", "10gbase-t", 10_000_000, description="Storage network"),
-        ]
-    return [
-        DemoInterface("mgmt0", "100base-tx", 100_000, mgmt_only=True, description="Network management card")
-    ]
+                port.name,
+                _interface_type(port),
+                port.high_speed_mbps * 1000,
+                mgmt_only=kind == "ups",
+                description=port.alias,
+                enabled=port.admin_up,
+                mark_connected=connected and port.if_type != LOOPBACK,
+                mtu=port.mtu,
+                mac_address=port.mac_address,
+            )
+        )
+    for drift in _drifts(name, "interface-not-observed"):
+        documented.append(
+            DemoInterface(drift.subject, "10gbase-x-sfpp", 10_000_000, description="Planned second uplink")
+        )
+    return documented
+
+
+def documented_serial(kind: str, name: str, index: int, country: str) -> str:
+    """The chassis serial the agent reports (ENTITY-MIB kinds), a demo asset number otherwise."""
+    for drift in _drifts(name, "serial"):
+        return drift.documented
+    if kind in CHASSIS_MODELS:
+        return chassis_serial(name)
+    return f"DEMO-{country}-{index:04d}"
 
 
 REGIONS = [
@@ -255,12 +313,14 @@ DEVICE_TYPES = {
         "manufacturer": "atlas-networks",
         "model": "AR-8300",
         "slug": "ar-8300",
+        "part_number": CHASSIS_MODELS["router"],
         "u_height": Decimal("2"),
     },
     "switch": {
         "manufacturer": "atlas-networks",
         "model": "AS-2448",
         "slug": "as-2448",
+        "part_number": CHASSIS_MODELS["switch"],
         "u_height": Decimal("1"),
     },
     "server": {
@@ -340,7 +400,7 @@ def _devices() -> list[DemoDevice]:
                     kind=kind,
                     tenant=tenant,
                     index=index,
-                    serial=f"DEMO-{country}-{index:04d}",
+                    serial=documented_serial(kind, name, index, country),
                     position=Decimal(unit),
                 )
             )

@@ -12,10 +12,11 @@ Counter rates are deterministic: the HC in/out octets of port p move at `port_ra
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import snmpsim
+
+from collectors.sim.ports import CHASSIS_MODELS, mac, ports_of, serial
 
 KINDS = ("switch", "server", "router", "ups", "slow", "failing", "buggy")
 SLOW_WAIT_MS = 3000
@@ -30,6 +31,7 @@ ENT = "1.3.6.1.2.1.47.1.1.1.1"
 SENSOR = "1.3.6.1.2.1.99.1.1.1"
 LLDP_REM = "1.0.8802.1.1.2.1.4.1.1"
 UPS = "1.3.6.1.2.1.33.1"
+HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
 
 
 def port_rate(port: int) -> int:
@@ -39,14 +41,6 @@ def port_rate(port: int) -> int:
 
 def _hx(text: str) -> str:
     return text.encode().hex()
-
-
-def _serial(name: str, part: str) -> str:
-    return "FX" + hashlib.sha256(f"{name}/{part}".encode()).hexdigest()[:10].upper()
-
-
-def _mac(name: str, n: int) -> str:
-    return "02" + hashlib.sha256(name.encode()).hexdigest()[:6] + f"{n:04x}"
 
 
 def system(
@@ -63,23 +57,22 @@ def system(
     ]
 
 
-def interfaces(name: str, ports: int, *, down_from: int, descr: str, short: str) -> list[str]:
-    lines = [f"1.3.6.1.2.1.2.1.0|2|{ports}"]
-    for p in range(1, ports + 1):
-        uplink = p == 1
-        speed = 4294967295 if uplink else 1_000_000_000
-        oper = 2 if p >= down_from else 1
-        admin = 2 if p >= ports - 1 else 1
+def interfaces(name: str, kind: str) -> list[str]:
+    """ifTable and ifXTable rows of the ports :func:`collectors.sim.ports.ports_of` gives the device."""
+    layout = ports_of(kind, name)
+    lines = [f"1.3.6.1.2.1.2.1.0|2|{len(layout)}"]
+    for port in layout:
+        p = port.index
         rate = port_rate(p)
         lines += [
             f"{IF}.1.{p}|2|{p}",
-            f"{IF}.2.{p}|4|{descr}{p}",
-            f"{IF}.3.{p}|2|6",
-            f"{IF}.4.{p}|2|{9000 if uplink else 1500}",
-            f"{IF}.5.{p}|66|{speed}",
-            f"{IF}.6.{p}|4x|{_mac(name, p)}",
-            f"{IF}.7.{p}|2|{admin}",
-            f"{IF}.8.{p}|2|{oper}",
+            f"{IF}.2.{p}|4|{port.descr}",
+            f"{IF}.3.{p}|2|{port.if_type}",
+            f"{IF}.4.{p}|2|{port.mtu}",
+            f"{IF}.5.{p}|66|{port.speed_bps}",
+            f"{IF}.6.{p}|4x|{port.mac}",
+            f"{IF}.7.{p}|2|{1 if port.admin_up else 2}",
+            f"{IF}.8.{p}|2|{1 if port.oper_up else 2}",
             f"{IF}.9.{p}|67|{1000 + p}",
             f"{IF}.10.{p}|65:numeric|rate={rate},wrap=1",
             f"{IF}.11.{p}|65:numeric|rate={max(1, rate // 1000)}",
@@ -92,14 +85,14 @@ def interfaces(name: str, ports: int, *, down_from: int, descr: str, short: str)
             f"{IF}.21.{p}|66|0",
         ]
         lines += [
-            f"{IFX}.1.{p}|4|{short}{p}",
+            f"{IFX}.1.{p}|4|{port.name}",
             f"{IFX}.2.{p}|65|{10 * p}",
             f"{IFX}.6.{p}|70:numeric|rate={rate},initial={10**9 * p}",
             f"{IFX}.7.{p}|70:numeric|rate={max(1, rate // 1000)}",
             f"{IFX}.10.{p}|70:numeric|rate={rate // 2},initial={10**9 * p}",
             f"{IFX}.11.{p}|70:numeric|rate={max(1, rate // 2000)}",
-            f"{IFX}.15.{p}|66|{10000 if uplink else 1000}",
-            f"{IFX}.18.{p}|4|{'uplink to core' if uplink else ('server ' + str(p) if p < 10 else '')}",
+            f"{IFX}.15.{p}|66|{port.high_speed_mbps}",
+            f"{IFX}.18.{p}|4|{port.alias}",
         ]
     return lines
 
@@ -112,7 +105,7 @@ def entity(name: str, rows: list[tuple[int, int, str, str, str]]) -> list[str]:
             f"{ENT}.2.{idx}|4|{ename} {model}".rstrip(),
             f"{ENT}.5.{idx}|2|{cls}",
             f"{ENT}.7.{idx}|4|{ename}",
-            f"{ENT}.11.{idx}|4|{_serial(name, part) if part else ''}",
+            f"{ENT}.11.{idx}|4|{serial(name, part) if part else ''}",
             f"{ENT}.13.{idx}|4|{model}",
         ]
     return lines
@@ -120,11 +113,11 @@ def entity(name: str, rows: list[tuple[int, int, str, str, str]]) -> list[str]:
 
 def switch(name: str) -> list[str]:
     lines = system(name, "Fictional NetCo NX-4800 48-port switch, software 9.3(1)", "1.3.6.1.4.1.99999.1.48")
-    lines += interfaces(name, 48, down_from=40, descr="GigabitEthernet1/0/", short="Gi1/0/")
+    lines += interfaces(name, "switch")
     lines += entity(
         name,
         [
-            (1, 3, "Chassis", "NX-4800-48G", "chassis"),
+            (1, 3, "Chassis", CHASSIS_MODELS["switch"], "chassis"),
             (2, 6, "PSU 1", "PWR-350", "psu1"),
             (3, 7, "Fan 1", "FAN-1", ""),
         ],
@@ -133,7 +126,7 @@ def switch(name: str) -> list[str]:
         idx = f"0.{port}.1"
         lines += [
             f"{LLDP_REM}.4.{idx}|2|4",
-            f"{LLDP_REM}.5.{idx}|4x|{_mac(peer, 0)}",
+            f"{LLDP_REM}.5.{idx}|4x|{mac(peer, 0)}",
             f"{LLDP_REM}.6.{idx}|2|5",
             f"{LLDP_REM}.7.{idx}|4|{peer_port}",
             f"{LLDP_REM}.8.{idx}|4|{peer_port} to {name}",
@@ -144,11 +137,11 @@ def switch(name: str) -> list[str]:
 
 def router(name: str) -> list[str]:
     lines = system(name, "Fictional NetCo NR-800 router, software 17.9", "1.3.6.1.4.1.99999.1.800")
-    lines += interfaces(name, 4, down_from=4, descr="TenGigabitEthernet0/0/", short="Te0/0/")
+    lines += interfaces(name, "router")
     lines += entity(
         name,
         [
-            (1, 3, "Chassis", "NR-800", "chassis"),
+            (1, 3, "Chassis", CHASSIS_MODELS["router"], "chassis"),
             (10, 8, "Inlet temperature", "", ""),
             (11, 8, "CPU temperature", "", ""),
             (12, 8, "Outlet temperature", "", ""),
@@ -168,7 +161,7 @@ def router(name: str) -> list[str]:
 
 def ups(name: str) -> list[str]:
     lines = system(name, "Fictional PowerCo PX-3000 UPS, firmware 2.1", "1.3.6.1.4.1.99999.2.3000")
-    lines += interfaces(name, 1, down_from=2, descr="eth", short="eth")
+    lines += interfaces(name, "ups")
     lines += [
         f"{UPS}.1.1.0|4|PowerCo",
         f"{UPS}.1.2.0|4|PX-3000",
@@ -197,14 +190,24 @@ def ups(name: str) -> list[str]:
     return lines
 
 
+EXPORT_USED = f"{HR_STORAGE}.6.33"  # hrStorageUsed of the recorded host's /export
+EXPORT_USED_BLOCKS = 57686724  # 60 % of its 96144541 blocks (recorded: 94 %, which a healthy demo is not)
+
+
 def server(name: str) -> list[str]:
-    """snmpsim's recorded Linux host, renamed, with its interface octet counters moving."""
+    """snmpsim's recorded Linux host, renamed, with its interface octet counters moving, its eth0 MAC
+    its own (:func:`collectors.sim.ports.server_ports`) and /export 60 % full."""
     moving = {f"{IF}.10.": 65, f"{IF}.16.": 65, f"{IFX}.6.": 70, f"{IFX}.10.": 70}
+    replaced = {
+        f"{SYS}.5.0": f"4|{name}",
+        EXPORT_USED: f"2|{EXPORT_USED_BLOCKS}",
+        **{f"{IF}.6.{port.index}": f"4x|{port.mac}" for port in ports_of("server", name) if port.mac},
+    }
     lines = []
     for line in LINUX_WALK.read_text().splitlines():
         oid, _, rest = line.partition("|")
-        if oid == f"{SYS}.5.0":
-            line = f"{oid}|4|{name}"
+        if oid in replaced:
+            line = f"{oid}|{replaced[oid]}"
         else:
             for prefix, tag in moving.items():
                 if oid.startswith(prefix) and "|" in rest:
@@ -236,7 +239,7 @@ def buggy(name: str) -> list[str]:
     """Text in numeric columns: sysUpTime and an interface's ifMtu (skipped and counted by the collector)."""
     lines = system(name, "Fictional buggy agent", "1.3.6.1.4.1.99999.9.3")
     lines = [f"{SYS}.3.0|4|n/a" if line.startswith(f"{SYS}.3.0|") else line for line in lines]
-    lines += interfaces(name, 2, down_from=3, descr="eth", short="eth")
+    lines += interfaces(name, "buggy")
     return [f"{IF}.4.2|4|jumbo" if line.startswith(f"{IF}.4.2|") else line for line in lines]
 
 

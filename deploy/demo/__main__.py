@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -41,6 +42,7 @@ from deploy.demo.stack import (
 )
 
 GROUP = "demo"
+AGENTS_START_SECONDS = 240  # 18 snmpsim processes: about a minute idle, several on a loaded machine
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         targets = inventory.targets(GROUP)
         print(f"demo: starting {len(targets)} simulated SNMP agents ...", flush=True)
         agents = SimAgents(demo_agent_specs(targets), workdir / "agents")
-        agents.start()
+        agents.start(timeout=AGENTS_START_SECONDS)
         started.append(agents)
         collector = start_collector(inventory, GROUP, exporter, workdir / "logs")
         started.append(collector)
@@ -109,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 alertmanager=args.alertmanager,
                 token_file=inventory.token_file("read"),
                 scrape_interval=None if args.scrape_interval == "shipped" else args.scrape_interval,
+                # Alert links: this inventory unless INFRASTRAND_URL says otherwise (Grafana, runbook too).
+                links=prometheus_config.Links.from_env({"INFRASTRAND_URL": inventory.url, **os.environ}),
+                rules_dir=workdir / "rules",
             )
             prometheus = start_prometheus(config, workdir, args.prometheus, workdir / "logs")
             started.append(prometheus)

@@ -2,14 +2,17 @@
 
 Metric names follow DEVELOPERS.md contract 4 and the recording rules in deploy/prometheus/rules/.
 Template variables: ``$country``, ``$site``, ``$interface`` and ``$collector`` are multi-valued regexes
-(``.*`` for All); ``$device`` is one device name.
+(``.*`` for All); ``$device`` is one device name, picked among the devices of ``$country`` and ``$site``.
+Every timeseries panel has one unit (one quantity per axis). The overview's geomap draws its sites on
+the Grafana server's default base layer, or on the tile server given to :func:`overview` (no internet
+tiles assumed: deploy/README.md, "Grafana").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from grafana_foundation_sdk.builders import common, geomap
+from grafana_foundation_sdk.builders import common, geomap, timeseries
 from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import geomap as geomap_model
@@ -45,18 +48,62 @@ from deploy.grafana.panels import (
 COUNTRY = label_variable("country", "Country", "label_values(infrastrand_device_up, country)")
 SITE = label_variable("site", "Site", 'label_values(infrastrand_device_up{country=~"$country"}, site)')
 DEVICE = label_variable(
-    "device", "Device", "label_values(infrastrand_device_up, device)", multi=False, include_all=False
+    "device",
+    "Device",
+    'label_values(infrastrand_device_up{country=~"$country", site=~"$site"}, device)',
+    multi=False,
+    include_all=False,
 )
 INTERFACE = label_variable("interface", "Interface", 'label_values(ifOperStatus{device="$device"}, ifName)')
 COLLECTOR = label_variable(
     "collector", "Collector", 'label_values(up{job="infrastrand-collectors"}, instance)'
 )
 
-IF_DOWN = "(ifOperStatus{%s} == 2 or ifOperStatus{%s} == 7) and on (instance, ifIndex) ifAdminStatus == 1"
+# Down ports the inventory documents as enabled and connected, as InfrastrandInterfaceDown sees them.
+IF_DOWN = (
+    "(ifOperStatus{%s} == 2 or ifOperStatus{%s} == 7) and on (instance, ifIndex) ifAdminStatus == 1"
+    ' and on (device, ifName) infrastrand_interface_documented{enabled="true", mark_connected="true"}'
+)
+# Open drift (the inventory's drift engine, on its /metrics): items and age of the oldest, by kind.
+DRIFT_ITEMS = "sum by (site, kind) (infrastrand_drift_items{%s})"
+DRIFT_AGE = "time() - min by (site, kind) (infrastrand_drift_oldest_open_timestamp_seconds{%s})"
 
 
-def overview() -> model.Dashboard:
-    """Strand overview: sites on a map, availability per country, strand and agency, what is down."""
+def drift_panels(selector: str) -> list:
+    """Open drift by kind and site (counts, and how old the oldest is), linking the site dashboard."""
+    return [
+        stat_panel("Open drift items", f"sum(infrastrand_drift_items{{{selector}}}) or vector(0)").thresholds(
+            thresholds((None, "green"), (1, "orange"))
+        ),
+        timeseries_panel(
+            "Open drift by kind",
+            (f"sum by (kind) (infrastrand_drift_items{{{selector}}})", "{{kind}}"),
+            span=18,
+        ).min(0),
+        table_panel(
+            "Open drift by site and kind",
+            Column(DRIFT_ITEMS % selector, "Open items"),
+            Column(DRIFT_AGE % selector, "Oldest open for", unit="s"),
+        ).data_links([data_link("Site ${__data.fields.site}", SITE_LINK)]),
+    ]
+
+
+def basemap(tile_url: str | None) -> common.MapLayerOptions:
+    """The geomap's base layer: XYZ tiles from ``tile_url`` ({z}/{x}/{y}), else the Grafana server's
+    default base layer (grafana.ini ``[geomap] default_baselayer``)."""
+    if not tile_url:
+        return common.MapLayerOptions().type("default").name("Basemap")
+    return (
+        common.MapLayerOptions()
+        .type("xyz")
+        .name("Basemap")
+        .config({"url": tile_url, "attribution": "Map tiles: " + tile_url.split("/{", 1)[0]})
+    )
+
+
+def overview(tile_url: str | None = None) -> model.Dashboard:
+    """Strand overview: sites on a map, availability per country, strand and agency, what is down,
+    open drift."""
     c = 'country=~"$country"'
     sites_map = (
         geomap.Panel()
@@ -82,7 +129,7 @@ def overview() -> model.Dashboard:
         )
         .view(geomap.MapViewConfig().id("coords").lat(40).lon(0).zoom(4))
         .tooltip(geomap.TooltipOptions().mode(geomap_model.TooltipMode.DETAILS))
-        .basemap(common.MapLayerOptions().type("default").name("Basemap"))
+        .basemap(basemap(tile_url))
         .layers(
             [
                 common.MapLayerOptions()
@@ -117,7 +164,7 @@ def overview() -> model.Dashboard:
         .height(14)
         .span(12)
     )
-    return (
+    builder = (
         base(OVERVIEW_UID, "Strand overview", "Shared infrastructure of the Morocco-Luxembourg strand.")
         .with_variable(COUNTRY)
         .with_panel(stat_panel("Devices up", f"count(infrastrand_device_up{{{c}}} == 1) or vector(0)"))
@@ -127,9 +174,9 @@ def overview() -> model.Dashboard:
             )
         )
         .with_panel(
-            stat_panel("Interfaces down (admin up)", f"count({IF_DOWN % (c, c)}) or vector(0)").thresholds(
-                thresholds((None, "green"), (1, "orange"))
-            )
+            stat_panel(
+                "Interfaces down (documented connected)", f"count({IF_DOWN % (c, c)}) or vector(0)"
+            ).thresholds(thresholds((None, "green"), (1, "orange")))
         )
         .with_panel(
             stat_panel(
@@ -193,14 +240,16 @@ def overview() -> model.Dashboard:
                 ),
             ).data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )
-        .build()
     )
+    for panel in drift_panels(c):
+        builder = builder.with_panel(panel)
+    return builder.build()
 
 
 def site() -> model.Dashboard:
     """One site: its devices with status, traffic, UPS and environment."""
     s = 'site=~"$site"'
-    return (
+    builder = (
         base(SITE_UID, "Site", "Devices of a site: status, traffic, power and environment.")
         .with_variable(COUNTRY)
         .with_variable(SITE)
@@ -220,7 +269,7 @@ def site() -> model.Dashboard:
             .span(8)
         )
         .with_panel(
-            stat_panel("Interfaces down (admin up)", f"count({IF_DOWN % (s, s)}) or vector(0)")
+            stat_panel("Interfaces down (documented connected)", f"count({IF_DOWN % (s, s)}) or vector(0)")
             .thresholds(thresholds((None, "green"), (1, "orange")))
             .span(8)
         )
@@ -286,7 +335,33 @@ def site() -> model.Dashboard:
                 unit="celsius",
             )
         )
-        .build()
+    )
+    for panel in drift_panels(s):
+        builder = builder.with_panel(panel)
+    return builder.build()
+
+
+PORT = 'device="$device", ifName=~"$interface"'
+PORT_TRAFFIC = (
+    (f"infrastrand:interface_in_bits:rate5m{{{PORT}}}", "in"),
+    (f"infrastrand:interface_out_bits:rate5m{{{PORT}}}", "out"),
+)
+PORT_ERRORS = (
+    (f"rate(ifInErrors{{{PORT}}}[5m])", "in errors"),
+    (f"rate(ifOutErrors{{{PORT}}}[5m])", "out errors"),
+    (f"rate(ifInDiscards{{{PORT}}}[5m])", "in discards"),
+    (f"rate(ifOutDiscards{{{PORT}}}[5m])", "out discards"),
+)
+
+
+def port_panel(title: str, exprs: tuple[tuple[str, str], ...], *, unit: str) -> timeseries.Panel:
+    """One panel per port of ``$interface`` (Grafana repeats it, three to a row)."""
+    return (
+        timeseries_panel(title, *exprs, unit=unit, span=8)
+        .min(0)
+        .repeat("interface")
+        .repeat_direction("h")
+        .max_per_row(3)
     )
 
 
@@ -294,8 +369,11 @@ def device() -> model.Dashboard:
     """One device: system information, uptime, CPU, memory, storage, sensors, interfaces."""
     d = 'device="$device"'
     return (
-        base(DEVICE_UID, "Device", "One device: system, resources, sensors and interfaces.")
+        base(DEVICE_UID, "Device", "One device: system, resources, sensors and interfaces, port by port.")
+        .with_variable(COUNTRY)
+        .with_variable(SITE)
         .with_variable(DEVICE)
+        .with_variable(INTERFACE)
         .with_panel(stat_panel("Status", f"infrastrand_device_up{{{d}}}").mappings([STATUS_UP_DOWN]))
         .with_panel(stat_panel("Uptime", f"infrastrand:device_uptime:seconds{{{d}}}", unit="s"))
         .with_panel(stat_panel("Last poll", f"infrastrand:poll_age:seconds{{{d}}}", unit="s").decimals(0))
@@ -363,6 +441,8 @@ def device() -> model.Dashboard:
                 height=12,
             ).data_links([data_link("Interface ${__data.fields.ifName}", INTERFACE_LINK)])
         )
+        .with_panel(port_panel("Port $interface: traffic", PORT_TRAFFIC, unit="bps"))
+        .with_panel(port_panel("Port $interface: errors and discards", PORT_ERRORS, unit="pps"))
         .build()
     )
 
@@ -374,6 +454,8 @@ def interfaces() -> model.Dashboard:
         base(
             INTERFACES_UID, "Interfaces", "Traffic, utilisation, errors and status of a device's interfaces."
         )
+        .with_variable(COUNTRY)
+        .with_variable(SITE)
         .with_variable(DEVICE)
         .with_variable(INTERFACE)
         .with_panel(
@@ -497,15 +579,31 @@ def collectors() -> model.Dashboard:
         )
         .with_panel(
             timeseries_panel(
-                "Backlog",
-                (f"infrastrand_collector_in_flight{{{k}}}", "{{instance}} polls in flight"),
+                "Polls in flight",
+                (f"infrastrand_collector_in_flight{{{k}}}", "{{instance}}"),
+                unit="short",
+                span=8,
+            ).min(0)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Scheduler lag (p95)",
                 (
                     "histogram_quantile(0.95, sum by (le, instance) "
                     f"(rate(infrastrand_collector_scheduler_lag_seconds_bucket{{{k}}}[5m])))",
-                    "{{instance}} scheduler lag p95 (s)",
+                    "{{instance}}",
                 ),
-                (f"instance:infrastrand_collector_poll_overruns:rate5m{{{k}}}", "{{instance}} overruns/s"),
-            )
+                unit="s",
+                span=8,
+            ).min(0)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Poll overruns",
+                (f"instance:infrastrand_collector_poll_overruns:rate5m{{{k}}}", "{{instance}}"),
+                unit="ops",
+                span=8,
+            ).min(0)
         )
         .with_panel(
             timeseries_panel(
@@ -514,26 +612,44 @@ def collectors() -> model.Dashboard:
                     f"sum by (instance, state) (infrastrand_collector_targets{{{k}}})",
                     "{{instance}} {{state}}",
                 ),
-                (f"infrastrand_collector_store_series{{{k}}}", "{{instance}} series in store"),
-            )
+                unit="short",
+            ).min(0)
         )
         .with_panel(
             timeseries_panel(
-                "Collector CPU and memory",
-                (f"rate(process_cpu_seconds_total{{{k}}}[5m])", "{{instance}} CPU (cores)"),
-                (f"process_resident_memory_bytes{{{k}}} / 2^20", "{{instance}} RSS (MiB)"),
-            )
+                "Series in store",
+                (f"infrastrand_collector_store_series{{{k}}}", "{{instance}}"),
+                unit="short",
+            ).min(0)
         )
         .with_panel(
             timeseries_panel(
-                "Device scrape cost",
-                (
-                    'sum(scrape_duration_seconds{job="infrastrand-devices"})',
-                    "scrape seconds (sum over devices)",
-                ),
+                "Collector CPU",
+                (f"rate(process_cpu_seconds_total{{{k}}}[5m])", "{{instance}}"),
+                unit="percentunit",
+            ).min(0)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Collector memory (RSS)",
+                (f"process_resident_memory_bytes{{{k}}}", "{{instance}}"),
+                unit="bytes",
+            ).min(0)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Device scrape time (sum over devices)",
+                ('sum(scrape_duration_seconds{job="infrastrand-devices"})', "scrape seconds"),
+                unit="s",
+            ).min(0)
+        )
+        .with_panel(
+            timeseries_panel(
+                "Samples and varbinds per round",
                 ('sum(scrape_samples_scraped{job="infrastrand-devices"})', "samples per scrape round"),
                 ("sum(infrastrand_poll_varbinds)", "varbinds per poll round (sum over devices)"),
-            )
+                unit="short",
+            ).min(0)
         )
         .with_panel(
             table_panel(

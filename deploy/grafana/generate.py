@@ -1,6 +1,10 @@
 """Write the Grafana dashboards (JSON) and provisioning files (YAML) under deploy/grafana/.
 
-    python -m deploy.grafana.generate [--out-dir DIR]
+    python -m deploy.grafana.generate [--out-dir DIR] [--tile-url URL]
+
+``--tile-url`` (default: ``INFRASTRAND_TILE_URL``) is an XYZ tile server ({z}/{x}/{y}) for the overview's
+geomap; without one the map uses the Grafana server's default base layer. The committed files are
+generated without it.
 
 The output is deterministic (stable uids, panel ids, sorted keys), so the committed files can be
 compared with a fresh generation.
@@ -10,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import yaml
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
-from deploy.grafana.dashboards import DASHBOARDS
-from deploy.grafana.panels import DATASOURCE_NAME, DATASOURCE_UID, TAG
+from deploy.grafana.dashboards import DASHBOARDS, overview
+from deploy.grafana.panels import DATASOURCE_NAME, DATASOURCE_UID, OVERVIEW_UID, TAG
 
 GRAFANA_DIR = Path(__file__).resolve().parent
 DASHBOARDS_SUBDIR = "dashboards"
@@ -79,20 +84,21 @@ def providers_yaml() -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def render() -> dict[str, str]:
-    """Every generated file: path relative to deploy/grafana/ -> text."""
+def render(tile_url: str | None = None) -> dict[str, str]:
+    """Every generated file: path relative to deploy/grafana/ -> text; ``tile_url`` for the geomap."""
+    builders = {**DASHBOARDS, OVERVIEW_UID: lambda: overview(tile_url)}
     files = {
         f"{DASHBOARDS_SUBDIR}/{uid}.json": dashboard_json(number_panels(build()))
-        for uid, build in DASHBOARDS.items()
+        for uid, build in builders.items()
     }
     files[DATASOURCES_FILE] = datasources_yaml()
     files[PROVIDERS_FILE] = providers_yaml()
     return files
 
 
-def write(out_dir: Path) -> list[Path]:
+def write(out_dir: Path, tile_url: str | None = None) -> list[Path]:
     written = []
-    for relative, text in render().items():
+    for relative, text in render(tile_url).items():
         path = out_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -103,8 +109,13 @@ def write(out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=GRAFANA_DIR, help="default: deploy/grafana/")
+    parser.add_argument(
+        "--tile-url",
+        default=os.environ.get("INFRASTRAND_TILE_URL") or None,
+        help="XYZ tiles for the geomap (default: INFRASTRAND_TILE_URL; none: Grafana's default layer)",
+    )
     args = parser.parse_args(argv)
-    for path in write(args.out_dir):
+    for path in write(args.out_dir, args.tile_url):
         print(path)
 
 

@@ -78,7 +78,7 @@ def load_demo() -> Counter:
             device_types[kind] = ensure(
                 m.DeviceType,
                 {"manufacturer": manufacturers[dt["manufacturer"]], "slug": dt["slug"]},
-                {"model": dt["model"], "u_height": dt["u_height"]},
+                {"model": dt["model"], "u_height": dt["u_height"], "part_number": dt.get("part_number", "")},
             )
             role = demo.DEVICE_ROLES[kind]
             roles[kind] = ensure(
@@ -146,7 +146,7 @@ def load_demo() -> Counter:
                 },
             )
             mgmt = None
-            for i, spec in enumerate(d.interfaces):
+            for spec in d.interfaces:
                 interface = ensure(
                     m.Interface,
                     {"device": device, "name": spec.name},
@@ -154,13 +154,15 @@ def load_demo() -> Counter:
                         "type": spec.type,
                         "speed": spec.speed_kbps,
                         "mgmt_only": spec.mgmt_only,
-                        "enabled": True,
-                        "mtu": 1500,
-                        "mac_address": f"{d.mac_prefix}:{i:02X}",
+                        "enabled": spec.enabled,
+                        "mark_connected": spec.mark_connected,
+                        "mtu": spec.mtu,
+                        "mac_address": spec.mac_address or "",
                         "description": spec.description,
                     },
                 )
-                mgmt = mgmt or interface
+                if spec.name == d.management_interface:
+                    mgmt = interface
             ip = ensure(
                 m.IPAddress,
                 {"address": f"{d.address}/32"},

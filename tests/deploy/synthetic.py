@@ -96,13 +96,34 @@ def _line(name: str, value: float, /, **labels: str) -> str:
     return f"{name}{{{body}}} {value!r}"
 
 
-def device_exposition(name: str, now: float, faults: dict[str, float] | None = None) -> str:
+INTERFACES = (("Gi0/1", 1, 1), ("Gi0/2", 1, 1), ("Gi0/3", 2, 2))
+"""(ifName, ifOperStatus, ifAdminStatus) of every device with if_mib; the inventory documents Gi0/1 and
+Gi0/2 as enabled and connected, Gi0/3 (admin down) as disabled."""
+
+
+def device_exposition(
+    name: str,
+    now: float,
+    faults: dict[str, float] | None = None,
+    *,
+    answering: bool = True,
+    ports_down: frozenset[str] = frozenset(),
+) -> str:
     """What ``/snmp?target=<name>`` answers: MIB series with MIB labels only, plus infrastrand_*.
 
-    ``faults`` overrides the value of unlabelled series by metric name (e.g. a UPS's runtime).
+    ``faults`` overrides the value of unlabelled series by metric name (e.g. a UPS's runtime). A device
+    not ``answering`` has only ``infrastrand_device_up 0`` and its poll series, as the collector gives
+    it; ``ports_down`` are interfaces (by ifName) operationally down.
     """
     modules = DEVICES[name][4]
     last_poll = math.floor(now / POLL_EVERY) * POLL_EVERY
+    if not answering:
+        lines = [
+            _line("infrastrand_device_up", 0),
+            _line("infrastrand_poll_duration_seconds", 2.0),
+            _line("infrastrand_last_poll_timestamp_seconds", last_poll),
+        ]
+        return "\n".join(lines) + "\n"
     lines = [
         _line("infrastrand_device_up", 1),
         _line("infrastrand_poll_duration_seconds", 0.05),
@@ -118,9 +139,8 @@ def device_exposition(name: str, now: float, faults: dict[str, float] | None = N
         _line("sysContact", 1, sysContact="noc@example.invalid"),
     ]
     if "if_mib" in modules:
-        for index, (if_name, oper, admin) in enumerate(
-            (("Gi0/1", 1, 1), ("Gi0/2", 1, 1), ("Gi0/3", 2, 2)), start=1
-        ):
+        for index, (if_name, oper, admin) in enumerate(INTERFACES, start=1):
+            oper = 2 if if_name in ports_down else oper
             labels = {
                 "ifIndex": str(index),
                 "ifName": if_name,
@@ -232,7 +252,8 @@ def collector_exposition(now: float) -> str:
 
 
 def inventory_exposition() -> str:
-    """The inventory's ``/metrics``: one ``infrastrand_site_info`` per site."""
+    """The inventory's ``/metrics``: one ``infrastrand_site_info`` per site, and the documented interfaces
+    (``infrastrand_interface_documented``) of the devices with if_mib."""
     lines = [
         _line(
             "infrastrand_site_info",
@@ -249,20 +270,47 @@ def inventory_exposition() -> str:
         )
         for site, info in SITES.items()
     ]
+    lines += [
+        _line(
+            "infrastrand_interface_documented",
+            1,
+            device=device,
+            ifName=if_name,
+            enabled="true" if admin == 1 else "false",
+            mark_connected="true" if admin == 1 else "false",
+        )
+        for device, spec in DEVICES.items()
+        if "if_mib" in spec[4]
+        for if_name, _oper, admin in INTERFACES
+    ]
     return "\n".join(lines) + "\n"
 
 
 TEXT = "text/plain; version=0.0.4"
 
 
-def collector_server(faults: dict[str, dict[str, float]] | None = None) -> StaticServer:
-    """The collector's endpoints; ``faults`` maps a device to metric values that break it."""
+def collector_server(
+    faults: dict[str, dict[str, float]] | None = None,
+    *,
+    silent: set[str] | None = None,
+    ports_down: dict[str, set[str]] | None = None,
+) -> StaticServer:
+    """The collector's endpoints; ``faults`` maps a device to metric values that break it. ``silent``
+    (devices that do not answer) and ``ports_down`` (device -> ifNames down) are read on every scrape,
+    so a test changes a device by changing them."""
 
     def snmp(query: dict[str, list[str]], _headers: dict[str, str]) -> tuple[int, str, str]:
         target = query.get("target", [""])[0]
         if target not in DEVICES:
             return 404, "text/plain", f"unknown target {target!r}\n"
-        return 200, TEXT, device_exposition(target, time.time(), (faults or {}).get(target))
+        exposition = device_exposition(
+            target,
+            time.time(),
+            (faults or {}).get(target),
+            answering=target not in (silent or set()),
+            ports_down=frozenset((ports_down or {}).get(target, ())),
+        )
+        return 200, TEXT, exposition
 
     routes: dict[str, Route] = {
         "/snmp": snmp,

@@ -76,7 +76,12 @@ def test_a_ups_running_out_reaches_its_agency(tmp_path):
         "scope": "device",
     }
     assert alert["annotations"]["summary"] == "UPS lux-ups01 at luxembourg-dc1 has 8 minutes of battery left"
-    assert alert["annotations"]["dashboard"] == "/d/infrastrand-site/site?var-site=luxembourg-dc1"
+    links = prometheus_config.SHIPPED_LINKS
+    assert alert["annotations"]["dashboard_url"] == (
+        f"{links.grafana}/d/infrastrand-site/site?var-country=LU&var-site=luxembourg-dc1"
+    )
+    assert alert["annotations"]["inventory_url"] == f"{links.inventory}/dcim/devices/?q=lux-ups01"
+    assert alert["annotations"]["runbook_url"] == f"{links.runbook}#infrastrandupslowruntime"
     # The healthy devices raised nothing.
     assert {a["labels"]["alertname"] for _, body in sink.received for a in body["alerts"]} == {
         "InfrastrandUpsLowRuntime"

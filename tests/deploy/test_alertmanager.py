@@ -1,7 +1,10 @@
-"""Alertmanager: amtool check-config, a routing case per route, inhibition on a real Alertmanager."""
+"""Alertmanager: amtool check-config, a routing case per route, inhibition on a real Alertmanager, and
+the notification templates rendered by ``amtool template render``."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +16,7 @@ import yaml
 from tests.deploy.servers import AMTOOL, alertmanager, free_port, wait_until
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
+TEMPLATES = CONFIG.parent / "templates" / "infrastrand.tmpl"
 
 # (labels of an alert, receivers it must reach)
 ROUTES = [
@@ -23,7 +27,10 @@ ROUTES = [
     ({"country": "LU", "tenant": "lu-gitc-demo", "scope": "device"}, "lu-gitc"),
     ({"country": "LU", "tenant": "lu-gitc-demo", "scope": "site"}, "lu-gitc"),
     ({"country": "LU", "tenant": "none", "scope": "device"}, "lu-noc"),
-    ({"country": "MA", "tenant": "ma-dda-demo", "scope": "collector"}, "platform-oncall,ma-dda"),
+    # Issue 17.3: collector alerts go to the platform team only, even from a collector labelled with a
+    # country and agency (the shipped Prometheus config no longer labels it so: "none").
+    ({"country": "MA", "tenant": "ma-dda-demo", "scope": "collector"}, "platform-oncall"),
+    ({"country": "none", "tenant": "none", "scope": "collector"}, "platform-oncall"),
     ({"country": "none", "tenant": "none", "scope": "inventory"}, "platform-oncall"),
     ({"country": "FR", "tenant": "x", "scope": "device"}, "platform-oncall"),
 ]
@@ -150,3 +157,147 @@ def test_inhibition_on_a_real_alertmanager(tmp_path):
         expected = {key: key in inhibited for key in alerts}
         wait_until(lambda: states() == expected, seconds=20, what="inhibition to settle")
         assert states() == expected
+
+
+def test_every_email_uses_the_oncall_templates():
+    config = yaml.safe_load(CONFIG.read_text())
+    assert config["templates"] == ["templates/*.tmpl"]
+    emails = [e for r in config["receivers"] for e in r.get("email_configs", [])]
+    assert emails
+    for email in emails:
+        assert email["headers"]["Subject"] == '{{ template "infrastrand.subject" . }}'
+        assert email["text"] == '{{ template "infrastrand.text" . }}'
+        assert email["html"] == '{{ template "infrastrand.html" . }}'
+
+
+LINKS = {
+    "runbook_url": "https://git.example.org/ops/RUNBOOK.md#infrastrandinterfacedown",
+    "dashboard_url": "https://grafana.example.org/d/infrastrand-interfaces/interfaces?var-device=casa-sw01&var-interface=Gi1/0/40",
+    "inventory_url": "https://inventory.example.org/dcim/devices/?q=casa-sw01",
+}
+INTERFACE = {
+    "alertname": "InfrastrandInterfaceDown",
+    "severity": "warning",
+    "scope": "interface",
+    "site": "casablanca-dc1",
+    "country": "MA",
+    "tenant": "ma-dda-demo",
+    "device": "casa-sw01",
+    "ifName": "Gi1/0/40",
+}
+COLLECTOR = {
+    "alertname": "InfrastrandCollectorDown",
+    "severity": "critical",
+    "scope": "collector",
+    "site": "none",
+    "country": "none",
+    "tenant": "none",
+    "collector": "collector-01",
+    "instance": "10.0.0.5:9781",
+}
+
+
+def notification(status: str, *alerts: tuple[dict, str, str | None]) -> dict:
+    """Alertmanager's template data for a group of (labels, startsAt, endsAt or None) alerts."""
+    rendered = []
+    for labels, starts, ends in alerts:
+        rendered.append(
+            {
+                "status": "resolved" if ends else "firing",
+                "labels": labels,
+                "annotations": {
+                    "summary": f"{labels['alertname']} summary",
+                    "description": "what to check",
+                    **LINKS,
+                },
+                "startsAt": starts,
+                "endsAt": ends or "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.example.org/graph",
+                "fingerprint": "0",
+            }
+        )
+    common = {k: v for k, v in alerts[0][0].items() if all(a[0].get(k) == v for a in alerts)}
+    return {
+        "receiver": "ma-dda",
+        "status": status,
+        "alerts": rendered,
+        "groupLabels": {"alertname": common["alertname"], "site": common["site"]},
+        "commonLabels": common,
+        "commonAnnotations": {},
+        "externalURL": "https://alertmanager.example.org",
+    }
+
+
+def render(tmp_path: Path, template: str, data: dict, kind: str = "text") -> str:
+    data_file = tmp_path / "data.json"
+    data_file.write_text(json.dumps(data))
+    result = amtool(
+        "template",
+        "render",
+        f"--template.glob={TEMPLATES}",
+        f'--template.text={{{{ template "{template}" . }}}}',
+        f"--template.data={data_file}",
+        f"--template.type={kind}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_text_says_what_where_since_and_links(tmp_path):
+    """Issue 17.4: one firing interface alert, readable on a phone."""
+    text = render(
+        tmp_path, "infrastrand.text", notification("firing", (INTERFACE, "2026-12-01T14:05:09Z", None))
+    )
+    lines = text.splitlines()
+    assert (
+        lines[0] == "[FIRING:1] WARNING InfrastrandInterfaceDown casa-sw01 @ casablanca-dc1 (MA, ma-dda-demo)"
+    )
+    assert "What:  InfrastrandInterfaceDown summary" in lines
+    assert (
+        "Where: site casablanca-dc1, country MA, agency ma-dda-demo; device casa-sw01, interface Gi1/0/40"
+        in lines
+    )
+    assert "Since: 2026-12-01 14:05 UTC" in lines
+    assert f"Runbook:   {LINKS['runbook_url']}" in lines
+    assert f"Dashboard: {LINKS['dashboard_url']}" in lines
+    assert f"Inventory: {LINKS['inventory_url']}" in lines
+    assert lines[-1] == "Silence or see all alerts: https://alertmanager.example.org"
+    assert max(len(line) for line in lines if "://" not in line) <= 110
+
+
+def test_subject_of_a_group_and_of_a_resolution(tmp_path):
+    other = {**INTERFACE, "device": "casa-sw02"}
+    firing = notification(
+        "firing", (INTERFACE, "2026-12-01T14:05:00Z", None), (other, "2026-12-01T14:06:00Z", None)
+    )
+    assert render(tmp_path, "infrastrand.subject", firing) == (
+        "[FIRING:2] WARNING InfrastrandInterfaceDown @ casablanca-dc1 (MA, ma-dda-demo)"
+    )
+    resolved = notification("resolved", (INTERFACE, "2026-12-01T14:05:00Z", "2026-12-01T15:10:00Z"))
+    text = render(tmp_path, "infrastrand.text", resolved)
+    assert text.startswith("[RESOLVED] WARNING InfrastrandInterfaceDown casa-sw01 @ casablanca-dc1")
+    assert "Since: 2026-12-01 14:05 UTC, resolved 2026-12-01 15:10 UTC" in text
+
+
+def test_a_collector_alert_names_the_platform_not_a_site(tmp_path):
+    text = render(
+        tmp_path, "infrastrand.text", notification("firing", (COLLECTOR, "2026-12-01T14:05:00Z", None))
+    )
+    assert text.splitlines()[0] == "[FIRING:1] CRITICAL InfrastrandCollectorDown"
+    assert "Where: platform: collector collector-01 10.0.0.5:9781" in text
+    assert "none" not in text
+
+
+def test_html_links_are_clickable(tmp_path):
+    html = render(
+        tmp_path,
+        "infrastrand.html",
+        notification("firing", (INTERFACE, "2026-12-01T14:05:09Z", None)),
+        "html",
+    )
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    escaped = [url.replace("&", "&amp;") for url in LINKS.values()]
+    assert hrefs == [*escaped, "https://alertmanager.example.org"]
+    assert "<b>Where:</b> site casablanca-dc1, country MA, agency ma-dda-demo; device casa-sw01" in html
+    assert "<b>Since:</b> 2026-12-01 14:05 UTC" in html

@@ -32,7 +32,8 @@ def panels(dashboard: dict) -> list[dict]:
     return list(queries.iter_panels(dashboard["panels"]))
 
 
-def test_generator_output_matches_committed_files(tmp_path):
+def test_generator_output_matches_committed_files(tmp_path, monkeypatch):
+    monkeypatch.delenv("INFRASTRAND_TILE_URL", raising=False)
     generate.main(["--out-dir", str(tmp_path)])
     generated = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
     committed = {
@@ -182,3 +183,99 @@ def test_dashboard_provider_points_at_the_mounted_directory():
     compose = yaml.safe_load((DEPLOY_DIR / "docker-compose.yml").read_text())
     mounts = compose["services"]["grafana"]["volumes"]
     assert f"./grafana/dashboards:{provider['options']['path']}:ro" in mounts
+
+
+def dashboard(uid: str) -> dict:
+    return load(GRAFANA_DIR / "dashboards" / f"{uid}.json")
+
+
+def test_device_picker_is_filtered_by_country_and_site():
+    """Issue 17.8: on the device and interfaces dashboards, $device lists the devices of $country/$site."""
+    for uid in ("infrastrand-device", "infrastrand-interfaces"):
+        variables = queries.dashboard_variables(dashboard(uid))
+        assert list(variables)[:3] == ["country", "site", "device"], uid
+        device = variables["device"]
+        assert set(queries.variables_in(device.selector)) == {"country", "site"}, device.selector
+        assert 'country=~"$country"' in device.selector and 'site=~"$site"' in device.selector
+
+
+def test_device_dashboard_graphs_every_port():
+    """Issue 17.8: per-port traffic and error graphs, repeated for each $interface of the device."""
+    device = dashboard("infrastrand-device")
+    assert "interface" in queries.dashboard_variables(device)
+    repeated = {p["title"]: p for p in panels(device) if p.get("repeat")}
+    assert set(repeated) == {"Port $interface: traffic", "Port $interface: errors and discards"}
+    for panel in repeated.values():
+        assert panel["repeat"] == "interface" and panel["repeatDirection"] == "h"
+        assert all(
+            'ifName=~"$interface"' in t["expr"] and 'device="$device"' in t["expr"] for t in panel["targets"]
+        )
+    assert repeated["Port $interface: traffic"]["fieldConfig"]["defaults"]["unit"] == "bps"
+    assert repeated["Port $interface: errors and discards"]["fieldConfig"]["defaults"]["unit"] == "pps"
+
+
+UNIT_OF = {  # what a query's quantity must be shown in, by what it reads
+    "process_resident_memory_bytes": "bytes",
+    "process_cpu_seconds_total": "percentunit",
+    "scheduler_lag_seconds": "s",
+    "scrape_duration_seconds": "s",
+    "poll_duration_seconds": "s",
+    "poll_overruns": "ops",
+    "in_flight": "short",
+}
+
+
+def test_every_graph_has_one_unit():
+    """Issue 17.8: one unit per axis. Every timeseries panel declares one unit and overrides none, and on
+    the collectors dashboard (which mixed seconds, counts and bytes on one axis) each query's quantity is
+    shown in its own unit."""
+    for path in DASHBOARD_FILES:
+        for panel in panels(load(path)):
+            if panel["type"] != "timeseries":
+                continue
+            assert panel["fieldConfig"]["defaults"].get("unit"), (
+                f"{path.name}: {panel['title']!r} has no unit"
+            )
+            for override in panel["fieldConfig"].get("overrides", []):
+                assert all(p["id"] != "unit" for p in override["properties"]), panel["title"]
+    for panel in panels(dashboard("infrastrand-collectors")):
+        if panel["type"] != "timeseries":
+            continue
+        unit = panel["fieldConfig"]["defaults"]["unit"]
+        for target in panel["targets"]:
+            for needle, expected in UNIT_OF.items():
+                if needle in target["expr"]:
+                    assert unit == expected, f"{panel['title']!r}: {target['expr']} shown in {unit}"
+
+
+def geomap_basemap(overview: dict) -> dict:
+    (geo,) = [p for p in panels(overview) if p["type"] == "geomap"]
+    return geo["options"]["basemap"]
+
+
+def test_geomap_tiles_are_configurable_and_not_assumed():
+    """Issue 17.8: the shipped overview uses the Grafana server's default layer (no tile URL of ours);
+    --tile-url / INFRASTRAND_TILE_URL puts an XYZ tile server under the sites."""
+    shipped = geomap_basemap(dashboard("infrastrand-overview"))
+    assert shipped["type"] == "default" and "config" not in shipped
+    tiles = "https://tiles.example.org/osm/{z}/{x}/{y}.png"
+    rendered = json.loads(generate.render(tiles)["dashboards/infrastrand-overview.json"])
+    basemap = geomap_basemap(rendered)
+    assert basemap["type"] == "xyz" and basemap["config"]["url"] == tiles
+    assert basemap["config"]["attribution"] == "Map tiles: https://tiles.example.org/osm"
+
+
+def test_drift_shows_on_the_overview_and_site_dashboards():
+    """Issue 13.4: open drift by kind and site (the inventory's infrastrand_drift_* gauges)."""
+    for uid in ("infrastrand-overview", "infrastrand-site"):
+        exprs = [t["expr"] for p in panels(dashboard(uid)) for t in p.get("targets", [])]
+        assert any("sum by (site, kind) (infrastrand_drift_items" in e for e in exprs), uid
+        assert any("infrastrand_drift_oldest_open_timestamp_seconds" in e for e in exprs), uid
+
+
+def test_interfaces_down_panels_read_the_documentation():
+    for uid in ("infrastrand-overview", "infrastrand-site"):
+        down = [p for p in panels(dashboard(uid)) if p["title"].startswith("Interfaces down")]
+        assert down, uid
+        for panel in down:
+            assert all("infrastrand_interface_documented" in t["expr"] for t in panel["targets"])

@@ -32,6 +32,7 @@ def rules() -> list[dict]:
 
 
 ALERTS = [rule for rule in rules() if "alert" in rule]
+LINKS = set(prometheus_config.LINK_ANNOTATIONS)
 RECORDS = [rule for rule in rules() if "record" in rule]
 
 
@@ -110,7 +111,7 @@ def test_every_alert_has_a_firing_and_a_quiet_case(alert):
     assert any(not c["exp_alerts"] for c in cases), f"{alert}: no case where it must not fire"
     for case in cases:
         for expected in case["exp_alerts"]:
-            assert set(expected["exp_annotations"]) >= {"summary", "description", "runbook_url", "dashboard"}
+            assert set(expected["exp_annotations"]) >= {"summary", "description", *LINKS}
 
 
 @pytest.mark.parametrize("record", [r["record"] for r in RECORDS])
@@ -126,7 +127,7 @@ def test_alert_labels_and_annotations(alert):
     for label in ("site", "country", "tenant"):
         assert label in alert["labels"], f"{alert['alert']}: no {label} label"
     annotations = alert["annotations"]
-    assert set(annotations) == {"summary", "description", "runbook_url", "dashboard"}
+    assert set(annotations) == {"summary", "description", *LINKS}
     scope = alert["labels"]["scope"]
     if scope in {"device", "interface"}:
         assert "{{ $labels.device }}" in annotations["summary"]
@@ -137,5 +138,80 @@ def test_alert_labels_and_annotations(alert):
     anchor = annotations["runbook_url"].split("#", 1)[1]
     assert anchor == alert["alert"].lower()
     assert re.search(rf"^## {alert['alert']}$", RUNBOOK.read_text(), re.M), f"no runbook for {alert['alert']}"
-    uid = re.match(r"/d/([\w-]+)/", annotations["dashboard"])[1]
+    shipped = prometheus_config.SHIPPED_LINKS
+    uid = re.match(rf"{re.escape(shipped.grafana)}/d/([\w-]+)/", annotations["dashboard_url"])[1]
     assert (DASHBOARDS_DIR / f"{uid}.json").exists(), f"dashboard {uid} is not generated"
+    assert annotations["runbook_url"].startswith(f"{shipped.runbook}#")
+    assert annotations["inventory_url"].startswith(f"{shipped.inventory}/")
+    if scope in {"device", "interface"}:  # the device's page, and its dashboard with every variable set
+        assert "{{ $labels.device }}" in annotations["inventory_url"]
+        if uid != "infrastrand-site":  # a UPS links its site's dashboard
+            assert "var-device={{ $labels.device }}" in annotations["dashboard_url"]
+    if uid in {"infrastrand-device", "infrastrand-site"}:
+        assert "var-country={{ $labels.country }}&var-site={{ $labels.site }}" in annotations["dashboard_url"]
+    if scope == "site":
+        assert "{{ $labels.site }}" in annotations["inventory_url"]
+        assert "var-country={{ $labels.country }}&var-site={{ $labels.site }}" in annotations["dashboard_url"]
+
+
+def test_collectors_are_not_labelled_as_a_site(tmp_path):
+    """Issue 17.3: the shipped collector job gives no site/country/tenant, so a collector's alerts carry
+    "none" there and no agency's route matches them (tests/deploy/test_alertmanager.py routes them)."""
+    job = next(
+        j for j in prometheus_config.load()["scrape_configs"] if j["job_name"] == "infrastrand-collectors"
+    )
+    for group in job["static_configs"]:
+        assert not {"site", "country", "tenant"} & set(group.get("labels", {})), group
+
+
+def test_rendered_rules_link_to_the_configured_bases(tmp_path):
+    """Issue 17.2: one base URL each, from the environment, in every alert's links; promtool accepts them."""
+    links = prometheus_config.Links.from_env(
+        {
+            "INFRASTRAND_URL": "https://inventory.example.org/",
+            "INFRASTRAND_GRAFANA_URL": "https://grafana.example.org/g",
+            "INFRASTRAND_RUNBOOK_URL": "https://git.example.org/ops/blob/main/RUNBOOK.md",
+        }
+    )
+    assert links == prometheus_config.Links(
+        inventory="https://inventory.example.org",
+        grafana="https://grafana.example.org/g",
+        runbook="https://git.example.org/ops/blob/main/RUNBOOK.md",
+    )
+    assert prometheus_config.Links.from_env({}) == prometheus_config.SHIPPED_LINKS
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    config = prometheus_config.repoint(token_file=token, links=links, rules_dir=tmp_path / "rules")
+    assert config["rule_files"] == [str(tmp_path / "rules" / "*.yml")]
+    rendered = [
+        rule
+        for path in sorted((tmp_path / "rules").glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+    assert [rule["alert"] for rule in rendered] == [rule["alert"] for rule in ALERTS]
+    for rule, shipped in zip(rendered, ALERTS, strict=True):
+        assert rule["expr"] == shipped["expr"]
+        annotations = rule["annotations"]
+        assert annotations["runbook_url"] == f"{links.runbook}#{rule['alert'].lower()}"
+        assert annotations["dashboard_url"].startswith("https://grafana.example.org/g/d/infrastrand-")
+        assert annotations["inventory_url"].startswith("https://inventory.example.org/")
+    path = prometheus_config.write(config, tmp_path / "prometheus.yml")
+    result = promtool("check", "config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 rule files found" in result.stdout + result.stderr
+
+
+def test_a_link_off_its_shipped_base_is_refused(tmp_path, monkeypatch):
+    rules_dir = tmp_path / "shipped"
+    rules_dir.mkdir()
+    broken = (
+        (prometheus_config.RULES_DIR / "alerts.yml")
+        .read_text()
+        .replace('inventory_url: "http://127.0.0.1:8000/', 'inventory_url: "http://elsewhere:8000/', 1)
+    )
+    (rules_dir / "alerts.yml").write_text(broken)
+    monkeypatch.setattr(prometheus_config, "RULES_DIR", rules_dir)
+    with pytest.raises(ValueError, match="elsewhere"):
+        prometheus_config.render_rules(prometheus_config.SHIPPED_LINKS, tmp_path / "out")

@@ -71,7 +71,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
                 f"--snmp-port={snmp_port}",
                 f"--poll-interval={POLL_INTERVAL}",
                 f"--scrape-interval={SCRAPE_INTERVAL}",
-                "--max-seconds=900",
+                "--max-seconds=1500",  # room for the 5-minute "for" of the demo's deliberate alert
             ],
             cwd=ROOT,
             env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
@@ -90,7 +90,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
     )
     stack.prometheus.logs = stack.logs
     try:
-        stack.banner = stack.read_until("demo devices are up in Prometheus", timeout=240)
+        stack.banner = stack.read_until("demo devices are up in Prometheus", timeout=600)  # loaded machines
         stack.inventory.load_tokens()  # the launcher created them by now
         stack.targets = stack.inventory.targets(GROUP)
         yield stack

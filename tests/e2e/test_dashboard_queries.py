@@ -23,9 +23,8 @@ ALL_QUERIES = queries.all_queries()
 # Queries deploy/queries.py lets be empty (they depend on what a stack contains) whose outcome the demo
 # fixes: it is built to show these ...
 DEMO_SHOWS = {
-    "InfrastrandInterfaceDown": "the simulated switches' ports 40-46 are admin up and oper down",
-    "infrastrand-overview:Interfaces down (list):A": "the simulated switches' ports 40-46",
-    "InfrastrandStorageNearlyFull": "the simulated servers' /export is 94 % full",
+    "InfrastrandInterfaceDown": "casa-sw01 Gi1/0/40 is documented connected and down (demo.DEMO_ALERTS)",
+    "infrastrand-overview:Interfaces down (list):A": "casa-sw01 Gi1/0/40 (demo.DEMO_ALERTS)",
     "infrastrand:poll_interval:seconds15m": "the settle wait saw it (two polls of each device)",
     "infrastrand:poll_duration_interval:ratio": "the settle wait saw it",
     "infrastrand-collectors:Slowest polls (share of the poll interval):A": "built on the ratio above",
@@ -33,6 +32,8 @@ DEMO_SHOWS = {
 # ... and to keep these quiet.
 DEMO_QUIET = {
     "InfrastrandDeviceRebooted": "every simulated agent reports an hour of uptime from its start",
+    "InfrastrandStorageNearlyFull": "the simulated servers' disks are at most 79 % full",
+    "InfrastrandDriftOpen": "no drift of the demo is a day old",
 }
 RECORDING_RULES = [q.key for q in queries.rule_queries() if q.source.endswith("recording.yml")]
 SETTLE_SECONDS = 150

@@ -65,10 +65,8 @@ def test_demo_inventory_content(db):
         spec = next(d for d in demo.DEVICES if d.name == device.name)
         ip = ipaddress.ip_interface(device.primary_ip4.address)
         assert ip.ip in ipaddress.ip_network("127.0.1.0/24") and ip.network.prefixlen == 32
-        assert (
-            device.primary_ip4.assigned_object.device == device
-            and device.primary_ip4.assigned_object.mgmt_only
-        )
+        assert device.primary_ip4.assigned_object.device == device
+        assert device.primary_ip4.assigned_object.name == spec.management_interface
         addresses.add(ip.ip)
         profile = device.snmp_profile
         assert (profile.version, profile.port, profile.modules) == ("2c", 1161, demo.KIND_MODULES[spec.kind])
