@@ -61,7 +61,7 @@ class DemoDrift:
     """A deliberate difference between what the demo documents and what its simulated agent answers."""
 
     device: str
-    kind: str  # serial | interface-not-documented | interface-not-observed
+    kind: str  # a DriftKindChoices value: serial | interface_undocumented | interface_unobserved
     subject: str  # the interface name, or the field
     documented: str
     observed: str
@@ -121,8 +121,8 @@ DOWN_BUT_DOCUMENTED_CONNECTED = ("casa-sw01", "Gi1/0/40")
 
 DEMO_DRIFTS: tuple[DemoDrift, ...] = (
     DemoDrift("lux-sw01", "serial", "serial", documented="DEMO-LU-0011", observed=chassis_serial("lux-sw01")),
-    DemoDrift("casa-sw01", "interface-not-documented", "Gi1/0/46", documented="", observed="Gi1/0/46"),
-    DemoDrift("betz-rtr01", "interface-not-observed", "Te0/0/5", documented="Te0/0/5", observed=""),
+    DemoDrift("casa-sw01", "interface_undocumented", "Gi1/0/46", documented="", observed="Gi1/0/46"),
+    DemoDrift("betz-rtr01", "interface_unobserved", "Te0/0/5", documented="Te0/0/5", observed=""),
 )
 """Every place where the demo inventory deliberately disagrees with its simulated agents (docs/demo.md).
 
@@ -148,7 +148,7 @@ def _interface_type(port: SimPort) -> str:
 def documented_interfaces(kind: str, name: str) -> list[DemoInterface]:
     """The interfaces the demo documents for device ``name``: its simulated agent's, as they are
     (cabled where the port is up), but for the deliberate drifts of :data:`DEMO_DRIFTS`."""
-    undocumented = {d.subject for d in _drifts(name, "interface-not-documented")}
+    undocumented = {d.subject for d in _drifts(name, "interface_undocumented")}
     documented = []
     for port in ports_of(kind, name):
         if port.name in undocumented:
@@ -167,7 +167,7 @@ def documented_interfaces(kind: str, name: str) -> list[DemoInterface]:
                 mac_address=port.mac_address,
             )
         )
-    for drift in _drifts(name, "interface-not-observed"):
+    for drift in _drifts(name, "interface_unobserved"):
         documented.append(
             DemoInterface(drift.subject, "10gbase-x-sfpp", 10_000_000, description="Planned second uplink")
         )

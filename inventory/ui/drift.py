@@ -23,7 +23,7 @@ from inventory.models import Device, DriftItem, InterfaceTemplate, PlatformMappi
 from inventory.services.drift_adopt import drift_acknowledge, drift_adopt
 from inventory.services.templates import interface_templates_from_device
 from inventory.ui import registry
-from inventory.ui.filtersets import multi, related
+from inventory.ui.filtersets import country_filter, multi, related
 from inventory.ui.filtersets_base import SearchFilterSet
 from inventory.ui.forms_base import ObjectForm
 from inventory.ui.generic import ObjectListView, ObjectPermissionView, ObjectViews, safe_return_url, user_can
@@ -47,10 +47,11 @@ def can_adopt(request: HttpRequest) -> bool:
 
 class DriftItemFilterSet(SearchFilterSet):
     search_fields = ("device__name", "subject", "documented", "observed")
-    site = related(Site, "device__site")
-    country = django_filters.CharFilter(
-        field_name="device__site__country", lookup_expr="iexact", label="Country"
+    # By slug: the DriftOpen alert links here with the site label of its metric.
+    site = django_filters.ModelMultipleChoiceFilter(
+        queryset=Site.objects.all(), field_name="device__site", to_field_name="slug", label="Site"
     )
+    country = country_filter("device__site__country")
     strand = django_filters.ChoiceFilter(
         choices=StrandChoices.CHOICES, method="filter_strand", label="Strand"
     )

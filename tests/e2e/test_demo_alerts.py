@@ -48,12 +48,12 @@ def test_documented_interfaces_are_the_observed_ones(demo_stack: DemoStack) -> N
     expected_gaps = {
         (d.device, d.subject, d.kind)
         for d in demo.DEMO_DRIFTS
-        if d.kind in {"interface-not-documented", "interface-not-observed"}
+        if d.kind in {"interface_undocumented", "interface_unobserved"}
     }
     gaps = set()
     for name in names:
-        gaps |= {(name, i, "interface-not-documented") for i in observed[name] - documented[name]}
-        gaps |= {(name, i, "interface-not-observed") for i in documented[name] - observed[name]}
+        gaps |= {(name, i, "interface_undocumented") for i in observed[name] - documented[name]}
+        gaps |= {(name, i, "interface_unobserved") for i in documented[name] - observed[name]}
     assert gaps == expected_gaps
 
 

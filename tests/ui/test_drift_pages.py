@@ -55,6 +55,8 @@ def test_drift_list_filters_bulk_acknowledge_and_home_tile(client):
     body = listed.content.decode()
     assert "casa-sw01" in body and "btz-sw01" not in body
     assert "btz-sw01" in client.get("/monitoring/drift/", {"strand": "digital-inclusion"}).content.decode()
+    by_slug = client.get("/monitoring/drift/", {"site": "betzdorf"}).content.decode()  # DriftOpen's link
+    assert "btz-sw01" in by_slug and "casa-sw01" not in by_slug
     assert client.get("/monitoring/drift/", {"kind": "serial", "export": "csv"}).status_code == 200
 
     response = client.post(
