@@ -67,6 +67,8 @@ WRITE_CHUNK = 256 * 1024  # a streamed body is drained every this many bytes
 GZIP_MIN_BYTES = 512  # /snmp/all and /metrics bodies shorter than this are sent uncompressed
 THREAD_MIN_SERIES = 20_000  # /snmp/all of more series is gathered in a worker thread
 SWEEP_SECONDS = 1.0  # connections past a deadline are closed this often (more often for short timeouts)
+PIPELINE_BATCH = 64  # pipelined requests answered per connection per loop iteration
+READ_AHEAD_BYTES = 4 * MAX_HEAD_BYTES + MAX_BODY_BYTES  # unanswered request bytes buffered per connection
 SCRAPES_PER_TURN = 32  # scrapes answered per event-loop iteration; the rest wait in line, health checks not
 
 ENDPOINTS = ("snmp", "snmp_all", "metrics", "healthy", "ready", "index", "other")
@@ -291,6 +293,7 @@ class HttpConnection(asyncio.Protocol):
         self.task: asyncio.Task | None = None  # a response that had to wait
         self.pending: tuple[Request, str, bool, float] | None = None  # queued behind other scrapes
         self.write_paused = False
+        self.reading = True  # False while reading is paused (requests piling up unanswered)
         self.drained: asyncio.Future[None] | None = None
         self.closed = False
         self.eof = False  # the client half-closed its side
@@ -444,9 +447,11 @@ class HttpConnection(asyncio.Protocol):
 
     def process(self) -> None:
         """Answer the complete requests in the buffer, in order, until one has to wait."""
-        for _ in range(MAX_HEADERS + 1000):  # bounded: each pass consumes a request or returns
+        for _ in range(PIPELINE_BATCH):
             if self.closed or self.task is not None or self.pending is not None or self.write_paused:
+                self.read_ahead(self.pending is None and len(self.buffer) <= READ_AHEAD_BYTES)
                 return
+            self.read_ahead(True)
             if self.discard:
                 dropped = min(self.discard, len(self.buffer))
                 self.discard -= dropped
@@ -464,6 +469,18 @@ class HttpConnection(asyncio.Protocol):
                 self.waiting, self.deadline = "head", time.monotonic() + HEADER_TIMEOUT
             if not self.next_request():
                 return
+        # more pipelined requests than one pass answers: the rest in the next loop iteration
+        asyncio.get_running_loop().call_soon(self.process)
+
+    def read_ahead(self, allowed: bool) -> None:
+        """Stop reading from a client whose requests pile up unanswered; start again when allowed."""
+        if allowed == self.reading or self.transport is None or self.transport.is_closing():
+            return
+        self.reading = allowed
+        if allowed:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
 
     def next_request(self) -> bool:
         """Parse and answer (or queue) the request at the head of the buffer; False when it is not
@@ -494,8 +511,7 @@ class HttpConnection(asyncio.Protocol):
         keep_alive = reusable and request.keep_alive
         if endpoint not in LIGHT_ENDPOINTS and not self.server.take_turn(self):
             self.pending = (request, endpoint, keep_alive, started)
-            if self.transport is not None:
-                self.transport.pause_reading()
+            self.read_ahead(False)
             return False
         self.server.answer(self, request, endpoint, keep_alive, started)
         return True
@@ -521,8 +537,6 @@ class HttpConnection(asyncio.Protocol):
             return
         request, endpoint, keep_alive, started = self.pending
         self.pending = None
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.resume_reading()
         self.server.answer(self, request, endpoint, keep_alive, started)
         self.process()
 

@@ -259,3 +259,14 @@ def test_tls_versions_serve_pipelined_requests(serve, pki, version: ssl.TLSVersi
             data += piece
     assert data.count(b"HTTP/1.1 200 OK") == 3
     assert data.index(b"Healthy.") < data.index(b"Ready.") < data.rindex(b"Healthy.")
+
+
+def test_more_pipelined_requests_than_one_pass_answers(serve) -> None:
+    """Requests pipelined in one packet are answered PIPELINE_BATCH per loop pass; none is left behind."""
+    server = serve(filled_store(1, interfaces=2, started=time.time()))
+    count = 2 * exporter_http.PIPELINE_BATCH + 5
+    client = RawClient(server.url)
+    client.sendall(b"GET /snmp?target=dev00000 HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+    statuses = [client.response()[0] for _ in range(count)]
+    client.close()
+    assert statuses == [200] * count
