@@ -1,9 +1,17 @@
-"""The collector's HTTP server: a small HTTP/1.1 server on asyncio streams serving the exposition.
+"""The collector's HTTP server: a small HTTP/1.1 server (an asyncio protocol) serving the exposition.
 
 It runs on **its own thread and event loop** (:class:`ServingThread`, started by :func:`serve`), never on
 the polling loop: a burst of scrapers or a pile of idle connections cannot delay a poll, and a busy
 polling loop cannot delay ``/-/healthy``.  It only reads the store's cached bodies, so a request costs
 little CPU (the GIL is shared with the polling thread).
+
+Cost per request (issue 18, issue 10.8): a request for a cached body is parsed and answered inside
+:meth:`HttpConnection.data_received`, with no task, stream or timer of its own (one sweeper task checks
+every connection's deadline); TLS runs over memory BIOs in the same protocol, one ``SSLObject.read`` and
+one ``SSLObject.write`` per keep-alive scrape, instead of asyncio's SSL transport layered under streams.
+At most ``SCRAPES_PER_TURN`` scrapes are answered per event-loop iteration and the rest wait in line,
+while ``/-/healthy`` and ``/-/ready`` are answered as soon as they are read, so a health check never
+waits behind hundreds of scrapes that arrived at the same moment.
 
 Endpoints (DEVELOPERS.md contract 4): ``/snmp?target=<device>``, ``/snmp/all``, ``/metrics``,
 ``/-/healthy``, ``/-/ready``.  GET and HEAD only; keep-alive (HTTP/1.1 by default, HTTP/1.0 on request),
