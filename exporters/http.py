@@ -329,8 +329,7 @@ class HttpConnection(asyncio.Protocol):
             self.become_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed:
-            self.closed = True
+        self.closed = True
         self.server.forget(self)
         if self.drained is not None and not self.drained.done():
             self.drained.set_exception(ConnectionError("connection lost"))
@@ -519,7 +518,6 @@ class HttpConnection(asyncio.Protocol):
         keep_alive = reusable and request.keep_alive
         if endpoint not in LIGHT_ENDPOINTS and not self.server.take_turn(self):
             self.pending = (request, endpoint, keep_alive, started)
-            self.read_ahead(False)
             return False
         self.server.answer(self, request, endpoint, keep_alive, started)
         return True
