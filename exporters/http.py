@@ -1,9 +1,17 @@
-"""The collector's HTTP server: a small HTTP/1.1 server on asyncio streams serving the exposition.
+"""The collector's HTTP server: a small HTTP/1.1 server (an asyncio protocol) serving the exposition.
 
 It runs on **its own thread and event loop** (:class:`ServingThread`, started by :func:`serve`), never on
 the polling loop: a burst of scrapers or a pile of idle connections cannot delay a poll, and a busy
 polling loop cannot delay ``/-/healthy``.  It only reads the store's cached bodies, so a request costs
 little CPU (the GIL is shared with the polling thread).
+
+Cost per request (issue 18, issue 10.8): a request for a cached body is parsed and answered inside
+:meth:`HttpConnection.data_received`, with no task, stream or timer of its own (one sweeper task checks
+every connection's deadline); TLS runs over memory BIOs in the same protocol, one ``SSLObject.read`` and
+one ``SSLObject.write`` per keep-alive scrape, instead of asyncio's SSL transport layered under streams.
+At most ``SCRAPES_PER_TURN`` scrapes are answered per event-loop iteration and the rest wait in line,
+while ``/-/healthy`` and ``/-/ready`` are answered as soon as they are read, so a health check never
+waits behind hundreds of scrapes that arrived at the same moment.
 
 Endpoints (DEVELOPERS.md contract 4): ``/snmp?target=<device>``, ``/snmp/all``, ``/metrics``,
 ``/-/healthy``, ``/-/ready``.  GET and HEAD only; keep-alive (HTTP/1.1 by default, HTTP/1.0 on request),
@@ -34,21 +42,23 @@ import asyncio
 import contextlib
 import logging
 import resource
+import ssl
 import threading
 import time
 import weakref
 import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import choose_encoder
 
 from collectors.store import SampleStore
 from exporters import exposition
-from exporters.webconfig import WebConfig
+from exporters.webconfig import OPEN_PATHS, WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +74,10 @@ LISTEN_BACKLOG = 1024  # a burst of new connections waits in the kernel instead 
 WRITE_CHUNK = 256 * 1024  # a streamed body is drained every this many bytes
 GZIP_MIN_BYTES = 512  # /snmp/all and /metrics bodies shorter than this are sent uncompressed
 THREAD_MIN_SERIES = 20_000  # /snmp/all of more series is gathered in a worker thread
+SWEEP_SECONDS = 1.0  # connections past a deadline are closed this often (more often for short timeouts)
+PIPELINE_BATCH = 64  # pipelined requests answered per connection per loop iteration
+READ_AHEAD_BYTES = 4 * MAX_HEAD_BYTES + MAX_BODY_BYTES  # unanswered request bytes buffered per connection
+SCRAPES_PER_TURN = 32  # scrapes answered per event-loop iteration; the rest wait in line, health checks not
 
 ENDPOINTS = ("snmp", "snmp_all", "metrics", "healthy", "ready", "index", "other")
 
@@ -101,14 +115,6 @@ class Response:
     compressed: bool = False  # body (or members) already gzip-encoded
     members: Sequence[bytes] | None = None  # streamed instead of body: gzip members, in order
     inflate: bool = False  # send the members decompressed (a client without gzip)
-
-
-@dataclass(slots=True, eq=False)
-class Connection:
-    """An open connection; ``idle_since`` is the monotonic time it began waiting for a request."""
-
-    writer: asyncio.StreamWriter
-    idle_since: float | None = field(default_factory=time.monotonic)
 
 
 def member_size(member: bytes) -> int:
@@ -173,9 +179,20 @@ class ExporterMetrics:
             "Requests refused with 401 because their basic auth credentials were missing or wrong.",
             registry=registry,
         )
-        for endpoint in ENDPOINTS:
-            self.duration.labels(endpoint)
-            self.response_bytes.labels(endpoint)
+        self._durations = {endpoint: self.duration.labels(endpoint) for endpoint in ENDPOINTS}
+        self._bytes = {endpoint: self.response_bytes.labels(endpoint) for endpoint in ENDPOINTS}
+        self._requests: dict[tuple[str, int], Counter] = {}
+
+    def count(self, endpoint: str, status: HTTPStatus, sent: int, seconds: float | None = None) -> None:
+        """One request answered (with ``seconds`` from its head to its response, and ``sent`` body bytes)."""
+        key = (endpoint, status.value)
+        requests = self._requests.get(key)
+        if requests is None:
+            requests = self._requests[key] = self.requests.labels(endpoint, str(status.value))
+        requests.inc()
+        if seconds is not None:
+            self._bytes[endpoint].inc(sent)
+            self._durations[endpoint].observe(seconds)
 
     @classmethod
     def for_registry(cls, registry: CollectorRegistry) -> ExporterMetrics:
@@ -248,8 +265,342 @@ def parse_head(lines: list[bytes]) -> Request:
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     if version == "HTTP/1.1" and "host" not in headers:
         raise BadRequest(HTTPStatus.BAD_REQUEST, "HTTP/1.1 request without Host")
-    split = urlsplit(target)
-    return Request(method, split.path, parse_qs(split.query), version, headers)
+    path, _, query = target.partition("#")[0].partition("?")
+    return Request(method, path, parse_qs(query) if query else {}, version, headers)
+
+
+def head_end(buffer: bytes) -> tuple[int, int]:
+    """Where the head in ``buffer`` ends (the index of its blank line's LF) and where what follows it
+    starts; (-1, -1) when the blank line has not arrived.  Lines may end in CRLF or a bare LF."""
+    crlf = buffer.find(b"\n\r\n")
+    lf = buffer.find(b"\n\n")
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        return lf, lf + 2
+    if crlf >= 0:
+        return crlf, crlf + 3
+    return -1, -1
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 framing in ``data_received`` and, with TLS, the TLS session over
+    memory BIOs (one ``SSLObject.write`` and one ``transport.write`` per response).
+
+    A request for a cached body is answered inside ``data_received``: no task, no stream, no timer per
+    request (deadlines are checked by :meth:`Server.sweep`).  Only what must wait (a bcrypt check in a
+    worker thread, a streamed ``/snmp/all``) runs as a task, and pipelined requests behind it wait.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.idle_since: float | None = None  # monotonic time it began waiting for a request
+        self.deadline = 0.0  # monotonic; what happens then depends on ``waiting``
+        self.waiting = "handshake"  # handshake | idle | head | write | none
+        self.discard = 0  # request body bytes still to drop
+        self.task: asyncio.Task | None = None  # a response that had to wait
+        self.pending: tuple[Request, str, bool, float] | None = None  # queued behind other scrapes
+        self.write_paused = False
+        self.reading = True  # False while reading is paused (requests piling up unanswered)
+        self.drained: asyncio.Future[None] | None = None
+        self.closed = False
+        self.eof = False  # the client half-closed its side
+        self.authorized: str | None = None  # the Authorization value last accepted on this connection
+        self.tls: ssl.SSLObject | None = None
+        self.incoming: ssl.MemoryBIO | None = None
+        self.outgoing: ssl.MemoryBIO | None = None
+
+    # --- transport events --------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        server = self.server
+        if not server.admit(self):
+            self.closed = True
+            transport.abort()
+            return
+        context = server.tls_context
+        if context is not None:
+            self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+            self.deadline = time.monotonic() + HEADER_TIMEOUT
+        else:
+            self.become_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server.forget(self)
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_exception(ConnectionError("connection lost"))
+        if self.task is not None:
+            self.task.cancel()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self.waiting, self.deadline = "write", time.monotonic() + WRITE_TIMEOUT
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+        self.drained = None
+        self.waiting = "none"
+        if self.task is None:
+            self.process()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if self.tls is None:
+            self.buffer = self.buffer + data if self.buffer else data
+            self.process()
+            return
+        self.tls_received(data)
+
+    def eof_received(self) -> bool:
+        """The client will send no more: finish what it asked for, then close."""
+        self.eof = True
+        # True keeps the transport open until the responses still owed are written
+        return self.task is not None or self.pending is not None or self.write_paused
+
+    # --- TLS -----------------------------------------------------------------------------------------
+
+    def tls_received(self, data: bytes) -> None:
+        tls, incoming = self.tls, self.incoming
+        assert tls is not None and incoming is not None
+        incoming.write(data)
+        if self.waiting == "handshake":
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                self.flush_tls()
+                return
+            except (ssl.SSLError, OSError):  # a refused client certificate, a protocol mismatch
+                self.flush_tls()
+                self.close()
+                return
+            self.become_idle()
+        plain = []
+        ended = False
+        for _ in range(len(data) + 2):  # bounded: each read consumes input or ends the loop
+            try:
+                chunk = tls.read(65536)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:
+                ended = True
+                break
+            except (ssl.SSLError, OSError):
+                self.close()
+                return
+            if not chunk:
+                ended = True
+                break
+            plain.append(chunk)
+            if not incoming.pending and not tls.pending():
+                break  # all input decrypted: a further read would only raise SSLWantReadError (costly)
+        self.flush_tls()  # TLS 1.3 session tickets and alerts
+        if plain:
+            joined = plain[0] if len(plain) == 1 else b"".join(plain)
+            self.buffer = self.buffer + joined if self.buffer else joined
+            self.process()
+        if ended:
+            self.close()
+
+    def flush_tls(self) -> None:
+        outgoing = self.outgoing
+        if outgoing is not None and outgoing.pending and self.transport is not None:
+            self.transport.write(outgoing.read())
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` (encrypted in one piece with TLS)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.tls is None:
+            transport.write(data)
+            return
+        try:
+            written = self.tls.write(data)  # takes it all (memory BIO), unless the session broke
+            if written < len(data):
+                raise ssl.SSLError(f"TLS write took {written} of {len(data)} bytes")
+        except ssl.SSLError:
+            self.abort()
+            return
+        self.flush_tls()
+
+    def close(self) -> None:
+        """Close after what was written is sent (with TLS, after a close_notify)."""
+        self.closed = True
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.tls is not None and self.waiting != "handshake":
+            with contextlib.suppress(ssl.SSLError, OSError):
+                self.tls.unwrap()
+            self.flush_tls()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+
+    def become_idle(self) -> None:
+        self.idle_since = time.monotonic()
+        self.waiting, self.deadline = "idle", self.idle_since + IDLE_TIMEOUT
+
+    def process(self) -> None:
+        """Answer the complete requests in the buffer, in order, until one has to wait."""
+        for _ in range(PIPELINE_BATCH):
+            if self.closed or self.task is not None or self.pending is not None or self.write_paused:
+                self.read_ahead(self.pending is None and len(self.buffer) <= READ_AHEAD_BYTES)
+                return
+            self.read_ahead(True)
+            if self.discard:
+                dropped = min(self.discard, len(self.buffer))
+                self.discard -= dropped
+                self.buffer = self.buffer[dropped:]
+            if not self.buffer:
+                if self.eof:
+                    self.close()
+                elif self.discard:
+                    self.waiting, self.deadline = "head", time.monotonic() + HEADER_TIMEOUT
+                elif self.waiting != "idle":
+                    self.become_idle()
+                return
+            if self.waiting != "head":  # a new request's first bytes: its head must follow in time
+                self.idle_since = None
+                self.waiting, self.deadline = "head", time.monotonic() + HEADER_TIMEOUT
+            if not self.next_request():
+                return
+        # more pipelined requests than one pass answers: the rest in the next loop iteration
+        asyncio.get_running_loop().call_soon(self.process)
+
+    def read_ahead(self, allowed: bool) -> None:
+        """Stop reading from a client whose requests pile up unanswered; start again when allowed."""
+        if allowed == self.reading or self.transport is None or self.transport.is_closing():
+            return
+        self.reading = allowed
+        if allowed:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
+
+    def next_request(self) -> bool:
+        """Parse and answer (or queue) the request at the head of the buffer; False when it is not
+        complete yet."""
+        buffer = self.buffer
+        end, rest = head_end(buffer)
+        if end < 0 or end > MAX_HEAD_BYTES:
+            first = buffer.find(b"\n")
+            if (first < 0 and len(buffer) > MAX_HEAD_BYTES) or first > MAX_HEAD_BYTES:
+                self.refuse(BadRequest(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"))
+            elif len(buffer) > MAX_HEAD_BYTES:
+                self.refuse(BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large"))
+            return False
+        started = time.perf_counter()
+        self.buffer = buffer[rest:]
+        lines = buffer[:end].split(b"\n")
+        if len(lines) > MAX_HEADERS + 1:
+            self.refuse(BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large"))
+            return False
+        try:
+            request = parse_head([line[:-1] if line.endswith(b"\r") else line for line in lines])
+            reusable = self.body_reusable(request)
+        except BadRequest as exc:
+            self.refuse(exc)
+            return False
+        self.waiting = "none"
+        endpoint = self.server.endpoint(request.path)
+        keep_alive = reusable and request.keep_alive
+        if endpoint not in LIGHT_ENDPOINTS and not self.server.take_turn(self):
+            self.pending = (request, endpoint, keep_alive, started)
+            return False
+        self.server.answer(self, request, endpoint, keep_alive, started)
+        return True
+
+    def body_reusable(self, request: Request) -> bool:
+        """Arrange for a request body to be dropped; False when the connection cannot be reused."""
+        if "transfer-encoding" in request.headers:
+            return False
+        length_header = request.headers.get("content-length")
+        if length_header is None:
+            return True
+        if not length_header.isdigit():
+            raise BadRequest(HTTPStatus.BAD_REQUEST, "bad Content-Length")
+        length = int(length_header)
+        if length > MAX_BODY_BYTES:
+            return False
+        self.discard = length
+        return True
+
+    def run_pending(self) -> None:
+        """Answer the request queued by :meth:`next_request` (its turn has come), then carry on."""
+        if self.pending is None or self.closed:
+            return
+        request, endpoint, keep_alive, started = self.pending
+        self.pending = None
+        self.server.answer(self, request, endpoint, keep_alive, started)
+        self.process()
+
+    def refuse(self, exc: BadRequest) -> None:
+        self.respond(None, Response(exc.status, f"{exc}\n".encode()), keep_alive=False)
+        self.server.metrics.count("other", exc.status, 0)
+
+    def respond(self, request: Request | None, response: Response, keep_alive: bool) -> int:
+        """Write a response with a body (not members); the body bytes sent."""
+        head = response_head(request, response, len(response.body), keep_alive)
+        body = b"" if request is not None and request.method == "HEAD" else response.body
+        if len(body) < 65536:
+            self.write(head + body)
+        else:
+            self.write(head)
+            self.write(body)
+        if not keep_alive:
+            self.close()
+        return len(body) if body else 0
+
+    def start(self, coro) -> None:
+        """Run ``coro`` as this connection's task; requests behind it wait until it ends."""
+        self.task = asyncio.get_running_loop().create_task(coro)
+        self.task.add_done_callback(self.task_done)
+
+    def task_done(self, task: asyncio.Task) -> None:
+        self.task = None
+        if not task.cancelled() and task.exception() is not None:
+            self.abort()
+            return
+        self.process()
+
+    async def drain(self) -> None:
+        if not self.write_paused:
+            return
+        if self.drained is None:
+            self.drained = asyncio.get_running_loop().create_future()
+        await self.drained
+
+
+LIGHT_ENDPOINTS = frozenset(("healthy", "ready"))
+"""Answered at once, never queued behind scrapes: a health check must not wait for 200 renders."""
+
+
+def response_head(request: Request | None, response: Response, length: int, keep_alive: bool) -> bytes:
+    status = response.status
+    parts = [f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: {response.content_type}\r\n"]
+    if response.compressed and not response.inflate:
+        parts.append("Content-Encoding: gzip\r\n")
+    parts.append(f"Content-Length: {length}\r\n")
+    for name, value in response.headers:
+        parts.append(f"{name}: {value}\r\n")
+    if not keep_alive:
+        parts.append("Connection: close\r\n")
+    elif request is not None and request.version == "HTTP/1.0":
+        parts.append("Connection: keep-alive\r\n")
+    parts.append("\r\n")
+    return "".join(parts).encode("latin-1")
 
 
 class Server:
@@ -270,11 +621,15 @@ class Server:
         self.web = web
         self.metrics = ExporterMetrics.for_registry(registry)
         self.max_connections = MAX_CONNECTIONS
+        self.tls_context: ssl.SSLContext | None = None
         self._server: asyncio.base_events.Server | None = None
-        self._connections: dict[asyncio.Task, Connection] = {}
-        self._routes = {
+        self._connections: set[HttpConnection] = set()
+        self._sweeper: asyncio.Task | None = None
+        self._turns = 0  # scrapes answered in this loop iteration
+        self._queue: deque[HttpConnection] = deque()  # scrapes waiting for a turn
+        self._routes: dict[str, tuple[str, Callable[[Request], Response] | None]] = {
             "/snmp": ("snmp", self._snmp),
-            "/snmp/all": ("snmp_all", self._snmp_all),
+            "/snmp/all": ("snmp_all", None),
             "/metrics": ("metrics", self._metrics),
             "/-/healthy": ("healthy", self._healthy),
             "/-/ready": ("ready", self._ready),
@@ -303,27 +658,27 @@ class Server:
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         self.max_connections = min(MAX_CONNECTIONS, max(16, soft - FD_RESERVE))
         tls = self.web.tls if self.web is not None else None
-        self._server = await asyncio.start_server(
-            self._connection,
-            host,
-            port,
-            limit=MAX_HEAD_BYTES,
-            backlog=LISTEN_BACKLOG,
-            ssl=tls.listener_context() if tls is not None else None,
-            ssl_handshake_timeout=HEADER_TIMEOUT if tls is not None else None,
+        self.tls_context = tls.listener_context() if tls is not None else None
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: HttpConnection(self), host, port, backlog=LISTEN_BACKLOG
         )
+        self._sweeper = loop.create_task(self._sweep())
 
     def close(self) -> None:
         """Stop listening and end every open connection (a response being written is cut short)."""
         if self._server is not None:
             self._server.close()
-        for conn in list(self._connections.values()):
-            conn.writer.transport.abort()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for conn in list(self._connections):
+            conn.abort()
 
     async def wait_closed(self) -> None:
-        """Wait for the connection handlers to finish; cancel any still busy after 5 s."""
-        if self._connections:
-            _done, busy = await asyncio.wait(list(self._connections), timeout=5.0)
+        """Wait for the connections' tasks to finish; cancel any still busy after 5 s."""
+        tasks = [conn.task for conn in self._connections if conn.task is not None]
+        if tasks:
+            _done, busy = await asyncio.wait(tasks, timeout=5.0)
             for task in busy:
                 task.cancel()
             if busy:
@@ -340,194 +695,184 @@ class Server:
 
     # --- connections -------------------------------------------------------------------------------
 
-    def _make_room(self) -> bool:
-        """At the cap, close the connection idle the longest; False when none is idle."""
-        if len(self._connections) < self.max_connections:
-            return True
-        idle = [conn for conn in self._connections.values() if conn.idle_since is not None]
-        if not idle:
-            return False
-        oldest = min(idle, key=lambda conn: conn.idle_since or 0.0)
-        oldest.idle_since = None  # being closed: never chosen twice
-        oldest.writer.transport.abort()
-        self.metrics.evicted.inc()
-        return True
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        if not self._make_room():
-            self.metrics.rejected.inc()
-            writer.transport.abort()
-            return
-        conn = self._connections[task] = Connection(writer)
+    def admit(self, conn: HttpConnection) -> bool:
+        """Count ``conn`` in; at the cap, close the connection idle the longest to make room (False when
+        none is idle: the new one is refused)."""
+        if len(self._connections) >= self.max_connections:
+            idle = [c for c in self._connections if c.idle_since is not None]
+            if not idle:
+                self.metrics.rejected.inc()
+                return False
+            oldest = min(idle, key=lambda c: c.idle_since or 0.0)
+            oldest.idle_since = None  # being closed: never chosen twice
+            oldest.abort()
+            self.forget(oldest)
+            self.metrics.evicted.inc()
+        self._connections.add(conn)
         self.metrics.connections.inc()
-        try:
-            while await self._exchange(reader, conn):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            pass  # includes TLS errors (ssl.SSLError is an OSError) and connections evicted while idle
-        except asyncio.CancelledError:
-            pass  # closing: end quietly (3.11's stream callback would log a cancelled handler as an error)
-        finally:
-            self._connections.pop(task, None)
-            self.metrics.connections.dec()
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-
-    async def _read_head(self, reader: asyncio.StreamReader, conn: Connection) -> list[bytes] | None:
-        """The head's lines, or None when the client closed or idled out between requests."""
-        if conn.idle_since is None:
-            conn.idle_since = time.monotonic()
-        try:
-            async with asyncio.timeout(IDLE_TIMEOUT):
-                first = await reader.readuntil(b"\n")
-        except (TimeoutError, asyncio.IncompleteReadError):
-            return None
-        except asyncio.LimitOverrunError as exc:
-            raise BadRequest(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long") from exc
-        finally:
-            conn.idle_since = None
-        lines = [first.rstrip(b"\r\n")]
-        size = len(first)
-        try:
-            async with asyncio.timeout(HEADER_TIMEOUT):
-                while True:
-                    line = await reader.readuntil(b"\n")
-                    size += len(line)
-                    line = line.rstrip(b"\r\n")
-                    if not line:
-                        return lines
-                    lines.append(line)
-                    if size > MAX_HEAD_BYTES or len(lines) > MAX_HEADERS + 1:
-                        raise BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request head too large")
-        except TimeoutError as exc:
-            raise BadRequest(HTTPStatus.REQUEST_TIMEOUT, "request head not received in time") from exc
-        except asyncio.LimitOverrunError as exc:
-            raise BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header line too long") from exc
-
-    async def _discard_body(self, reader: asyncio.StreamReader, request: Request) -> bool:
-        """Read and drop a request body; False when the connection cannot be reused after it."""
-        if "transfer-encoding" in request.headers:
-            return False
-        length_header = request.headers.get("content-length")
-        if length_header is None:
-            return True
-        if not length_header.isdigit():
-            raise BadRequest(HTTPStatus.BAD_REQUEST, "bad Content-Length")
-        length = int(length_header)
-        if length > MAX_BODY_BYTES:
-            return False
-        if length:
-            try:
-                async with asyncio.timeout(HEADER_TIMEOUT):
-                    await reader.readexactly(length)
-            except TimeoutError:
-                return False
         return True
 
-    async def _exchange(self, reader: asyncio.StreamReader, conn: Connection) -> bool:
-        """Serve one request; True to keep the connection for another."""
-        writer = conn.writer
-        try:
-            lines = await self._read_head(reader, conn)
-            if lines is None:
-                return False
-            started = time.perf_counter()
-            request = parse_head(lines)
-            reusable = await self._discard_body(reader, request)
-        except BadRequest as exc:
-            await self._send(writer, None, Response(exc.status, f"{exc}\n".encode()), keep_alive=False)
-            self.metrics.requests.labels("other", str(int(exc.status))).inc()
+    def forget(self, conn: HttpConnection) -> None:
+        if conn in self._connections:
+            self._connections.remove(conn)
+            self.metrics.connections.dec()
+
+    async def _sweep(self) -> None:
+        """Close connections past their deadline: idle too long (quietly), a head or TLS handshake not
+        received in time (408 for a head), a client not reading its response."""
+        for _ in range(2**62):
+            await asyncio.sleep(min(SWEEP_SECONDS, HEADER_TIMEOUT / 2, IDLE_TIMEOUT / 2, WRITE_TIMEOUT / 2))
+            now = time.monotonic()
+            for conn in [c for c in self._connections if c.deadline <= now]:
+                if conn.waiting == "head":
+                    conn.refuse(BadRequest(HTTPStatus.REQUEST_TIMEOUT, "request head not received in time"))
+                elif conn.waiting in ("idle", "handshake", "write"):
+                    conn.abort()
+
+    def take_turn(self, conn: HttpConnection) -> bool:
+        """Whether a scrape may be answered now; otherwise ``conn`` waits in line (see
+        ``SCRAPES_PER_TURN``)."""
+        if self._turns == 0:
+            asyncio.get_running_loop().call_soon(self._next_turns)
+        if self._turns >= SCRAPES_PER_TURN or self._queue:
+            self._queue.append(conn)
             return False
-        try:
-            endpoint, response = await self._route(request)
-            if response.status == HTTPStatus.UNAUTHORIZED:
-                self.metrics.auth_failures.inc()
-        except Exception:
-            log.exception("exporter: %s %s failed", request.method, request.path)
-            endpoint, response = "other", Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-            reusable = False
-        keep_alive = reusable and request.keep_alive
-        sent = await self._send(writer, request, response, keep_alive)
-        self.metrics.requests.labels(endpoint, str(int(response.status))).inc()
-        self.metrics.response_bytes.labels(endpoint).inc(sent)
-        self.metrics.duration.labels(endpoint).observe(time.perf_counter() - started)
-        return keep_alive
+        self._turns += 1
+        return True
 
-    async def _send(
-        self, writer: asyncio.StreamWriter, request: Request | None, response: Response, keep_alive: bool
-    ) -> int:
-        body = response.body
-        members = response.members
-        if members is None:
-            length = len(body)
-        elif response.inflate:
-            length = sum(member_size(member) for member in members)
+    def _next_turns(self) -> None:
+        """A new loop iteration: the scrapes waiting in line go first."""
+        self._turns = 0
+        queue = self._queue
+        for _ in range(SCRAPES_PER_TURN):
+            if not queue:
+                break
+            conn = queue.popleft()
+            if conn.closed:
+                continue
+            if self._turns == 0:
+                asyncio.get_running_loop().call_soon(self._next_turns)
+            self._turns += 1
+            conn.run_pending()
+        if queue and self._turns == 0:
+            asyncio.get_running_loop().call_soon(self._next_turns)
+
+    # --- requests ------------------------------------------------------------------------------------
+
+    def endpoint(self, path: str) -> str:
+        route = self._routes.get(path)
+        return route[0] if route is not None else "other"
+
+    def answer(
+        self, conn: HttpConnection, request: Request, endpoint: str, keep_alive: bool, started: float
+    ) -> None:
+        """Answer ``request`` on ``conn``: at once when its body is cached, else in a task."""
+        web = self.web
+        header = request.headers.get("authorization")
+        if web is not None and (header is None or header != conn.authorized):
+            verdict = web.verdict(request.path, request.headers)
+            if verdict is None:  # not seen before: bcrypt in a worker thread
+                conn.start(self._verify_then_answer(conn, request, endpoint, keep_alive, started))
+                return
+            if not verdict:
+                self._finish(conn, request, endpoint, self._unauthorized(), keep_alive, started)
+                return
+            if request.path not in OPEN_PATHS:  # an open path's verdict says nothing of the header
+                conn.authorized = header
+        if endpoint == "snmp_all" and request.method in ("GET", "HEAD"):
+            conn.start(self._stream_all(conn, request, keep_alive, started))
+            return
+        self._finish(conn, request, endpoint, self._response(request, endpoint), keep_alive, started)
+
+    async def _verify_then_answer(
+        self, conn: HttpConnection, request: Request, endpoint: str, keep_alive: bool, started: float
+    ) -> None:
+        assert self.web is not None
+        if not await self.web.authorized(request.path, request.headers):
+            self._finish(conn, request, endpoint, self._unauthorized(), keep_alive, started)
+            return
+        if request.path not in OPEN_PATHS:
+            conn.authorized = request.headers.get("authorization")
+        if endpoint == "snmp_all" and request.method in ("GET", "HEAD"):
+            await self._stream_all(conn, request, keep_alive, started)
         else:
-            length = sum(len(member) for member in members)
-        head = [
-            f"HTTP/1.1 {int(response.status)} {response.status.phrase}",
-            f"Content-Type: {response.content_type}",
-        ]
-        if response.compressed and not response.inflate:
-            head.append("Content-Encoding: gzip")
-        head.append(f"Content-Length: {length}")
-        head.extend(f"{name}: {value}" for name, value in response.headers)
-        if not keep_alive:
-            head.append("Connection: close")
-        elif request is not None and request.version == "HTTP/1.0":
-            head.append("Connection: keep-alive")
-        payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        if request is not None and request.method == "HEAD":
-            body, members = b"", None
-            length = 0
-        if members is None:
-            if len(body) < 65536:
-                writer.write(payload + body)
-            else:
-                writer.write(payload)
-                writer.write(body)
-        else:
-            writer.write(payload)
-            pending = 0
-            for member in members:
-                data = zlib.decompress(member, 31) if response.inflate else member
-                writer.write(data)
-                pending += len(data)
-                if pending >= WRITE_CHUNK:  # bounded buffering: wait for the client to read
-                    await self._drain(writer)
-                    pending = 0
-        await self._drain(writer)
-        return length
+            self._finish(conn, request, endpoint, self._response(request, endpoint), keep_alive, started)
 
-    @staticmethod
-    async def _drain(writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(WRITE_TIMEOUT):
-                await writer.drain()
-        except TimeoutError as exc:
-            writer.transport.abort()
-            raise ConnectionError("client did not read its response in time") from exc
+    def _unauthorized(self) -> Response:
+        self.metrics.auth_failures.inc()
+        return Response(
+            HTTPStatus.UNAUTHORIZED,
+            b"unauthorized\n",
+            headers=(("WWW-Authenticate", 'Basic realm="infrastrand"'),),
+        )
 
-    # --- endpoints ---------------------------------------------------------------------------------
-
-    async def _route(self, request: Request) -> tuple[str, Response]:
-        endpoint, handler = self._routes.get(request.path, ("other", None))
-        if self.web is not None and not await self.web.authorized(request.path, request.headers):
-            return endpoint, Response(
-                HTTPStatus.UNAUTHORIZED,
-                b"unauthorized\n",
-                headers=(("WWW-Authenticate", 'Basic realm="infrastrand"'),),
-            )
-        if handler is None:
-            return endpoint, Response(HTTPStatus.NOT_FOUND, b"not found\n")
+    def _response(self, request: Request, endpoint: str) -> Response:
+        handler = self._routes.get(request.path, ("other", None))[1]
+        if endpoint == "other" or handler is None:
+            return Response(HTTPStatus.NOT_FOUND, b"not found\n")
         if request.method not in ("GET", "HEAD"):
-            return endpoint, Response(
+            return Response(
                 HTTPStatus.METHOD_NOT_ALLOWED, b"only GET and HEAD\n", headers=(("Allow", "GET, HEAD"),)
             )
-        return endpoint, await handler(request)
+        try:
+            return handler(request)
+        except Exception:
+            log.exception("exporter: %s %s failed", request.method, request.path)
+            return Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
+
+    def _finish(
+        self,
+        conn: HttpConnection,
+        request: Request,
+        endpoint: str,
+        response: Response,
+        keep_alive: bool,
+        started: float,
+    ) -> None:
+        if response.status == HTTPStatus.INTERNAL_SERVER_ERROR:
+            keep_alive = False
+        sent = conn.respond(request, response, keep_alive)
+        self.metrics.count(endpoint, response.status, sent, time.perf_counter() - started)
+
+    async def _stream_all(
+        self, conn: HttpConnection, request: Request, keep_alive: bool, started: float
+    ) -> None:
+        fmt = device_format(request)
+
+        def gather() -> list[bytes]:
+            return exposition.all_members(self.store, fmt, self.clock())
+
+        if self.store.series_count() >= THREAD_MIN_SERIES:
+            members = await asyncio.to_thread(gather)
+        else:
+            members = gather()
+        inflate = not accepts_gzip(request)
+        response = Response(
+            HTTPStatus.OK,
+            content_type=exposition.CONTENT_TYPES[fmt],
+            headers=(("Vary", "Accept, Accept-Encoding"),),
+            compressed=True,
+            inflate=inflate,
+        )
+        length = sum(member_size(m) for m in members) if inflate else sum(len(m) for m in members)
+        conn.write(response_head(request, response, length, keep_alive))
+        if request.method == "HEAD":
+            length = 0
+        else:
+            pending = 0
+            for member in members:
+                data = zlib.decompress(member, 31) if inflate else member
+                conn.write(data)
+                pending += len(data)
+                if pending >= WRITE_CHUNK:  # bounded buffering: wait for the client to read
+                    await conn.drain()
+                    pending = 0
+        await conn.drain()
+        if not keep_alive:
+            conn.close()
+        self.metrics.count("snmp_all", response.status, length, time.perf_counter() - started)
+
+    # --- endpoints ---------------------------------------------------------------------------------
 
     @staticmethod
     def _exposition(body: bytes, fmt: str, compressed: bytes | None) -> Response:
@@ -536,7 +881,7 @@ class Server:
             return Response(HTTPStatus.OK, compressed, exposition.CONTENT_TYPES[fmt], vary, compressed=True)
         return Response(HTTPStatus.OK, body, exposition.CONTENT_TYPES[fmt], vary)
 
-    async def _snmp(self, request: Request) -> Response:
+    def _snmp(self, request: Request) -> Response:
         targets = request.query.get("target", [])
         if len(targets) != 1 or not targets[0]:
             return Response(HTTPStatus.BAD_REQUEST, b"exactly one 'target' parameter is required\n")
@@ -547,41 +892,22 @@ class Server:
         body, compressed = exposition.target_body(entry, fmt, self.clock(), accepts_gzip(request))
         return self._exposition(body, fmt, body if compressed else None)
 
-    async def _snmp_all(self, request: Request) -> Response:
-        fmt = device_format(request)
-
-        def gather() -> list[bytes]:
-            return exposition.all_members(self.store, fmt, self.clock())
-
-        if self.store.series_count() >= THREAD_MIN_SERIES:
-            members = await asyncio.to_thread(gather)
-        else:
-            members = gather()
-        return Response(
-            HTTPStatus.OK,
-            content_type=exposition.CONTENT_TYPES[fmt],
-            headers=(("Vary", "Accept, Accept-Encoding"),),
-            compressed=True,
-            members=members,
-            inflate=not accepts_gzip(request),
-        )
-
-    async def _metrics(self, request: Request) -> Response:
+    def _metrics(self, request: Request) -> Response:
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
         body = encoder(self.registry)
         if accepts_gzip(request) and len(body) >= GZIP_MIN_BYTES:
             return Response(HTTPStatus.OK, exposition.compress(body), content_type, compressed=True)
         return Response(HTTPStatus.OK, body, content_type)
 
-    async def _healthy(self, request: Request) -> Response:
+    def _healthy(self, request: Request) -> Response:
         return Response(HTTPStatus.OK, b"Healthy.\n")
 
-    async def _ready(self, request: Request) -> Response:
+    def _ready(self, request: Request) -> Response:
         if self.ready():
             return Response(HTTPStatus.OK, b"Ready.\n")
         return Response(HTTPStatus.SERVICE_UNAVAILABLE, b"Not ready: targets not loaded yet.\n")
 
-    async def _index(self, request: Request) -> Response:
+    def _index(self, request: Request) -> Response:
         body = (
             "infrastrand collector exporter\n"
             "/snmp?target=<device>  one device's series\n"

@@ -222,16 +222,21 @@ class WebConfig:
         self.auth = auth
         self.health_without_auth = health_without_auth
 
-    async def authorized(self, path: str, headers: dict[str, str]) -> bool:
-        """Whether a request may be served; an uncached credential is checked in a worker thread."""
+    def verdict(self, path: str, headers: dict[str, str]) -> bool | None:
+        """Whether a request may be served, or None when its credential has not been verified yet
+        (then :meth:`authorized` checks it with bcrypt)."""
         if self.auth is None or (self.health_without_auth and path in OPEN_PATHS):
             return True
         header = headers.get("authorization")
         if not header:
             return False
-        verdict = self.auth.cached(header)
+        return self.auth.cached(header)
+
+    async def authorized(self, path: str, headers: dict[str, str]) -> bool:
+        """Whether a request may be served; an uncached credential is checked in a worker thread."""
+        verdict = self.verdict(path, headers)
         if verdict is None:
-            verdict = await asyncio.to_thread(self.auth.verify, header)
+            verdict = await asyncio.to_thread(self.auth.verify, headers["authorization"])
         return verdict
 
 

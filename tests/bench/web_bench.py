@@ -10,7 +10,14 @@
    scrape), and the lateness of a stand-in polling loop (its own thread, 5 ms ticks) meanwhile.
    Goal: ≤ 50 MB extra at 2 M series.
 
+3. ``/-/healthy`` under HTTP load (issue 10.8): 200 keep-alive scrapers hammering ``/snmp?target=`` and
+   1,100 idle connections (one load process), a probe process opening a new connection for
+   ``/-/healthy`` every 50 ms (what a health checker does); p50/p99/max of the probe, scrapes served.
+   Once with the serving thread alone, once beside a stand-in polling thread that keeps the GIL busy
+   (pure-Python work, as the collector's polling loop does).  Goal: p99 ≤ 50 ms.
+
 Run: ``python -m tests.bench.web_bench [--quick]``.  Every loop is bounded in count and time.
+Every section prints the load average it ran under.
 """
 
 from __future__ import annotations
@@ -18,7 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import http.client
+import os
+import resource
+import socket
 import ssl
 import statistics
 import subprocess
@@ -310,6 +321,157 @@ def bench_snmp_all(quick: bool) -> list[str]:
     return lines
 
 
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def scrape_load(argv: Sequence[str]) -> None:
+    """Child process: ``idle`` connections that never send a byte and ``scrapers`` keep-alive
+    connections scraping devices back to back; prints ``loaded`` once all are open, and at stdin EOF
+    (or after ``seconds``) ``scrapes <n> errors <n>``."""
+    host, port, scrapers, idle, devices, seconds = argv
+
+    async def run() -> tuple[int, int]:
+        held = []
+        for _ in range(int(idle)):
+            held.append(await asyncio.open_connection(host, int(port), limit=2**20))
+        stop = asyncio.Event()
+        counts = [0, 0]
+
+        async def scraper(index: int) -> None:
+            reader, writer = await asyncio.open_connection(host, int(port), limit=2**20)
+            for n in range(10_000_000):
+                if stop.is_set():
+                    break
+                name = f"dev{(index + n) % int(devices):05d}"
+                writer.write(
+                    f"GET /snmp?target={name} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n".encode()
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                counts[0 if head.startswith(b"HTTP/1.1 200") else 1] += 1
+            writer.close()
+
+        tasks = [asyncio.create_task(scraper(i)) for i in range(int(scrapers))]
+        print("loaded", flush=True)
+        loop = asyncio.get_running_loop()
+        end = loop.create_task(asyncio.to_thread(sys.stdin.readline))
+        await asyncio.wait([end], timeout=float(seconds))
+        stop.set()
+        await asyncio.wait(tasks, timeout=60)
+        for _reader, writer in held:
+            writer.close()
+        return counts[0], counts[1]
+
+    ok, errors = asyncio.run(run())
+    print(f"scrapes {ok} errors {errors}", flush=True)
+    os._exit(0)  # the stdin reader thread may still be blocked
+
+
+def health_probe(argv: Sequence[str]) -> None:
+    """Child process: ``/-/healthy`` on a new connection every 50 ms for ``seconds``; prints the
+    latencies in ms (a failure counts as the 5 s timeout)."""
+    host, port, seconds = argv
+    latencies = []
+    deadline = time.monotonic() + float(seconds)
+    for _ in range(100_000):
+        if time.monotonic() >= deadline:
+            break
+        started = time.perf_counter()
+        try:
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                for _ in range(100):
+                    piece = sock.recv(4096)
+                    if not piece:
+                        break
+                    data += piece
+            ok = data.startswith(b"HTTP/1.1 200") and data.endswith(b"Healthy.\n")
+        except OSError:
+            ok = False
+        latencies.append((time.perf_counter() - started) * 1e3 if ok else 5000.0)
+        time.sleep(max(0.0, 0.05 - (time.perf_counter() - started)))
+    print(" ".join(f"{x:.3f}" for x in latencies), flush=True)
+
+
+class PollingStandIn:
+    """A thread doing pure-Python work in 20 ms bursts with 5 ms pauses: it wants the GIL most of the
+    time, as a busy polling loop does."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        for _ in range(1_000_000):
+            if self._stop.wait(0.005):
+                return
+            until = time.perf_counter() + 0.02
+            while time.perf_counter() < until:
+                sum(i * i for i in range(200))
+
+    def __enter__(self) -> PollingStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def bench_health(quick: bool) -> list[str]:
+    devices, scrapers, idle, seconds = (20, 50, 200, 5) if quick else (100, 200, 1100, 12)
+    store = filled_store(devices, interfaces=96, started=time.time())
+    lines = [
+        f"/-/healthy under HTTP load: {scrapers} keep-alive scrapers ({devices} devices x 1,920 series), "
+        f"{idle} idle connections, a probe on a new connection every 50 ms for {seconds} s:"
+    ]
+    with contextlib.suppress(ValueError, OSError):  # 1,100 server-side sockets live in this process
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    for label, stand_in in (("serving alone", False), ("beside a GIL-busy polling stand-in", True)):
+        serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True)
+        host, port = serving.server.host, str(serving.server.port)
+        load = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.web_bench", "--scrape-load", host, port, str(scrapers),
+             str(idle), str(devices), str(seconds + 120)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            with PollingStandIn() if stand_in else contextlib.nullcontext():
+                if load.stdout.readline().strip() != "loaded":
+                    raise RuntimeError("load process did not start")
+                cpu0 = serving.cpu_seconds()
+                probe = subprocess.run(
+                    [sys.executable, "-m", "tests.bench.web_bench", "--health-probe", host, port,
+                     str(seconds)],
+                    capture_output=True, text=True, timeout=seconds + 120, check=True,
+                )  # fmt: skip
+                cpu = serving.cpu_seconds() - cpu0
+                average = load_average()
+                load.stdin.close()
+                summary = load.stdout.readline().split()
+        finally:
+            if load.poll() is None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    load.wait(timeout=90)
+                if load.poll() is None:
+                    load.kill()
+            serving.stop()
+        ms = sorted(float(x) for x in probe.stdout.split())
+        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+        failed = sum(x >= 5000 for x in ms)
+        lines.append(
+            f"  {label:36s} p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  "
+            f"({len(ms)} probes, {failed} failed); scrapes {summary[1] if summary else '?'} "
+            f"({summary[3] if summary else '?'} errors), serving thread CPU {cpu:.1f} s; {average}"
+        )
+    lines.append("  goal: /-/healthy p99 <= 50 ms")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(argv if argv is not None else [])
     if argv[:1] == ["--client"]:
@@ -318,11 +480,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--all-client"]:
         all_client(argv[1:])
         return 0
+    if argv[:1] == ["--scrape-load"]:
+        scrape_load(argv[1:])
+        return 0
+    if argv[:1] == ["--health-probe"]:
+        health_probe(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts (smoke run)")
     args = parser.parse_args(argv)
-    print("== exporter serving ==", flush=True)
+    print(f"== exporter serving ({load_average()}) ==", flush=True)
     for line in bench_tls(args.quick):
+        print(line, flush=True)
+    print(f"  ({load_average()})", flush=True)
+    for line in bench_health(args.quick):
         print(line, flush=True)
     for line in bench_snmp_all(args.quick):
         print(line, flush=True)
