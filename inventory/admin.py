@@ -564,3 +564,12 @@ class InterfaceTemplateAdmin(InventoryAdmin):
     list_display = ("name", "device_type", "type", "enabled", "mgmt_only", "description")
     list_filter = ("device_type", "type")
     search_fields = ("name", "description")
+
+
+@admin.register(m.UserConfig)
+class UserConfigAdmin(admin.ModelAdmin):
+    """UI preferences (list columns, page size): shown for support, edited by their user in the UI."""
+
+    list_display = ("user",)
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "data")

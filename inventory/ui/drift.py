@@ -49,7 +49,7 @@ class DriftItemFilterSet(SearchFilterSet):
     search_fields = ("device__name", "subject", "documented", "observed")
     # By slug: the DriftOpen alert links here with the site label of its metric.
     site = django_filters.ModelMultipleChoiceFilter(
-        queryset=Site.objects.all(), field_name="device__site", to_field_name="slug", label="Site"
+        queryset=Site.objects.all(), field_name="device__site__slug", to_field_name="slug", label="Site"
     )
     country = country_filter("device__site__country")
     strand = django_filters.ChoiceFilter(

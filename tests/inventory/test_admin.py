@@ -55,6 +55,7 @@ def one_of_each(inv, superuser):
     contact = m.Contact.objects.create(name="Demo NOC", link="https://noc.example.org/")
     role = m.ContactRole.objects.create(name="NOC", slug="noc")
     m.ContactAssignment.objects.create(object=inv.device, contact=contact, role=role, priority="primary")
+    m.UserConfig.objects.create(user=superuser, data={"tables": {"device": {"per_page": 100}}})
     observation_record(
         device=inv.device, collector="c1", polled_at=timezone.now(), up=True, facts={"sysName": "x"}
     )
