@@ -393,6 +393,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
     row_cache: dict[int, dict[str, Labels | None]] = {}
     seen_rows: dict[int, set[Labels]] = {}  # table -> label sets of its rows so far
     last_rows: dict[int, tuple[Labels, ...]] = {}  # table -> its last family's labels, to share
+    canonical: dict[Labels, Labels] = {}  # equal rows of different tables (ifTable, ifXTable) share one tuple
     for metric in module.metrics:
         col = columns[metric.column]
         if not col:
@@ -410,7 +411,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             for row, value in col.items():
                 labels = cache.get(row, False)
                 if labels is False:
-                    labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+                    labels = cache[row] = _unique(table.row_labels(row, columns), seen, canonical)
                 if labels is None or labels is _DUPLICATE:
                     if labels is None:
                         bad += 1
@@ -439,7 +440,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
         for row, value in col.items():
             labels = cache.get(row, False)
             if labels is False:
-                labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+                labels = cache[row] = _unique(table.row_labels(row, columns), seen, canonical)
             if labels is None or labels is _DUPLICATE:
                 if labels is None:
                     bad += 1
@@ -460,16 +461,17 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
 _DUPLICATE: Any = object()  # the row cache's marker for a row whose labels an earlier row has
 
 
-def _unique(labels: Labels | None, seen: set[Labels]) -> Any:
-    """``labels``, or the duplicate marker when an earlier row of the table had the same label set
-    (an agent answering both ``sysUpTime.0`` and ``sysUpTime.1``): Prometheus keeps only one of two
-    samples with equal labels, so the later row is dropped here and counted."""
+def _unique(labels: Labels | None, seen: set[Labels], canonical: dict[Labels, Labels]) -> Any:
+    """``labels`` (as the equal tuple another table of the module already made, if any: the store keeps one
+    copy and the exposition renders it once), or the duplicate marker when an earlier row of the table had
+    the same label set (an agent answering both ``sysUpTime.0`` and ``sysUpTime.1``): Prometheus keeps only
+    one of two samples with equal labels, so the later row is dropped here and counted."""
     if labels is None:
         return None
     if labels in seen:
         return _DUPLICATE
     seen.add(labels)
-    return labels
+    return canonical.setdefault(labels, labels)
 
 
 def _shared_rows(
