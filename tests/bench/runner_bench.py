@@ -446,7 +446,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"ok polls per minute (48-port devices/min): {sat['ok_per_min']:.0f} of "
                         f"{sat['demand_per_min']:.0f} asked, {sat['failed_per_min']:.0f} failed "
                         "(goal ≥ 5,000); collector CPU "
-                        f"{sat['cpu_cores']:.2f} cores, RSS {sat['rss_mib']:.0f} MiB; "
+                        f"{sat['cpu_cores']:.2f} cores "
+                        f"({sat['ok_per_min'] / max(sat['cpu_cores'], 1e-9):.0f} devices/min per core), "
+                        f"RSS {sat['rss_mib']:.0f} MiB; "
                         f"{sat['scrapes']} scrapes, {sat['scrape_errors']} not 200 (404: not polled yet)"
                     )
                 except (RuntimeError, OSError) as exc:
