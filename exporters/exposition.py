@@ -29,7 +29,6 @@ import math
 import zlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from itertools import repeat
 
 from isal import igzip
 
@@ -211,18 +210,17 @@ def _device_samples(entry: StoreEntry, state: str) -> list[tuple[str, str, float
 _DEVICE_HELP = dict(DEVICE_FAMILIES)
 
 
-def _samples_text(out_name: str, family: MetricFamily, label_text: LabelText) -> Iterable[str]:
-    """One line per sample, joined in C; integral values (nearly all) are converted at once."""
+def _samples_text(out_name: str, family: MetricFamily, label_text: LabelText) -> list[str]:
+    """One line per sample; integral values (nearly all) are converted in one pass."""
     values = family.values.tolist()
     try:
         ints = list(map(int, values))
     except (OverflowError, ValueError):  # an infinity or NaN
         ints = None
+    texts = label_text(family.labels)
     if ints is not None and ints == values and values and min(values) >= -_TWO_64 and max(values) <= _TWO_64:
-        text_values = map(str, ints)
-    else:
-        text_values = map(format_value, values)
-    return map("".join, zip(repeat(out_name), label_text(family.labels), text_values, repeat("\n")))
+        return [f"{out_name}{text}{value}\n" for text, value in zip(texts, ints, strict=True)]
+    return [f"{out_name}{text}{format_value(value)}\n" for text, value in zip(texts, values, strict=True)]
 
 
 LabelText = Callable[[tuple[Labels, ...]], list[str]]
