@@ -164,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
                 inventory.stop()
     finally:
         stop_agent(agent)
-    measured = args.cycles - args.warmup
     print(
-        f"{measured} cycles measured in {out['wall']:.0f} s ({out['full']} with full observations, "
-        f"{out['light']} light, {out['changed']} inventory changes re-read)"
+        f"{args.cycles} cycles in {out['wall']:.0f} s, the last {args.cycles - args.warmup} sampled "
+        f"({out['full']} with full observations, {out['light']} light, {out['changed']} inventory changes "
+        "re-read)"
     )
     print(
         f"traced Python memory slope: {slope_per_1000(out['traced']):+.3f} MiB per 1,000 cycles "

@@ -23,8 +23,8 @@ def test_memory_bench_quick_run():
         timeout=900,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert re.search(r"^30 cycles measured in \d+ s \(\d+ with full observations", out.stdout, re.M), (
-        out.stdout
-    )
+    assert re.search(
+        r"^40 cycles in \d+ s, the last 30 sampled \(\d+ with full observations", out.stdout, re.M
+    ), out.stdout
     assert re.search(r"^traced Python memory slope: [+-]\d+\.\d+ MiB per 1,000 cycles", out.stdout, re.M)
     assert re.search(r"^RSS slope: [+-]\d+\.\d+ MiB per 1,000 cycles", out.stdout, re.M)
