@@ -137,6 +137,9 @@ class Module:
     #          (OID text between root and column, column sub-identifier -> column id), longest first)
     roots: dict[str, tuple[int | None, tuple[tuple[str, dict[str, int]], ...]]]
     probe: str | None = None  # a scalar instance OID whose GET tells whether a device in backoff is back
+    # root -> walked index ("6.17") -> (column id, row "17"), or None when no column of the root has it;
+    # the same indexes come back from every device and poll (bounded by ROW_SPLITS_MAX per root)
+    row_splits: dict[str, dict[str, tuple[int, str] | None]] = field(default_factory=dict)
 
 
 def decode_index(row: str, types: tuple[str, ...]) -> list[str] | None:
@@ -354,6 +357,10 @@ class ModuleOutput:
     duplicates: int = 0  # samples dropped: an earlier row of the table had the same labels
 
 
+ROW_SPLITS_MAX = 50_000
+"""Indexes remembered per module root (~5 MB); past it the memo starts over."""
+
+
 def collect_columns(
     module: Module, varbinds: Mapping[str, list[tuple[str, int, Any]]]
 ) -> list[dict[str, Any]]:
@@ -367,12 +374,19 @@ def collect_columns(
             columns[whole].update((index, value) for index, _tag, value in rows)
             continue
         if len(groups) == 1 and not groups[0][0]:  # the usual table entry: "column.row"
-            get = groups[0][1].get
+            splits = module.row_splits.get(root)
+            if splits is None or len(splits) > ROW_SPLITS_MAX:
+                splits = module.row_splits[root] = {}
+            split = splits.get
+            colmap = groups[0][1]
             for index, _tag, value in rows:
-                col, _, row = index.partition(".")
-                c = get(col)
-                if c is not None and row:
-                    columns[c][row] = value
+                hit = split(index, False)
+                if hit is False:
+                    col, _, row = index.partition(".")
+                    c = colmap.get(col)
+                    hit = splits[index] = (c, row) if c is not None and row else None
+                if hit is not None:
+                    columns[hit[0]][hit[1]] = value
             continue
         for index, _tag, value in rows:  # e.g. ifNumber "1.0" and ifTable "2.1.<col>.<row>" under one root
             for prefix, colmap in groups:
@@ -393,6 +407,8 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
     row_cache: dict[int, dict[str, Labels | None]] = {}
     seen_rows: dict[int, set[Labels]] = {}  # table -> label sets of its rows so far
     last_rows: dict[int, tuple[Labels, ...]] = {}  # table -> its last family's labels, to share
+    canonical: dict[Labels, Labels] = {}  # equal rows of different tables (ifTable, ifXTable) share one tuple
+    clean_rows: dict[int, tuple[list[str], tuple[Labels, ...]]] = {}  # table -> (rows, labels): all kept
     for metric in module.metrics:
         col = columns[metric.column]
         if not col:
@@ -403,6 +419,12 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
         rows: list[Labels] = []
         add_row = rows.append
         mtype = metric.type
+        clean = clean_rows.get(id(table))
+        if clean is not None and (mtype in NUMERIC_TYPES or metric.own_label) and list(col) == clean[0]:
+            family = _same_rows_family(metric, col, clean[1])
+            if family is not None:
+                families.append(family)
+                continue
         if mtype in NUMERIC_TYPES:
             counter = mtype == "counter"
             values: list[float] = []
@@ -410,7 +432,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             for row, value in col.items():
                 labels = cache.get(row, False)
                 if labels is False:
-                    labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+                    labels = cache[row] = _unique(table.row_labels(row, columns), seen, canonical)
                 if labels is None or labels is _DUPLICATE:
                     if labels is None:
                         bad += 1
@@ -429,6 +451,8 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
             if rows:
                 shared = _shared_rows(last_rows, id(table), tuple(rows))
                 families.append(MetricFamily(metric.name, mtype, metric.help, shared, array("d", values)))
+                if clean is None and len(rows) == len(col):  # every row kept: later columns may match it
+                    clean_rows[id(table)] = (list(col), shared)
             continue
         render = (
             (lambda v, e=metric.enum_values: e.get(v, str(v)) if isinstance(v, int) else display_string(v))
@@ -439,7 +463,7 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
         for row, value in col.items():
             labels = cache.get(row, False)
             if labels is False:
-                labels = cache[row] = _unique(table.row_labels(row, columns), seen)
+                labels = cache[row] = _unique(table.row_labels(row, columns), seen, canonical)
             if labels is None or labels is _DUPLICATE:
                 if labels is None:
                     bad += 1
@@ -457,19 +481,35 @@ def module_samples(module: Module, varbinds: Mapping[str, list[tuple[str, int, A
     return ModuleOutput(families, named, bad, duplicates)
 
 
+def _same_rows_family(metric: Metric, col: dict[str, Any], labels: tuple[Labels, ...]) -> MetricFamily | None:
+    """The family of a column whose rows are exactly a table's clean rows (an earlier column of the table
+    kept every row, in the same order): the values converted in one pass, the labels tuple shared.  None
+    when a value needs the per-row path (not a number, a counter to wrap)."""
+    if metric.own_label:  # a string column whose value is already one of the row's labels
+        return MetricFamily(metric.name, "gauge", metric.help, labels, array("d", [1.0]) * len(labels))
+    try:
+        values = array("d", map(float, col.values()))
+    except (TypeError, ValueError):
+        return None
+    if metric.type == "counter" and max(values) >= _COUNTER_WRAP:
+        return None
+    return MetricFamily(metric.name, metric.type, metric.help, labels, values)
+
+
 _DUPLICATE: Any = object()  # the row cache's marker for a row whose labels an earlier row has
 
 
-def _unique(labels: Labels | None, seen: set[Labels]) -> Any:
-    """``labels``, or the duplicate marker when an earlier row of the table had the same label set
-    (an agent answering both ``sysUpTime.0`` and ``sysUpTime.1``): Prometheus keeps only one of two
-    samples with equal labels, so the later row is dropped here and counted."""
+def _unique(labels: Labels | None, seen: set[Labels], canonical: dict[Labels, Labels]) -> Any:
+    """``labels`` (as the equal tuple another table of the module already made, if any: the store keeps one
+    copy and the exposition renders it once), or the duplicate marker when an earlier row of the table had
+    the same label set (an agent answering both ``sysUpTime.0`` and ``sysUpTime.1``): Prometheus keeps only
+    one of two samples with equal labels, so the later row is dropped here and counted."""
     if labels is None:
         return None
     if labels in seen:
         return _DUPLICATE
     seen.add(labels)
-    return labels
+    return canonical.setdefault(labels, labels)
 
 
 def _shared_rows(

@@ -6,7 +6,7 @@ rendered exposition of a result on its :class:`StoreEntry`, so a device is rende
 served many times.
 
 Memory (48-port switch, system + if_mib, 1,926 series): ~75 KB per device in the store (values packed
-as float64, label tuples shared by the columns of a table, label values interned) plus ~23 KB of
+as float64, label tuples shared by the columns of a table, label values interned) plus ~29 KB of
 cached gzip exposition; 247 -> 79 MiB per 1,000 devices polled and stored (``tests/bench``).
 """
 

@@ -4,7 +4,7 @@ A device is rendered at most once per poll and format: the bytes are cached in `
 and every poll puts a new entry, so a cache can never serve an older poll.  Cache keys:
 
 - ``"<view>:gzip"`` with view ``"<fmt>"`` / ``"<fmt>:<state>"``: the whole body of ``/snmp?target=``
-  (up view / down or pending view), kept **only gzip-compressed** (level 1: ~23 KB instead of ~200 KB of text
+  (up view / down or pending view), kept **only gzip-compressed** (ISA-L level 1: ~29 KB, not ~200 KB of text
   for a 48-port switch); Prometheus always asks for gzip, the rare other client gets it decompressed;
 - ``"all:<fmt>:<family>"`` / ``"all:<fmt>:<state>:<family>"``: one family's lines of the device with its
   ``device`` and inventory labels baked in, as one gzip member; ``/snmp/all`` streams them family by
@@ -29,6 +29,8 @@ import math
 import zlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+
+from isal import igzip
 
 from collectors.store import Labels, MetricFamily, PollResult, StoreEntry, poll_error_reason
 
@@ -154,10 +156,17 @@ def render_labels(labels: Labels, inventory: str = "", reserved: frozenset[str] 
     A MIB label whose name is taken by an inventory label is renamed ``exported_<name>``, as Prometheus
     does on a clash, so the exposition never carries a label twice.
     """
-    mib = ",".join(
-        f'{"exported_" + name if name in reserved else name}="{escape_label_value(str(value))}"'
-        for name, value in labels
-    )
+    mib = ",".join([f'{name}="{value}"' for name, value in labels])
+    if (  # rare: a value to escape or a name to rename
+        "\\" in mib
+        or "\n" in mib
+        or mib.count('"') != 2 * len(labels)
+        or (reserved and not reserved.isdisjoint([name for name, _ in labels]))
+    ):
+        mib = ",".join(
+            f'{"exported_" + name if name in reserved else name}="{escape_label_value(str(value))}"'
+            for name, value in labels
+        )
     inner = f"{inventory},{mib}" if inventory and mib else inventory or mib
     return f"{{{inner}}} " if inner else " "
 
@@ -202,37 +211,43 @@ _DEVICE_HELP = dict(DEVICE_FAMILIES)
 
 
 def _samples_text(out_name: str, family: MetricFamily, label_text: LabelText) -> list[str]:
-    """One line per sample; the label text is memoised per labels object (rows share it across columns)."""
-    memo, render = label_text
-    get = memo.get
-    fmtv = format_value
-    lines = []
-    append = lines.append
-    for labels, value in zip(family.labels, family.values.tolist(), strict=True):
-        text = get(id(labels))
-        if text is None:
-            text = render(labels)
-        if value.is_integer() and -_TWO_64 <= value <= _TWO_64:  # format_value's common case, inlined
-            append(f"{out_name}{text}{int(value)}\n")
-        else:
-            append(f"{out_name}{text}{fmtv(value)}\n")
-    return lines
+    """One line per sample; integral values (nearly all) are converted in one pass."""
+    values = family.values.tolist()
+    try:
+        ints = list(map(int, values))
+    except (OverflowError, ValueError):  # an infinity or NaN
+        ints = None
+    texts = label_text(family.labels)
+    if ints is not None and ints == values and values and min(values) >= -_TWO_64 and max(values) <= _TWO_64:
+        return [f"{out_name}{text}{value}\n" for text, value in zip(texts, ints, strict=True)]
+    return [f"{out_name}{text}{format_value(value)}\n" for text, value in zip(texts, values, strict=True)]
 
 
-LabelText = tuple[dict[int, str], Callable[[Labels], str]]
-"""A memo of rendered label texts by ``id(labels)`` and the function that fills it."""
+LabelText = Callable[[tuple[Labels, ...]], list[str]]
+"""The label texts of a family's rows, memoised per rows tuple (the columns of a table share one) and per
+row (tables with equal rows share the row tuples)."""
 
 
 def _label_memo(inventory: str = "", reserved: frozenset[str] = frozenset()) -> LabelText:
     memo: dict[int, str] = {}
-    keep: list[Labels] = []  # keeps memoised objects alive so their ids stay unique during the render
+    rows_memo: dict[int, list[str]] = {}
+    keep: list[object] = []  # keeps memoised objects alive so their ids stay unique during the render
 
-    def render(labels: Labels) -> str:
-        text = memo[id(labels)] = render_labels(labels, inventory, reserved)
-        keep.append(labels)
+    def row(labels: Labels) -> str:
+        text = memo.get(id(labels))
+        if text is None:
+            text = memo[id(labels)] = render_labels(labels, inventory, reserved)
+            keep.append(labels)
         return text
 
-    return memo, render
+    def rows(labels: tuple[Labels, ...]) -> list[str]:
+        texts = rows_memo.get(id(labels))
+        if texts is None:
+            texts = rows_memo[id(labels)] = list(map(row, labels))
+            keep.append(labels)
+        return texts
+
+    return rows
 
 
 def _grouped(families: Iterable[MetricFamily]) -> dict[str, list[MetricFamily]]:
@@ -264,8 +279,11 @@ def _render_target(entry: StoreEntry, fmt: str, state: str) -> bytes:
 
 
 def compress(body: bytes) -> bytes:
-    """gzip at the exporter's level, without a timestamp (equal bodies compress to equal bytes)."""
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    """gzip at the exporter's level, without a timestamp (equal bodies compress to equal bytes).
+
+    ISA-L's igzip, not zlib: a 48-port switch's 200 KB body costs 186 µs CPU instead of zlib level 1's
+    638 µs (one compression per device and poll), for ~29 KB instead of ~23 KB."""
+    return igzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def target_body(entry: StoreEntry, fmt: str, now: float, gzip_ok: bool) -> tuple[bytes, bool]:

@@ -107,6 +107,7 @@ OTHER_BENCHES = (
     "tests.bench.web_bench",  # exporter serving: TLS + basic auth vs plain
     "tests.bench.runner_bench",  # the shipped runner vs snmp_exporter, steady state
     "tests.bench.soak",  # issue 10's soak: fleet through a real inventory, churn, HTTP load
+    "tests.bench.memory_bench",  # issue 10's RSS slope: 1,500 refresh+flush cycles on a real inventory
     "tests.bench.usm_bench",  # SNMPv3 on the wire path
     "tests.bench.import_bench",  # 100,000-row import job
     "tests.bench.trap_bench",  # trap receiver: v2c traps per second on one core

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -37,6 +38,10 @@ ROOT = Path(__file__).parents[2]
 OK_POLLS = re.compile(r'^infrastrand_collector_polls_total\{result="ok"\} (\S+)$', re.M)
 POLLS = re.compile(r'^infrastrand_collector_polls_total\{result="(\w+)"\} (\S+)$', re.M)
 VARBINDS = re.compile(r"^infrastrand_poll_varbinds (\S+)$", re.M)
+PROFILE_ENV = "INFRASTRAND_BENCH_PROFILE"
+"""Set to a path prefix to run each collector under :mod:`tests.bench.cpu_profile` (``<prefix>-<port>.prof``,
+written at its SIGTERM): to find where the runner's CPU goes; the CPU figures of such a run are not
+comparable."""
 
 
 # ---------------------------------------------------------------------------------------------- scraper
@@ -162,10 +167,12 @@ class Runner:
         targets.write_text(json.dumps(document))
         self.log_path = workdir / f"collector-{self.port}.log"
         self._log = self.log_path.open("wb")
+        profile = os.environ.get(PROFILE_ENV)
+        launcher = ["-m", "tests.bench.cpu_profile", f"{profile}-{self.port}.prof"] if profile else ["-m"]
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
+                *launcher,
                 "collectors",
                 "--targets-file",
                 str(targets),
@@ -439,7 +446,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"ok polls per minute (48-port devices/min): {sat['ok_per_min']:.0f} of "
                         f"{sat['demand_per_min']:.0f} asked, {sat['failed_per_min']:.0f} failed "
                         "(goal ≥ 5,000); collector CPU "
-                        f"{sat['cpu_cores']:.2f} cores, RSS {sat['rss_mib']:.0f} MiB; "
+                        f"{sat['cpu_cores']:.2f} cores "
+                        f"({sat['ok_per_min'] / max(sat['cpu_cores'], 1e-9):.0f} devices/min per core), "
+                        f"RSS {sat['rss_mib']:.0f} MiB; "
                         f"{sat['scrapes']} scrapes, {sat['scrape_errors']} not 200 (404: not polled yet)"
                     )
                 except (RuntimeError, OSError) as exc:

@@ -206,3 +206,28 @@ def test_samples_from_a_walk_count_bad_values_and_never_raise(tmp_path):
     assert [dict(lb)["ifIndex"] for lb in fams["ifInOctets"].labels] == ["1", "2", "3"]
     assert list(fams["ifInOctets"].values) == [float((2**64 - 1) % 2**53), 123.0, 7.0]
     assert [dict(lb)["ifIndex"] for lb, _ in fams["ifMtu"].samples] == ["1", "2"]
+
+
+def test_columns_with_a_tables_clean_rows_match_the_per_row_rules(tmp_path):
+    """A column whose rows are exactly those of an earlier column that kept every row is converted in
+    one pass (the runner's fast path); a value that needs the per-row rules still gets them."""
+    module = load_module_file(write(tmp_path, VALID.format(name="vendor")))
+    base = [("2.1", 4, b"lo"), ("2.2", 4, b"eth0"), ("4.1", 2, 65536), ("4.2", 2, 1500)]
+
+    def families(counter_rows):
+        out = module_samples(module, {"1.3.6.1.2.1.2.2.1": base + counter_rows})
+        return {f.name: f for f in out.families}, out.bad_values
+
+    fams, bad = families([("10.1", 0x46, 7), ("10.2", 0x46, 9)])
+    assert bad == 0 and list(fams["ifInOctets"].values) == [7.0, 9.0]
+    assert fams["ifInOctets"].labels is fams["ifMtu"].labels
+    # a counter at or above 2^53 wraps there, as on the per-row path
+    fams, bad = families([("10.1", 0x46, 2**64 - 1), ("10.2", 0x46, 2**53)])
+    assert list(fams["ifInOctets"].values) == [float((2**64 - 1) % 2**53), 0.0]
+    # a value that is no number is counted and skipped, the other row kept with its labels
+    fams, bad = families([("10.1", 4, b"n/a"), ("10.2", 0x46, 9)])
+    assert bad == 1 and fams["ifInOctets"].samples == (((("ifIndex", "2"), ("ifDescr", "eth0")), 9.0),)
+    # other rows than the clean ones: the per-row path, in walk order
+    fams, bad = families([("10.2", 0x46, 9), ("10.3", 0x46, 4)])
+    assert [dict(lb)["ifIndex"] for lb in fams["ifInOctets"].labels] == ["2", "3"]
+    assert list(fams["ifInOctets"].values) == [9.0, 4.0]
