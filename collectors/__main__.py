@@ -29,7 +29,7 @@ from collectors.runtime import run_loop, tune_gc
 from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.store import SampleStore
-from collectors.targets import FileSource, InventorySource, TargetError, parse_shard, select_shard
+from collectors.targets import FileSource, InventorySource, Membership, TargetError, parse_shard, select_shard
 from collectors.v3 import PysnmpClient
 
 log = logging.getLogger("collectors")
@@ -81,8 +81,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="auto",
         help="event loop: uvloop when installed (auto, the default) or asyncio's own",
     )
+    p.add_argument(
+        "--member-address",
+        help="HOST:PORT: join --group as an HA member whose devices Prometheus scrapes at this address "
+        "(the inventory shares the group's devices among its live members; see deploy/SCALING.md)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
+    if args.member_address and (args.shard or not args.group or not args.inventory_url):
+        p.error("--member-address needs --inventory-url and --group, and replaces --shard")
     if not args.inventory_url and not args.targets_file:
         p.error("give --inventory-url (with a token) or --targets-file")
     if args.shard:
@@ -144,7 +151,8 @@ class Collector:
             self.source: FileSource | InventorySource = FileSource(args.targets_file)
         else:
             assert self.inventory is not None
-            self.source = InventorySource(self.inventory, args.group, args.cache_dir)
+            member = Membership(args.name, args.member_address, args.refresh) if args.member_address else None
+            self.source = InventorySource(self.inventory, args.group, args.cache_dir, member=member)
         self.observations = (
             ObservationSender(self.inventory, args.name, flush_interval=args.observations_interval)
             if self.inventory

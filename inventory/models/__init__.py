@@ -18,6 +18,7 @@ from inventory.models.extras import Tag
 from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
+from inventory.models.membership import CollectorMember
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import CredentialFetch, Token
@@ -25,6 +26,7 @@ from inventory.models.users import CredentialFetch, Token
 __all__ = [
     "VRF",
     "CollectorGroup",
+    "CollectorMember",
     "Contact",
     "ContactAssignment",
     "ContactRole",
