@@ -85,3 +85,12 @@ def test_vmalert_dry_run_catches_a_broken_rule(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text("groups:\n- name: x\n  rules:\n  - alert: X\n    expr: 'sum(('\n")
     assert run("vmalert", "-dryRun", f"-rule={broken}", "-loggerLevel=ERROR").returncode != 0
+
+
+def test_grafana_datasource_keeps_the_dashboards_uid_and_takes_the_url_from_the_environment():
+    from deploy.grafana.generate import datasources_yaml
+
+    shipped = yaml.safe_load(datasources_yaml())["datasources"][0]
+    source = yaml.safe_load(vm.DATASOURCE_PATH.read_text())["datasources"][0]
+    assert (source["uid"], source["type"], source["name"]) == (shipped["uid"], "prometheus", shipped["name"])
+    assert source["url"] == "$INFRASTRAND_METRICS_URL"
