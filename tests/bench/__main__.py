@@ -109,6 +109,7 @@ OTHER_BENCHES = (
     "tests.bench.soak",  # issue 10's soak: fleet through a real inventory, churn, HTTP load
     "tests.bench.usm_bench",  # SNMPv3 on the wire path
     "tests.bench.import_bench",  # 100,000-row import job
+    "tests.bench.ha_bench",  # issue 16: HA collectors + vmagent + VictoriaMetrics at 3,000 devices
 )
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 

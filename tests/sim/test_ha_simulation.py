@@ -191,6 +191,7 @@ def measure(sim: Simulation, *, seconds: float, group_a: int) -> dict[str, float
         "device_polls_per_minute": polled / elapsed * 60,
         "collector_cpu_seconds_per_device_poll": collector_cpu / max(polled, 1),
         "devices_per_minute_per_collector_core": polled / max(collector_cpu, 1e-9) * 60,
+        "collector_rss_bytes_total": sum(rss_bytes(pids[c]) for c in collectors),
         "collector_rss_bytes_per_device": sum(rss_bytes(pids[c]) for c in collectors) / sim.devices,
         "series_per_device": series / sim.devices,
         "remote_write_bytes_per_second": (sent - sent0) / elapsed,
