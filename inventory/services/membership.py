@@ -72,6 +72,29 @@ def live_members(
     return out
 
 
+def scrape_members(
+    group_ids: Iterable[int], *, now: datetime | None = None
+) -> dict[int, list[CollectorMember]]:
+    """Whom Prometheus should scrape, by group: the live members; for a group without any, the members
+    whose lease ran out less than one lease ago.
+
+    When every lease of a group runs out at once the inventory itself was most likely slow (a stalled
+    process or database delays every heartbeat alike), not every collector dead: pointing the scrapes
+    at the group's static address then would fail them all.  The collectors keep polling what they
+    were last given, so the last members are the better guess for one more lease.
+    """
+    now = now or timezone.now()
+    ids = list(group_ids)
+    out = live_members(ids, now=now)
+    orphaned = [gid for gid in ids if gid not in out]
+    if orphaned:
+        recent = CollectorMember.objects.filter(group_id__in=orphaned, lease_expires__lte=now)
+        for member in recent.order_by("group_id", "name"):
+            if member.lease_expires + (member.lease_expires - member.last_seen) > now:
+                out.setdefault(member.group_id, []).append(member)
+    return out
+
+
 def score(member: str, device: str) -> int:
     """The rendezvous weight of ``device`` on ``member`` (stable across processes and versions)."""
     digest = hashlib.blake2b(f"{member}\0{device}".encode(), digest_size=8).digest()

@@ -142,6 +142,34 @@ def test_http_sd_points_each_device_at_its_members_exporter(collector, many, api
     assert {address[d] for d in b} == {"127.0.0.1:9802"}
 
 
+def test_http_sd_keeps_the_last_members_for_one_lease_when_every_lease_ran_out(collector, many, api):
+    """Every lease of the group ran out at once (a stalled inventory delays all heartbeats alike)."""
+    now = timezone.now()
+    for name, port in (("col-a", 9801), ("col-b", 9802)):
+        heartbeat(
+            group=many.group,
+            name=name,
+            address=f"127.0.0.1:{port}",
+            refresh=10,
+            now=now - timedelta(seconds=45),
+        )
+    sd = api.get("/api/prometheus/sd/devices/").json()
+    assert {g["labels"]["__meta_infrastrand_collector_address"] for g in sd} == {
+        "127.0.0.1:9801",
+        "127.0.0.1:9802",
+    }
+    for name, port in (("col-a", 9801), ("col-b", 9802)):  # two leases ago: gone
+        heartbeat(
+            group=many.group,
+            name=name,
+            address=f"127.0.0.1:{port}",
+            refresh=10,
+            now=now - timedelta(seconds=61),
+        )
+    sd = api.get("/api/prometheus/sd/devices/").json()
+    assert {g["labels"]["__meta_infrastrand_collector_address"] for g in sd} == {many.group.exporter_address}
+
+
 def test_http_sd_keeps_the_group_address_without_live_members(collector, many, api):
     heartbeat(
         group=many.group,

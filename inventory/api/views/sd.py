@@ -13,7 +13,7 @@ from inventory.api.labels import device_rows, sd_labels
 from inventory.api.permissions import ViewPermission
 from inventory.api.views.base import ApiVersionMixin
 from inventory.models import Device
-from inventory.services.membership import assigned, live_members
+from inventory.services.membership import assigned, scrape_members
 
 TargetGroup = inline_serializer(
     "HttpSdTargetGroup",
@@ -44,9 +44,10 @@ class DeviceHttpSdView(ApiVersionMixin, GenericAPIView):
 def follow_assignment(rows: list[dict]) -> None:
     """Point each device of an HA group at the exporter of the live member that polls it now.
 
-    Groups without live members (one collector, or static ``--shard``) keep the group's exporter address.
+    Groups without live members (one collector, or static ``--shard``) keep the group's exporter address
+    (after one lease of grace: :func:`~inventory.services.membership.scrape_members`).
     """
-    live = live_members({row["collector_group_id"] for row in rows if row["collector_group_id"]})
+    live = scrape_members({row["collector_group_id"] for row in rows if row["collector_group_id"]})
     for row in rows:
         members = live.get(row["collector_group_id"])
         if members:
