@@ -27,13 +27,16 @@ HEADROOM = 0.5
 """Plan collectors and TSDB cores at 50 % busy: a member must absorb a dead peer's share."""
 
 
-def sizing(report: dict[str, float], devices: int = TARGET_DEVICES, poll: float = 60.0) -> dict[str, float]:
-    """The measured per-unit figures scaled to ``devices`` polled every ``poll`` seconds."""
+def sizing(
+    report: dict[str, float], devices: int = TARGET_DEVICES, poll: float = 60.0, scrape: float = 60.0
+) -> dict[str, float]:
+    """The measured per-unit figures scaled to ``devices`` polled every ``poll`` and scraped every
+    ``scrape`` seconds (the shipped intervals); bandwidth and ingestion scale with 1/scrape."""
     polls_per_minute = devices * 60 / poll
     collector_cores = polls_per_minute / report["devices_per_minute_per_collector_core"]
     series = devices * report["series_per_device"]
-    scrape = report["scrape_interval_seconds"]
     rows_per_second = series / scrape
+    bytes_per_row = report["remote_write_bytes_per_second"] / report["vm_rows_per_second"]
     return {
         "devices": devices,
         "collector_cores": collector_cores,
@@ -41,12 +44,9 @@ def sizing(report: dict[str, float], devices: int = TARGET_DEVICES, poll: float 
         "collector_memory_gib": devices * report["collector_rss_bytes_per_device"] / 2**30,
         "active_series": series,
         "ingest_rows_per_second": rows_per_second,
-        "tsdb_cores": rows_per_second / report["vm_rows_per_cpu_second"] / HEADROOM,
-        "remote_write_mbit_per_second": report["remote_write_bytes_per_second"]
-        / report["devices"]
-        * devices
-        * 8
-        / 1e6,
+        "tsdb_cores_at_50pct": rows_per_second / report["vm_rows_per_cpu_second"] / HEADROOM,
+        "remote_write_bytes_per_row": bytes_per_row,
+        "remote_write_mbit_per_second": rows_per_second * bytes_per_row * 8 / 1e6,
     }
 
 
@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmeasured with {args.devices} devices (poll {args.poll}s, scrape {args.scrape}s):")
     for key, value in sorted(report.items()):
         print(f"  {key:45s} {value:14.4g}")
-    print(f"\nscaled to {TARGET_DEVICES:,} devices polled every 60 s (cores at {HEADROOM:.0%} busy):")
+    print(
+        f"\nscaled to {TARGET_DEVICES:,} devices polled and scraped every 60 s (cores {HEADROOM:.0%} busy):"
+    )
     for key, value in sizing(report).items():
         print(f"  {key:45s} {value:14.4g}")
     return run.returncode

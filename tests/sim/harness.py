@@ -37,9 +37,10 @@ COMMUNITY = "sim-public"
 class Timing:
     """Accelerated intervals: scrape faster than the poll so a failover shows as a gap in samples."""
 
-    poll: int = 10  # seconds between polls of a device (the inventory's minimum is 5)
+    poll: int = 15  # seconds between polls of a device (the inventory's minimum is 5)
     scrape: int = 5  # vmagent scrape interval (and timeout)
-    refresh: float = 2.0  # collectors' targets refresh = heartbeat; the lease is 3 of them
+    refresh: float = 2.0  # collectors' targets refresh = heartbeat
+    lease_refreshes: int = 5  # COLLECTOR_LEASE_REFRESHES: slack for heartbeats delayed on a loaded host
     sd_check: int = 1  # vmagent http_sd refresh
 
     @classmethod
@@ -54,7 +55,7 @@ class Timing:
 
     @property
     def lease(self) -> float:
-        return 3 * self.refresh
+        return self.lease_refreshes * self.refresh
 
 
 def seed(*, devices: int, agent_port: int, poll: int) -> dict[str, list[str]]:

@@ -60,10 +60,11 @@ def device_down_expr() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killing_a_collector_keeps_every_device_monitored(live_server, tmp_path):
+def test_killing_a_collector_keeps_every_device_monitored(live_server, settings, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the simulation's inventory runs on PostgreSQL (issue 16.3): DATABASE_URL=postgres://…")
     timing = Timing.from_env()
+    settings.COLLECTOR_LEASE_REFRESHES = timing.lease_refreshes  # the live server's thread reads it
     report: dict[str, float] = {"devices": DEVICES}
     sim = Simulation(tmp_path, live_server.url, "", "", DEVICES, timing)
     try:
