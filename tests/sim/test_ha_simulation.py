@@ -38,6 +38,7 @@ from tests.sim.harness import (
 
 pytestmark = [
     pytest.mark.simulation,
+    pytest.mark.timeout(1800),  # bounded waits inside; a loaded CI host needs more than the default 600 s
     pytest.mark.skipif(
         not (shutil.which("victoria-metrics") and shutil.which("vmagent")),
         reason="Debian victoria-metrics not installed",
