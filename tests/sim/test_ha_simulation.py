@@ -196,6 +196,7 @@ def measure(sim: Simulation, *, seconds: float, group_a: int) -> dict[str, float
         "collector_rss_bytes_total": sum(rss_bytes(pids[c]) for c in collectors),
         "collector_rss_bytes_per_device": sum(rss_bytes(pids[c]) for c in collectors) / sim.devices,
         "series_per_device": series / sim.devices,
+        "vm_rss_bytes_per_series": rss_bytes(pids["vm"]) / max(series, 1),
         "remote_write_bytes_per_second": (sent - sent0) / elapsed,
         "vm_rows_per_second": rows / elapsed,
         "vm_rows_per_cpu_second": rows / max(cpu["vm"], 1e-9),
