@@ -28,7 +28,10 @@ import time
 
 from collectors.sim.fixtures import switch
 from collectors.snmp.ber import (
+    COUNTER32,
+    COUNTER64,
     END_OF_MIB_VIEW,
+    GAUGE32,
     GET,
     GET_BULK,
     GET_NEXT,
@@ -39,6 +42,7 @@ from collectors.snmp.ber import (
     OCTET_STRING,
     RESPONSE,
     SEQUENCE,
+    TIMETICKS,
     MalformedPacket,
     encode_signed,
     tlv,
@@ -47,8 +51,10 @@ from collectors.snmp.messages import Message, decode_message, encode_message, pa
 
 FIRST_ADDRESS = "127.64.0.1"
 TAGS = {"2": INTEGER, "4": OCTET_STRING, "4x": OCTET_STRING, "6": OBJECT_IDENTIFIER, "64": IP_ADDRESS}
-TAGS.update({"65": 0x41, "66": 0x42, "67": 0x43, "70": 0x46})
-WRAP = {0x41: 2**32, 0x42: 2**32, 0x43: 2**32, 0x46: 2**64}
+TAGS.update({"65": COUNTER32, "66": GAUGE32, "67": TIMETICKS, "70": COUNTER64})
+WRAP = {COUNTER32: 2**32, GAUGE32: 2**32, TIMETICKS: 2**32, COUNTER64: 2**64}
+CACHE_MAX = 100_000
+"""Distinct requests remembered per epoch (a bound for walkers that ask odd OIDs)."""
 
 
 def _key(oid: str) -> tuple[int, ...]:
@@ -131,7 +137,7 @@ class Agent:
             version, pdu_type, community, rid, a, b, vb_start, vb_end = parse_header(data)
         except MalformedPacket:
             return None
-        if now - self._epoch_start >= self.epoch:
+        if now - self._epoch_start >= self.epoch or len(self.cache) > CACHE_MAX:
             self._epoch_start = now - now % self.epoch
             self.cache.clear()
         key = (version, pdu_type, community, a, b, data[vb_start:vb_end])
