@@ -217,3 +217,48 @@ def test_concurrent_heartbeats_lose_no_row(inv):
             report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["errors"] == [] and report["alive"] == 0
     assert report["names"] == expected_names()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_observation_batches_of_two_members_do_not_deadlock(many, make_token, client_for):
+    """Around a failover two members report the same devices; their batches lock the observation rows.
+    Written in batch order, one batch ascending and the other descending deadlocked (PostgreSQL answered
+    "deadlock detected", the API 503).  SQLite serializes writers, so there it is a plain check."""
+    import threading
+
+    from django.db import connection as conn
+
+    key = make_token(collector=True, groups=(GROUP,)).key
+    devices = [d.pk for d in many.devices]
+    errors: list[str] = []
+    start = threading.Barrier(2, timeout=60)
+
+    def member(name: str, order: list[int]) -> None:
+        client = client_for(None)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        try:
+            start.wait()
+            for i in range(8):
+                stamp = f"2026-11-29T06:{i:02d}:00Z"
+                rows = [
+                    {"device_id": pk, "polled_at": stamp, "up": True, "facts": {"sysName": name}}
+                    for pk in order
+                ]
+                response = client.post(
+                    "/api/collector/observations/", {"collector": name, "observations": rows}, format="json"
+                )
+                if response.status_code != 200:
+                    errors.append(f"{name}: {response.status_code} {response.content[:200]!r}")
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(target=member, args=("col-a", devices)),
+        threading.Thread(target=member, args=("col-b", devices[::-1])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    assert m.DeviceObservation.objects.count() == len(devices)

@@ -288,6 +288,10 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                 "This collector token may not report observations of devices outside its collector "
                 f"groups ({', '.join(scope.group_slugs)}): {', '.join(map(str, _sorted(out_of_scope)))}."
             )
+        # Lock the rows in one order (device id; a device's own rows keep their batch order): around an
+        # HA failover two members report the same devices, and batches locking them in different
+        # orders deadlocked on PostgreSQL.
+        admitted.sort(key=lambda item: item[0].pk)
         with transaction.atomic():
             for device, row in admitted:
                 observation_record(
