@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmeasured with {args.devices} devices (poll {args.poll}s, scrape {args.scrape}s):")
     for key, value in sorted(report.items()):
         print(f"  {key:45s} {value:14.4g}")
+    if "devices_per_minute_per_collector_core" not in report:
+        print("\nthe simulation stopped before its steady-state window: no capacity figures (see above)")
+        return 1
     print(
         f"\nscaled to {TARGET_DEVICES:,} devices polled and scraped every 60 s (cores {HEADROOM:.0%} busy):"
     )
