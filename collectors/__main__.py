@@ -30,7 +30,7 @@ from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.snmp.keystore import KeyStore
 from collectors.store import SampleStore
-from collectors.targets import FileSource, InventorySource, TargetError, parse_shard, select_shard
+from collectors.targets import FileSource, InventorySource, Membership, TargetError, parse_shard, select_shard
 from collectors.trap_events import TrapEventSender
 from collectors.traps import TrapMetrics, TrapReceiver
 from collectors.v3 import PysnmpClient
@@ -91,8 +91,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--traps-rate", type=float, default=20.0, help="traps per second per sender (storm limit)")
     p.add_argument("--traps-burst", type=float, default=100.0, help="traps a sender may burst above the rate")
+    p.add_argument(
+        "--member-address",
+        help="HOST:PORT: join --group as an HA member whose devices Prometheus scrapes at this address "
+        "(the inventory shares the group's devices among its live members; see deploy/SCALING.md)",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
+    if args.member_address and (args.shard or not args.group or not args.inventory_url):
+        p.error("--member-address needs --inventory-url and --group, and replaces --shard")
     if not args.inventory_url and not args.targets_file:
         p.error("give --inventory-url (with a token) or --targets-file")
     if args.shard:
@@ -154,7 +161,8 @@ class Collector:
             self.source: FileSource | InventorySource = FileSource(args.targets_file)
         else:
             assert self.inventory is not None
-            self.source = InventorySource(self.inventory, args.group, args.cache_dir)
+            member = Membership(args.name, args.member_address, args.refresh) if args.member_address else None
+            self.source = InventorySource(self.inventory, args.group, args.cache_dir, member=member)
         self.observations = (
             ObservationSender(self.inventory, args.name, flush_interval=args.observations_interval)
             if self.inventory

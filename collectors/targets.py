@@ -247,6 +247,19 @@ class FileSource:
         return self._targets
 
 
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """An HA member's heartbeat, sent with every targets request: the inventory renews its lease and
+    answers only the devices assigned to it (``--member-address``)."""
+
+    name: str
+    address: str
+    refresh: float
+
+    def params(self) -> dict[str, str]:
+        return {"member": self.name, "address": self.address, "refresh": f"{self.refresh:g}"}
+
+
 class UnknownGroup(ValueError):
     """The inventory does not know the collector group (a misspelled or deleted ``--group``)."""
 
@@ -261,8 +274,10 @@ class InventorySource:
         cache_dir: Path,
         *,
         error_log_interval: float = 300.0,
+        member: Membership | None = None,
     ) -> None:
         self.client = client
+        self.member = member
         self.url = client.url(TARGETS_PATH)
         self.group = group
         self.cache_path = Path(cache_dir) / f"targets-{group or 'all'}.json.enc"
@@ -332,6 +347,8 @@ class InventorySource:
         self._cache_key()  # notices a rotated token before the request
         headers = {"If-None-Match": self._etag} if self._etag and self._targets is not None else None
         params = {"group": self.group} if self.group else None
+        if params is not None and self.member is not None:
+            params.update(self.member.params())
         try:
             response = await self.client.get(TARGETS_PATH, params=params, headers=headers)
             if response.status_code == 304 and self._targets is not None:

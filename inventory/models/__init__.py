@@ -20,6 +20,7 @@ from inventory.models.extras import Tag
 from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
+from inventory.models.membership import CollectorMember
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
 from inventory.models.templates import InterfaceTemplate
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
@@ -29,6 +30,7 @@ __all__ = [
     "VRF",
     "AlertRecord",
     "CollectorGroup",
+    "CollectorMember",
     "Contact",
     "ContactAssignment",
     "ContactRole",

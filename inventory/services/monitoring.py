@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from inventory.choices import EventSeverityChoices, EventSourceChoices
 from inventory.models import Device, DeviceObservation
@@ -59,7 +59,20 @@ def observation_record(
             observation.facts = (facts or {}) if up else {}
             observation.interfaces = (interfaces or []) if up else []
         observation.full_clean(exclude=["device"])
-        observation.save()
+        if current is not None:
+            observation.save()
+        else:
+            try:
+                with (
+                    transaction.atomic()
+                ):  # a savepoint: another collector may insert the first row meanwhile
+                    observation.save(force_insert=True)
+            except IntegrityError:  # it did (e.g. two HA members around a failover): apply ours on top
+                return observation_record(
+                    device=device, collector=collector, polled_at=polled_at, up=up,
+                    duration_seconds=duration_seconds, error=error, facts=facts, interfaces=interfaces,
+                    detect_drift=detect_drift,
+                )  # fmt: skip
         if previous is not None:
             poll_state_events(
                 device=device,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -22,7 +23,9 @@ from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
 from inventory.models import Device, IPAddress, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
+from inventory.models.monitoring import split_host_port
 from inventory.services.drift import detect_drift
+from inventory.services.membership import assigned, heartbeat, live_members
 from inventory.services.monitoring import observation_record
 from inventory.services.tokens import credential_fetch_record
 
@@ -97,8 +100,37 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in [item.removeprefix("W/") for item in candidates]
 
 
+def member_params(request) -> tuple[str, str, float] | None:
+    """``(name, address, refresh)`` of an HA member's heartbeat (``?member=&address=&refresh=``), or None."""
+    name = request.query_params.get("member", "").strip()
+    if not name:
+        return None
+    errors: dict[str, list[str]] = {}
+    if len(name) > 100:
+        errors["member"] = ["At most 100 characters."]
+    address = request.query_params.get("address", "").strip()
+    try:
+        split_host_port(address)
+    except DjangoValidationError as exc:
+        errors["address"] = [f"The member's exporter address: {exc.messages[0]}"]
+    try:
+        refresh = float(request.query_params.get("refresh", ""))
+        if not 0 < refresh <= 86400:
+            raise ValueError
+    except ValueError:
+        refresh = 0.0
+        errors["refresh"] = ["Seconds between the member's targets requests (a positive number)."]
+    if errors:
+        raise ValidationError(errors)
+    return name, address, refresh
+
+
 class CollectorTargetsView(ApiVersionMixin, APIView):
     """Every pollable device of a collector group (monitored, polled status, profile, group, primary IP).
+
+    With ``member``, ``address`` and ``refresh`` the request is also an HA member's heartbeat: its lease
+    is renewed and only the devices assigned to it (rendezvous hashing over the group's live members,
+    :mod:`inventory.services.membership`) are listed.
 
     Only for a group the token is bound to; every request after authentication (also 304, 403, 404) is
     recorded as a :class:`~inventory.models.CredentialFetch`.
@@ -108,7 +140,12 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
     required_perms = ("inventory.view_device", "inventory.view_snmpprofile", "inventory.view_collectorgroup")
 
     @extend_schema(
-        parameters=[OpenApiParameter("group", str, required=True, description="Collector group slug")],
+        parameters=[
+            OpenApiParameter("group", str, required=True, description="Collector group slug"),
+            OpenApiParameter("member", str, description="HA member name (the collector's --name)"),
+            OpenApiParameter("address", str, description="HA member's exporter host:port"),
+            OpenApiParameter("refresh", float, description="HA member's seconds between requests"),
+        ],
         responses={
             200: OpenApiResponse(description="Contract 1 targets document (with ETag)"),
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
@@ -127,12 +164,18 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
         except APIException as exc:
             credential_fetch_record(request=request, group_slug=slug, group=None, status=exc.status_code)
             raise
+        member = member_params(request)
         rows = device_rows(
             Device.objects.pollable().filter(collector_group=group),
             "snmp_profile_id",
             "poll_interval",
             "collector_group__poll_interval",
         )
+        if member is not None:
+            name, address, refresh = member
+            heartbeat(group=group, name=name, address=address, refresh=refresh)
+            live = live_members([group.pk]).get(group.pk, [])
+            rows = [row for row in rows if assigned(row["name"], live).name == name]
         profiles = SnmpProfile.objects.in_bulk(
             {row["snmp_profile_id"] for row in rows}
         )  # decrypted once each
@@ -266,6 +309,10 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                 "This collector token may not report observations of devices outside its collector "
                 f"groups ({', '.join(scope.group_slugs)}): {', '.join(map(str, _sorted(out_of_scope)))}."
             )
+        # Lock the rows in one order (device id; a device's own rows keep their batch order): around an
+        # HA failover two members report the same devices, and batches locking them in different
+        # orders deadlocked on PostgreSQL.
+        admitted.sort(key=lambda item: item[0].pk)
         with transaction.atomic():
             for device, row in admitted:
                 observation_record(

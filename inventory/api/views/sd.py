@@ -13,6 +13,7 @@ from inventory.api.labels import device_rows, sd_labels
 from inventory.api.permissions import ViewPermission
 from inventory.api.views.base import ApiVersionMixin
 from inventory.models import Device
+from inventory.services.membership import assigned, scrape_members
 
 TargetGroup = inline_serializer(
     "HttpSdTargetGroup",
@@ -35,5 +36,19 @@ class DeviceHttpSdView(ApiVersionMixin, GenericAPIView):
 
     @extend_schema(responses=TargetGroup, operation_id="prometheus_sd_devices")
     def get(self, request):
-        rows = device_rows(self.filter_queryset(self.get_queryset()))
+        rows = device_rows(self.filter_queryset(self.get_queryset()), "collector_group_id")
+        follow_assignment(rows)
         return Response([{"targets": [row["name"]], "labels": sd_labels(row)} for row in rows])
+
+
+def follow_assignment(rows: list[dict]) -> None:
+    """Point each device of an HA group at the exporter of the live member that polls it now.
+
+    Groups without live members (one collector, or static ``--shard``) keep the group's exporter address
+    (after one lease of grace: :func:`~inventory.services.membership.scrape_members`).
+    """
+    live = scrape_members({row["collector_group_id"] for row in rows if row["collector_group_id"]})
+    for row in rows:
+        members = live.get(row["collector_group_id"])
+        if members:
+            row["collector_group__exporter_address"] = assigned(row["name"], members).exporter_address
