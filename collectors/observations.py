@@ -96,8 +96,12 @@ def observation_from(
     up: bool,
     error: str,
     columns: dict[str, dict[str, Any]] | None,
+    address: str | None = None,
 ) -> dict[str, Any]:
-    """A contract-2 observation; a failed poll carries its error and no facts."""
+    """A contract-2 observation; a failed poll carries its error and no facts.
+
+    ``address`` is where the device was polled: the inventory compares it with the primary IP (drift).
+    """
     obs: dict[str, Any] = {
         "device_id": device_id,
         "device": device,
@@ -108,6 +112,8 @@ def observation_from(
     }
     if up and columns:
         obs["facts"] = facts_from(columns)
+        if address:
+            obs["facts"]["address"] = address
         interfaces = interfaces_from(columns)
         if interfaces:
             obs["interfaces"] = interfaces

@@ -191,6 +191,7 @@ class Poller:
                     up=result.up,
                     error=result.error,
                     columns=columns,
+                    address=target.address,
                 )
             )
         return result

@@ -423,3 +423,19 @@ def test_a_poll_that_overruns_skips_the_runs_it_missed(agents):
             assert run.scheduler.devices["slow"].due == pytest.approx(due + 3 * INTERVAL)
 
     asyncio.run(go())
+
+
+def test_an_observation_says_where_the_device_was_polled(agents):
+    """The inventory's primary-IP drift compares the record with the address the collector polled."""
+    agent = agents()
+    t = target(agent, "addressed")
+
+    async def go():
+        async with running() as run:
+            run.scheduler.apply([t])
+            run.clock.advance(INTERVAL)
+            await run.until(lambda: bool(run.observed), "the first observation")
+            (observation,) = run.observed
+            assert observation["up"] and observation["facts"]["address"] == "127.0.0.1"
+
+    asyncio.run(go())
