@@ -69,6 +69,10 @@ def validate_host_port(value: str) -> None:
     split_host_port(value)
 
 
+MASTER_KEY_INPUTS = ("version", "auth_protocol", "auth_key", "priv_protocol", "priv_key")
+"""The SnmpProfile fields its shipped master keys are derived from."""
+
+
 class SnmpProfile(ChangeLoggedModel):
     """How to talk SNMP to a device: version, credentials (encrypted at rest), timing and MIB modules."""
 
@@ -120,11 +124,12 @@ class SnmpProfile(ChangeLoggedModel):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._master_key_source = instance._master_key_inputs()
+        if not instance.get_deferred_fields() & set(MASTER_KEY_INPUTS):  # else: derived again at save
+            instance._master_key_source = instance._master_key_inputs()
         return instance
 
     def _master_key_inputs(self) -> tuple:
-        return (self.version, self.auth_protocol, self.auth_key, self.priv_key)
+        return tuple(getattr(self, name) for name in MASTER_KEY_INPUTS)
 
     def derive_master_keys(self) -> None:
         """Set ``auth_master_key``/``priv_master_key`` (hex Ku, RFC 3414 A.2) from the passphrases and
