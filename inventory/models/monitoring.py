@@ -69,8 +69,16 @@ def validate_host_port(value: str) -> None:
     split_host_port(value)
 
 
-MASTER_KEY_INPUTS = ("version", "auth_protocol", "auth_key", "priv_protocol", "priv_key")
-"""The SnmpProfile fields its shipped master keys are derived from."""
+MASTER_KEY_STATE = (
+    "version",
+    "auth_protocol",
+    "auth_key",
+    "priv_protocol",
+    "priv_key",
+    "auth_master_key",
+    "priv_master_key",
+)
+"""The SnmpProfile fields its shipped master keys are derived from, and the keys themselves."""
 
 
 class SnmpProfile(ChangeLoggedModel):
@@ -124,22 +132,22 @@ class SnmpProfile(ChangeLoggedModel):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        if not instance.get_deferred_fields() & set(MASTER_KEY_INPUTS):  # else: derived again at save
-            instance._master_key_source = instance._master_key_inputs()
+        if not instance.get_deferred_fields() & set(MASTER_KEY_STATE):  # else: derived again at save
+            instance._master_key_source = instance._master_key_state()
         return instance
 
-    def _master_key_inputs(self) -> tuple:
-        return tuple(getattr(self, name) for name in MASTER_KEY_INPUTS)
+    def _master_key_state(self) -> tuple:
+        return tuple(getattr(self, name) for name in MASTER_KEY_STATE)
 
     def derive_master_keys(self) -> None:
         """Set ``auth_master_key``/``priv_master_key`` (hex Ku, RFC 3414 A.2) from the passphrases and
         the auth protocol, which the master keys depend on; empty where there is no passphrase to use.
 
-        The 1 MiB hash per passphrase (~0.6 ms) runs only when one of its inputs changed since the
-        profile was loaded: collectors then take the key from contract 1 instead of hashing at start.
+        The 1 MiB hash per passphrase (~0.6 ms) runs only when an input or a key differs from what was
+        loaded or last derived (a key refreshed from another writer's row is derived again); collectors
+        then take the keys from contract 1 instead of hashing at start.
         """
-        inputs = self._master_key_inputs()
-        if inputs == getattr(self, "_master_key_source", None):
+        if self._master_key_state() == getattr(self, "_master_key_source", None):
             return
         v3 = self.version == SnmpVersionChoices.VERSION_3 and self.auth_protocol
         self.auth_master_key = (
@@ -150,7 +158,7 @@ class SnmpProfile(ChangeLoggedModel):
             if v3 and self.priv_protocol and self.priv_key
             else ""
         )
-        self._master_key_source = inputs
+        self._master_key_source = self._master_key_state()
 
     def save(self, *args, **kwargs) -> None:
         self.derive_master_keys()

@@ -97,6 +97,18 @@ def test_changing_passphrase_or_protocol_changes_the_shipped_key(db):
     assert stored(profile) == ("", "")
 
 
+def test_keys_refreshed_from_another_writer_are_derived_again(db):
+    """The services refresh the fields a write does not set: a key written by another writer with its
+    own passphrase must not be saved next to this writer's passphrase."""
+    profile = v3_profile()
+    mine, theirs = (m.SnmpProfile.objects.get(pk=profile.pk) for _ in range(2))
+    theirs.auth_key = "their-auth-pass"
+    theirs.save()
+    mine.refresh_from_db(fields=["auth_master_key", "priv_master_key"])
+    mine.save()  # writes its own (unchanged) passphrase back
+    assert stored(profile)[0] == master_key("SHA-256", b"auth-pass-1").hex()
+
+
 def test_changed_passphrase_through_the_api_reaches_the_collector(api, collector, inv):
     profile = inv.profiles[1]  # v3-secure (SHA-256/AES-128), used by rtr-001
     shipped = {t["name"]: t for t in targets(collector).json()["targets"]}["rtr-001"]["v3"]
