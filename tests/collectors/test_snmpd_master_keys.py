@@ -4,10 +4,13 @@ inventories, targets files)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from collectors.snmp.usm import master_key
 from collectors.targets import TargetError, parse_target
+from collectors.v3 import PysnmpClient
 
 from .test_snmpd import MODULES, compare, snmpbulkwalk
 from .test_snmpd_usm import IF_TABLE, Collector, Snmpd, collector, credentials, net_snmp_args, snmpd_usm
@@ -61,6 +64,21 @@ def test_shipped_master_key_wins_over_the_password(snmpd_usm: Snmpd, collector: 
     stale = {**v3, "auth_master_key": master_key("SHA-256", b"an-older-passphrase").hex()}
     result = collector.poll(target(snmpd_usm, "stale", stale))
     assert not result.up and result.error == "wrongDigest"
+
+
+@pytest.mark.parametrize("combo", [("SHA-256", "AES-128"), ("SHA", "AES-256")], ids=lambda c: "/".join(c))
+def test_pysnmp_oracle_takes_shipped_master_keys_too(snmpd_usm: Snmpd, combo):
+    auth, priv = combo
+
+    async def walk():
+        client = PysnmpClient()  # its engines belong to this loop
+        try:
+            return await client.walk(target(snmpd_usm, "oracle", shipped(auth, priv)), [IF_TABLE])
+        finally:
+            client.close()
+
+    result = asyncio.run(walk())
+    assert not result.error and len(result.varbinds[IF_TABLE]) > 20
 
 
 def test_passwords_alone_still_work(snmpd_usm: Snmpd, collector: Collector):
