@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from collectors.poller import snmp_target
 from collectors.snmp.usm import master_key
 from collectors.targets import TargetError, parse_target
 from collectors.v3 import PysnmpClient
@@ -105,3 +106,12 @@ def test_a_bad_master_key_names_the_target_and_field(snmpd_usm: Snmpd, change, m
     with pytest.raises(TargetError) as raised:
         target(snmpd_usm, "bad", {**shipped("SHA-256", "AES-128"), **change})
     assert str(raised.value) == f"test (bad): {message}"
+
+
+def test_master_keys_stay_out_of_reprs(snmpd_usm: Snmpd):
+    """Targets and USM users are what log lines and errors show: they never carry the keys."""
+    v3 = shipped("SHA-256", "AES-128")
+    parsed = target(snmpd_usm, "quiet", v3)
+    shown = repr(parsed) + repr(parsed.v3) + repr(snmp_target(parsed)) + repr(snmp_target(parsed).usm)
+    for key in (v3["auth_master_key"], v3["priv_master_key"]):
+        assert key not in shown and repr(bytes.fromhex(key)) not in shown
