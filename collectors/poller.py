@@ -58,6 +58,8 @@ def snmp_target(target: Target) -> SnmpTarget:
             priv_protocol=v3.priv_protocol,
             priv_password=(v3.priv_key or "").encode() or None,
             context_name=v3.context.encode(),
+            auth_master_key=v3.auth_master_key,
+            priv_master_key=v3.priv_master_key,
         )
     return SnmpTarget(
         address=target.address,

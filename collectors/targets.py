@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 VERSIONS = ("1", "2c", "3")
 AUTH_PROTOCOLS = (None, "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512")
 PRIV_PROTOCOLS = (None, "DES", "AES-128", "AES-192", "AES-256", "AES-192-C", "AES-256-C")
+MASTER_KEY_SIZES = {"MD5": 16, "SHA": 20, "SHA-224": 28, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64}
+"""Octets of a master key (the auth protocol's digest) per auth protocol."""
 DEFAULT_MODULES = ("system", "if_mib")
 TARGETS_PATH = "/api/collector/targets/"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -51,6 +53,9 @@ class V3Credentials:
     priv_protocol: str | None = field(default=None, repr=False)
     priv_key: str | None = field(default=None, repr=False)
     context: str = ""
+    auth_master_key: bytes | None = field(default=None, repr=False)
+    priv_master_key: bytes | None = field(default=None, repr=False)
+    """The passwords' RFC 3414 master keys (Ku) when the inventory ships them (hex in contract 1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,23 @@ def _num(entry: dict, key: str, default: Any, kind: type, where: str) -> Any:
     return out
 
 
+def _master_key(raw: dict, key: str, where: str) -> bytes | None:
+    """An optional hex master key of a v3 entry, checked against its auth protocol's digest size."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    try:
+        out = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise TargetError(f"{where}: field 'v3.{key}': expected hex") from None
+    protocol = raw.get("auth_protocol")
+    if len(out) != MASTER_KEY_SIZES.get(protocol, -1):
+        raise TargetError(
+            f"{where}: field 'v3.{key}': {len(out)} octets do not fit auth protocol {protocol!r}"
+        )
+    return out
+
+
 def parse_target(entry: Any, where: str) -> Target:
     """One contract-1 target entry; raises TargetError naming `where` and the field."""
     if not isinstance(entry, dict):
@@ -127,6 +149,8 @@ def parse_target(entry: Any, where: str) -> Target:
             priv_protocol=raw.get("priv_protocol"),
             priv_key=raw.get("priv_key"),
             context=str(raw.get("context") or ""),
+            auth_master_key=_master_key(raw, "auth_master_key", where),
+            priv_master_key=_master_key(raw, "priv_master_key", where),
         )
     elif entry.get("community") is None:
         raise TargetError(f"{where}: field 'community': required for SNMP v{version}")

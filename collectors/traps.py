@@ -338,7 +338,15 @@ class TrapReceiver:
                 continue
             v = target.v3
             try:
-                user = UsmUser(v.username, v.auth_protocol, v.auth_key, v.priv_protocol, v.priv_key)
+                user = UsmUser(
+                    v.username,
+                    v.auth_protocol,
+                    v.auth_key,
+                    v.priv_protocol,
+                    v.priv_key,
+                    auth_master_key=v.auth_master_key,
+                    priv_master_key=v.priv_master_key,
+                )
             except UsmError as exc:
                 log.warning("target %s: v3 user not usable for traps: %s", target.name, exc)
                 continue

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pysnmp.hlapi.v3arch.asyncio import (
+    USM_KEY_TYPE_MASTER,
+    USM_KEY_TYPE_PASSPHRASE,
     CommunityData,
     ContextData,
     ObjectIdentity,
@@ -197,12 +199,17 @@ class PysnmpClient:
         v3 = target.v3
         if v3 is None:
             raise ValueError(f"{target.name}: SNMPv3 target without v3 credentials")
+        # a password when there is one; else the master key the inventory shipped (contract 1)
+        auth_key, auth_type = _key(v3.auth_key, v3.auth_master_key)
+        priv_key, priv_type = _key(v3.priv_key, v3.priv_master_key)
         return UsmUserData(
             v3.username,
-            authKey=v3.auth_key or None,
-            privKey=v3.priv_key or None,
+            authKey=auth_key,
+            privKey=priv_key,
             authProtocol=AUTH_PROTOCOLS[v3.auth_protocol],
             privProtocol=PRIV_PROTOCOLS[v3.priv_protocol],
+            authKeyType=auth_type,
+            privKeyType=priv_type,
         )
 
     async def walk(self, target: Target, roots: list[str]) -> WalkResult:
@@ -297,3 +304,10 @@ class PysnmpClient:
 
 def _oid_key(oid: str) -> tuple[int, ...]:
     return tuple(int(x) for x in oid.split("."))
+
+
+def _key(password: str | None, master: bytes | None) -> tuple[str | bytes | None, int]:
+    """pysnmp's (key material, key type) of one v3 key: the password, else the shipped master key."""
+    if password or master is None:
+        return password or None, USM_KEY_TYPE_PASSPHRASE
+    return master, USM_KEY_TYPE_MASTER

@@ -7,7 +7,8 @@
   Reeder draft extension Cisco uses (``"AES-192-C"``/``"AES-256-C"``).
 - Keys: password -> key (1 MiB of the repeated password hashed, RFC 3414 A.2) once per (hash,
   password), kept in a :class:`KeyCache` (and across restarts in a
-  :class:`~collectors.snmp.keystore.KeyStore`); localisation to an engine ID (``H(Ku | engineID | Ku)``)
+  :class:`~collectors.snmp.keystore.KeyStore`), unless the inventory shipped the master key itself;
+  localisation to an engine ID (``H(Ku | engineID | Ku)``)
   once per (user, engine ID), kept by the caller with its engine state (:class:`LocalKeys`).
 
 Ciphers come from the ``cryptography`` package; HMACs from :mod:`hashlib` states of the padded key
@@ -67,6 +68,8 @@ class UsmUser:
     """One SNMPv3 user's credentials as the wire path uses them (passwords kept out of repr).
 
     ``context_engine_id`` ``None`` means the agent's own engine ID (the usual case).
+    ``auth_master_key``/``priv_master_key`` are the passwords' RFC 3414 master keys (Ku, computed by the
+    inventory when the credential is saved): when given they are used instead of hashing the password.
     """
 
     username: bytes
@@ -76,6 +79,8 @@ class UsmUser:
     priv_password: bytes | None = field(default=None, repr=False)
     context_name: bytes = b""
     context_engine_id: bytes | None = None
+    auth_master_key: bytes | None = field(default=None, repr=False)
+    priv_master_key: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("username", "auth_password", "priv_password", "context_name", "context_engine_id"):
@@ -85,15 +90,27 @@ class UsmUser:
         if self.auth_protocol is not None:
             if self.auth_protocol not in AUTH_PROTOCOLS:
                 raise UsmError(f"unknown SNMPv3 auth protocol {self.auth_protocol!r}")
-            if not self.auth_password:
+            if not self.auth_password and not self.auth_master_key:
                 raise UsmError(f"SNMPv3 user {self.username!r}: auth protocol without auth key")
         if self.priv_protocol is not None:
             if self.priv_protocol not in PRIV_PROTOCOLS:
                 raise UsmError(f"unknown SNMPv3 priv protocol {self.priv_protocol!r}")
             if self.auth_protocol is None:
                 raise UsmError(f"SNMPv3 user {self.username!r}: privacy needs authentication")
-            if not self.priv_password:
+            if not self.priv_password and not self.priv_master_key:
                 raise UsmError(f"SNMPv3 user {self.username!r}: priv protocol without priv key")
+        for name in ("auth_master_key", "priv_master_key"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.auth_protocol is None:
+                raise UsmError(f"SNMPv3 user {self.username!r}: {name} without auth protocol")
+            size = hashlib.new(AUTH_PROTOCOLS[self.auth_protocol][0]).digest_size
+            if len(value) != size:
+                raise UsmError(
+                    f"SNMPv3 user {self.username!r}: {name} has {len(value)} octets, "
+                    f"{self.auth_protocol} needs {size}"
+                )
 
     @property
     def flags(self) -> int:
@@ -110,6 +127,14 @@ def password_to_key(hash_name: str, password: bytes) -> bytes:
         raise UsmError("empty SNMPv3 password")
     repeated = password * (_KU_SOURCE // len(password) + 1)
     return hashlib.new(hash_name, memoryview(repeated)[:_KU_SOURCE]).digest()
+
+
+def master_key(auth_protocol: str, password: bytes) -> bytes:
+    """Ku of ``password`` for ``auth_protocol`` (``"SHA-256"``...): what an inventory ships so that
+    collectors skip the 1 MiB hash (the key does not depend on the agent's engine ID)."""
+    if auth_protocol not in AUTH_PROTOCOLS:
+        raise UsmError(f"unknown SNMPv3 auth protocol {auth_protocol!r}")
+    return password_to_key(AUTH_PROTOCOLS[auth_protocol][0], password)
 
 
 def localize(hash_name: str, ku: bytes, engine_id: bytes) -> bytes:
@@ -217,10 +242,11 @@ class KeyCache:
         if user.auth_protocol is None:
             return LocalKeys(engine_id, b"", b"")
         hash_name = AUTH_PROTOCOLS[user.auth_protocol][0]
-        auth = localize(hash_name, await self.ku(hash_name, user.auth_password), engine_id)
+        ku = user.auth_master_key or await self.ku(hash_name, user.auth_password)
+        auth = localize(hash_name, ku, engine_id)
         priv = b""
         if user.priv_protocol is not None:
-            ku = await self.ku(hash_name, user.priv_password)
+            ku = user.priv_master_key or await self.ku(hash_name, user.priv_password)
             if PRIV_PROTOCOLS[user.priv_protocol][1] == "reeder":  # one more 1 MiB hash: in the thread
                 priv = await self._run(localized_priv_key, hash_name, user.priv_protocol, ku, engine_id)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from collectors.snmp.usm import master_key
 from inventory import models as m
 from tests.api.data import AUTH_KEY, COMMUNITY, PRIV_KEY
 
@@ -59,6 +60,8 @@ def test_targets_follow_contract_1(collector, inv):
         "priv_protocol": "AES-128",
         "priv_key": PRIV_KEY,
         "context": "",
+        "auth_master_key": master_key("SHA-256", AUTH_KEY.encode()).hex(),
+        "priv_master_key": master_key("SHA-256", PRIV_KEY.encode()).hex(),
     }
     assert v3["labels"]["country"] == "LU" and v3["labels"]["strands"] == "digital-inclusion"
 

@@ -37,7 +37,7 @@ def test_usm_bench_quick_run():
         assert rows[name] == rows["v2c wire"]  # same walks, no errors
     assert rows["v2c wire"][0] == 0 and rows["v2c wire"][1] > 0
     assert rows["pysnmp v3 SHA-256/AES-128"][0] == 0
-    for start in ("cold", "warm"):
+    for start in ("cold, master keys shipped", "cold, passwords only", "warm, passwords only"):
         assert re.search(
             rf"start-up {start} .*, 20 distinct credential sets \(first GET each\): errors 0", out.stdout
         )

@@ -76,13 +76,15 @@ def test_key_rotation_old_key_still_decrypts_then_reencrypt_moves_to_new_key(db)
     with override_settings(SECRETS_KEYS=[new, old]):
         assert m.SnmpProfile.objects.get(pk=v2.pk).community == "rotate-me"
         changes_before = m.ObjectChange.objects.count()
-        assert reencrypt_secrets() == 3  # v2 community + v3 auth and priv keys (empty ones skipped)
+        # v2 community + v3 auth and priv keys and their derived master keys (empty ones skipped)
+        assert reencrypt_secrets() == 5
         assert m.ObjectChange.objects.count() == changes_before
     assert raw_row(v2)["community"] != old_raw
     with override_settings(SECRETS_KEYS=[new]):
         assert m.SnmpProfile.objects.get(pk=v2.pk).community == "rotate-me"
         fresh = m.SnmpProfile.objects.get(pk=v3.pk)
         assert (fresh.auth_key, fresh.priv_key) == (SECRETS["auth_key"], SECRETS["priv_key"])
+        assert (fresh.auth_master_key, fresh.priv_master_key) == (v3.auth_master_key, v3.priv_master_key)
     with override_settings(SECRETS_KEYS=[old]), pytest.raises(crypto.SecretDecryptionError):
         m.SnmpProfile.objects.get(pk=v2.pk)
 
@@ -113,7 +115,8 @@ def test_invalid_key_setting_is_reported(db):
 
 def test_every_secret_field_is_known_to_rotation():
     names = {(model.__name__, field.name) for model, field in encrypted_fields()}
-    assert names == {("SnmpProfile", "community"), ("SnmpProfile", "auth_key"), ("SnmpProfile", "priv_key")}
+    fields = ("community", "auth_key", "priv_key", "auth_master_key", "priv_master_key")
+    assert names == {("SnmpProfile", name) for name in fields}
 
 
 def test_tokens_store_only_a_hash(db, django_user_model):

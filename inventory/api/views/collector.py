@@ -45,6 +45,8 @@ def _v3(profile: SnmpProfile) -> dict | None:
         "priv_protocol": profile.priv_protocol or None,
         "priv_key": profile.priv_key or None,
         "context": profile.context,
+        "auth_master_key": profile.auth_master_key or None,
+        "priv_master_key": profile.priv_master_key or None,
     }
 
 
