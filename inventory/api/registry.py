@@ -57,6 +57,7 @@ API_APPS: dict[str, str] = {
     "objectchange": "core",
     "job": "core",
     **dict.fromkeys(("snmpprofile", "collectorgroup", "deviceobservation"), "monitoring"),
+    **dict.fromkeys(("servicelevelobjective", "maintenancewindow"), "monitoring"),
     "token": "users",
 }
 """NetBox's app label of each inventory model, as the API names object types (``dcim.site``)."""

@@ -20,6 +20,7 @@ from inventory.models.ipam import VRF, IPAddress, Prefix
 from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
+from inventory.models.slo import MaintenanceWindow, ServiceLevelObjective
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import CredentialFetch, Token, UserConfig
 
@@ -42,12 +43,14 @@ __all__ = [
     "Job",
     "JournalEntry",
     "Location",
+    "MaintenanceWindow",
     "Manufacturer",
     "ObjectChange",
     "Platform",
     "Prefix",
     "Rack",
     "Region",
+    "ServiceLevelObjective",
     "Site",
     "SnmpProfile",
     "Tag",

@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
         "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
         "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
+        "SloScopeEnum": "inventory.models.slo.SloScope.OBJECTIVE_CHOICES",
+        "MaintenanceScopeEnum": "inventory.models.slo.SloScope.MAINTENANCE_CHOICES",
     },
 }
 

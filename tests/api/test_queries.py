@@ -68,6 +68,17 @@ def big(db, api):
             device=inv.devices[i],
             site=inv.sites[0],
         )
+        create(
+            m.ServiceLevelObjective, name=f"slo{i}", target_percent="99.5", scope="country", scope_value="MA"
+        )
+        create(
+            m.MaintenanceWindow,
+            start="2026-11-30T06:00:00Z",
+            end="2026-11-30T07:00:00Z",
+            reason="x",
+            scope="device",
+            scope_value=inv.devices[i].name,
+        )
     api.get("/api/")  # the token's first use records last_used
     return inv
 
