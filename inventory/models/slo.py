@@ -120,11 +120,11 @@ class MaintenanceWindow(ChangeLoggedModel):
     )
 
     class Meta:
-        ordering = ("-start", "pk")
+        ordering = ("start", "pk")
         indexes = (models.Index(fields=("end", "start")),)
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.scope_value} {self.start:%Y-%m-%d %H:%M}: {self.reason}"
+        return self.reason
 
     def clean(self) -> None:
         super().clean()

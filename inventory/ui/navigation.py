@@ -16,7 +16,7 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Contacts", ("Contact", "ContactRole", "ContactAssignment")),
     ("Devices", ("Rack", "Device", "Interface", "DeviceRole", "DeviceType", "Manufacturer", "Platform")),
     ("IPAM", ("Prefix", "IPAddress")),
-    ("Monitoring", ("SnmpProfile", "CollectorGroup")),
+    ("Monitoring", ("SnmpProfile", "CollectorGroup", "ServiceLevelObjective", "MaintenanceWindow")),
 )
 
 

@@ -383,3 +383,6 @@ class CollectorGroupViews(ObjectViews):
     filterset = filtersets.CollectorGroupFilterSet
     form = forms.CollectorGroupForm
     url_path = "monitoring/collector-groups"
+
+
+from inventory.ui import slo as _slo  # noqa: E402, F401  (registers the SLO and maintenance view sets)
