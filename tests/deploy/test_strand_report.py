@@ -167,3 +167,38 @@ def test_strand_report_from_a_real_prometheus(db, month_prometheus, tmp_path):
     assert pages.returncode == 0, pages.stderr
     [png] = list(tmp_path.glob("page*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
+
+
+def test_strand_report_page(db, month_prometheus, client, django_user_model, settings):
+    inventory_month()
+    settings.PROMETHEUS_URL = month_prometheus
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.invalid", "x" * 16))
+    page = client.get("/monitoring/strand-report/", {"month": "2026-11"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    for heading in (
+        "Availability by country",
+        "Availability by strand",
+        "Availability by agency",
+        "Incidents",
+    ):
+        assert heading in text
+    assert "InfrastrandDeviceDown" in text and "0.99514" in text
+    pdf = client.get("/monitoring/strand-report/", {"month": "2026-11", "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    rows = list(
+        csv.DictReader(
+            client.get("/monitoring/strand-report/", {"month": "2026-11", "format": "csv"})
+            .content.decode()
+            .splitlines()
+        )
+    )
+    assert {"country", "strand", "tenant"} <= {r["scope"] for r in rows if r["section"] == "availability"}
+    assert client.get("/monitoring/strand-report/", {"month": "November"}).status_code == 400
+
+
+def test_strand_report_page_names_an_unreachable_prometheus(db, client, django_user_model, settings):
+    settings.PROMETHEUS_URL = f"http://127.0.0.1:{free_port()}"
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.invalid", "x" * 16))
+    page = client.get("/monitoring/strand-report/", {"month": "2026-11"})
+    assert page.status_code == 502 and settings.PROMETHEUS_URL in page.content.decode()
