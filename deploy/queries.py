@@ -148,7 +148,12 @@ EXPECTED_EMPTY: dict[str, str] = {
     "InfrastrandInventoryDown": _ALERT_QUIET,
     "infrastrand-overview:Devices down (list):A": "lists devices with infrastrand_device_up 0: none"
     " when healthy",
+    "InfrastrandSloBudgetBurnFast": _ALERT_QUIET + " (no objective is burning its budget)",
+    "InfrastrandSloBudgetBurnSlow": _ALERT_QUIET + " (no objective is burning its budget)",
+    "InfrastrandMaintenance": "no maintenance window is running",
 }
+
+_OBJECTIVES_PANEL = "infrastrand-availability:Objectives: availability, target and error budget left (30 d)"
 
 # May or may not return data, depending on what the demo contains or how long it has run.
 MAY_BE_EMPTY: dict[str, str] = {
@@ -181,6 +186,21 @@ MAY_BE_EMPTY: dict[str, str] = {
     "infrastrand:poll_duration_interval:ratio": "built on infrastrand:poll_interval:seconds15m (same reason)",
     "infrastrand-collectors:Slowest polls (share of the poll interval):A": "built on"
     " infrastrand:poll_interval:seconds15m (same reason)",
+    **{
+        f"infrastrand:{name}:ratio_avg{window}": "averages a recorded series over time: empty until the"
+        " availability rules have been evaluated once"
+        for name, windows in (
+            ("slo_scope_availability", ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")),
+            ("device_availability", ("1h", "1d", "30d")),
+        )
+        for window in windows
+    },
+    "infrastrand:slo_scope_up:avg": "built on the recorded infrastrand:device_up:in_service (same reason)",
+    **{
+        f"{_OBJECTIVES_PANEL}:{ref}": "needs an availability objective in the inventory (the test"
+        " stacks define none)"
+        for ref in "ABC"
+    },
 }
 
 

@@ -13,6 +13,9 @@
   acknowledgement whose expiry passed counts as open again), and
   ``infrastrand_drift_oldest_open_timestamp_seconds{kind,site,country,tenant}`` the ``first_seen`` of the
   oldest of them (Unix time). ``kind`` is a ``DriftKindChoices`` value, ``tenant`` the device's tenant.
+- ``infrastrand_slo_objective_ratio{slo,scope,scope_value}``: each availability objective's target (0.995).
+- ``infrastrand_maintenance_active{device,site,country,tenant,role,maintenance_scope,window} 1``: every
+  device inside a maintenance window that is running now (the availability rules leave its time out).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ DEVICE_COUNT_LABELS = ("site", "country", "status", "role")
 OBSERVATION_LABELS = ("device", "site", "country", "tenant", "role", "collector")
 INTERFACE_LABELS = ("device", "ifName", "enabled", "mark_connected")
 DRIFT_LABELS = ("kind", "site", "country", "tenant")
+SLO_LABELS = ("slo", "scope", "scope_value")
+MAINTENANCE_LABELS = ("device", "site", "country", "tenant", "role", "maintenance_scope", "window")
 
 
 def _slug(obj) -> str:
@@ -133,6 +138,7 @@ class InventoryCollector(Collector):
             documented.add_metric([device, name, _flag(enabled), _flag(connected)], 1)
         yield documented
         yield from drift_families()
+        yield from slo_metrics()
 
 
 def drift_families() -> Iterator[Metric]:
@@ -164,6 +170,40 @@ def drift_families() -> Iterator[Metric]:
         oldest.add_metric(labels, first.timestamp())
     yield items
     yield oldest
+
+
+def slo_metrics() -> Iterator[Metric]:
+    """The availability objectives and the devices in maintenance now."""
+    from django.utils import timezone
+
+    from inventory.models import Device, MaintenanceWindow, ServiceLevelObjective
+    from inventory.models.slo import devices_in_scope
+
+    objectives = GaugeMetricFamily(
+        "infrastrand_slo_objective_ratio",
+        "Availability objective of each SLO over its monthly window (0.995 = 99.5 %)",
+        labels=SLO_LABELS,
+    )
+    for slo in ServiceLevelObjective.objects.order_by("name"):
+        objectives.add_metric([slo.name, slo.scope, slo.scope_value], slo.target_ratio)
+    yield objectives
+
+    maintenance = GaugeMetricFamily(
+        "infrastrand_maintenance_active",
+        "Devices inside a maintenance window running now (value always 1)",
+        labels=MAINTENANCE_LABELS,
+    )
+    now = timezone.now()
+    for window in MaintenanceWindow.objects.filter(start__lte=now, end__gt=now).order_by("pk"):
+        rows = (
+            Device.objects.filter(devices_in_scope(window.scope, window.scope_value))
+            .order_by("name", "pk")
+            .values_list("name", "site__slug", "site__country", "tenant__slug", "role__slug")
+        )
+        for name, site, country, tenant, role in rows:
+            labels = [name, site or "", country or "", tenant or "", role or ""]
+            maintenance.add_metric([*labels, window.scope, str(window.pk)], 1)
+    yield maintenance
 
 
 registry = CollectorRegistry(auto_describe=False)

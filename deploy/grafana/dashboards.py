@@ -17,6 +17,7 @@ from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import geomap as geomap_model
 
+from deploy.grafana.availability import AVAILABILITY_UID, strand_availability
 from deploy.grafana.panels import (
     AVAILABILITY_THRESHOLDS,
     COLLECTORS_UID,
@@ -675,4 +676,5 @@ DASHBOARDS: dict[str, Callable[[], model.Dashboard]] = {
     DEVICE_UID: device,
     INTERFACES_UID: interfaces,
     COLLECTORS_UID: collectors,
+    AVAILABILITY_UID: strand_availability,
 }

@@ -60,6 +60,7 @@ API_APPS: dict[str, str] = {
     **dict.fromkeys(
         ("snmpprofile", "collectorgroup", "deviceobservation", "driftitem", "platformmapping"), "monitoring"
     ),
+    **dict.fromkeys(("servicelevelobjective", "maintenancewindow"), "monitoring"),
     "token": "users",
 }
 """NetBox's app label of each inventory model, as the API names object types (``dcim.site``)."""

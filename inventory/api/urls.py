@@ -15,6 +15,7 @@ from inventory.api.views.importer import ImportView
 from inventory.api.views.jobs import JobViewSet
 from inventory.api.views.roots import AppRootView
 from inventory.api.views.sd import DeviceHttpSdView
+from inventory.api.views.slo import MaintenanceWindowViewSet, ServiceLevelObjectiveViewSet
 from inventory.api.views.status import APIRootView, StatusView
 from inventory.api.views.users import TokenProvisionView, TokenViewSet
 
@@ -56,6 +57,8 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("alerts", AlertRecordViewSet),
         ("drift", drift.DriftItemViewSet),
         ("platform-mappings", drift.PlatformMappingViewSet),
+        ("slos", ServiceLevelObjectiveViewSet),
+        ("maintenance-windows", MaintenanceWindowViewSet),
     ],
 }
 

@@ -22,6 +22,7 @@ from inventory.models.jobs import Job
 from inventory.models.journal import JournalEntry
 from inventory.models.membership import CollectorMember
 from inventory.models.monitoring import CollectorGroup, DeviceObservation, SnmpProfile
+from inventory.models.slo import MaintenanceWindow, ServiceLevelObjective
 from inventory.models.templates import InterfaceTemplate
 from inventory.models.tenancy import Contact, ContactAssignment, ContactRole, Tenant, TenantGroup
 from inventory.models.users import CredentialFetch, Token, UserConfig
@@ -48,6 +49,7 @@ __all__ = [
     "Job",
     "JournalEntry",
     "Location",
+    "MaintenanceWindow",
     "Manufacturer",
     "ObjectChange",
     "Platform",
@@ -55,6 +57,7 @@ __all__ = [
     "Prefix",
     "Rack",
     "Region",
+    "ServiceLevelObjective",
     "Site",
     "SnmpProfile",
     "Tag",

@@ -228,6 +228,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Grafana base URL, used by the UI to link sites and devices to their dashboards.
 GRAFANA_URL = os.environ.get("INFRASTRAND_GRAFANA_URL", "http://127.0.0.1:3000")
+# Where the strand report asks for availability (Prometheus HTTP API).
+PROMETHEUS_URL = os.environ.get("INFRASTRAND_PROMETHEUS_URL", "http://127.0.0.1:9090")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -284,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
         "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
         "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
+        "SloScopeEnum": "inventory.models.slo.SloScope.OBJECTIVE_CHOICES",
+        "MaintenanceScopeEnum": "inventory.models.slo.SloScope.MAINTENANCE_CHOICES",
     },
 }
 

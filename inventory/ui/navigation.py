@@ -28,7 +28,17 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("IPAM", ("Prefix", "IPAddress", "VRF")),
-    ("Monitoring", ("SnmpProfile", "CollectorGroup", "DriftItem", "PlatformMapping")),
+    (
+        "Monitoring",
+        (
+            "SnmpProfile",
+            "CollectorGroup",
+            "DriftItem",
+            "PlatformMapping",
+            "ServiceLevelObjective",
+            "MaintenanceWindow",
+        ),
+    ),
     ("Customization", ("CustomField", "JournalEntry")),
 )
 

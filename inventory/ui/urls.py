@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from inventory.ui import events, home, importing, registry, search
 from inventory.ui import views as _declarations  # noqa: F401  (registers the view sets)
+from inventory.ui.strandreport import StrandReportView
 
 ui_patterns = [
     path("", home.HomeView.as_view(), name="home"),
@@ -13,6 +14,7 @@ ui_patterns = [
     path("changelog/", home.ChangeLogView.as_view(), name="changelog"),
     path("search/", search.SearchView.as_view(), name="search"),
     path("monitoring/events/", events.EventListView.as_view(), name="events"),
+    path("monitoring/strand-report/", StrandReportView.as_view(), name="strand_report"),
 ]
 for views in registry.all_views():
     ui_patterns += views.urls()

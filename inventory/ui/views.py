@@ -401,3 +401,4 @@ class CollectorGroupViews(ObjectViews):
 
 for _drift_views in (drift.DriftItemViews, drift.PlatformMappingViews, drift.InterfaceTemplateViews):
     declare(_drift_views)
+from inventory.ui import slo as _slo  # noqa: E402, F401  (registers the SLO and maintenance view sets)

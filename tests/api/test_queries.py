@@ -72,6 +72,17 @@ def big(db, api):
             device=inv.devices[i],
             site=inv.sites[0],
         )
+        create(
+            m.ServiceLevelObjective, name=f"slo{i}", target_percent="99.5", scope="country", scope_value="MA"
+        )
+        create(
+            m.MaintenanceWindow,
+            start="2026-11-30T06:00:00Z",
+            end="2026-11-30T07:00:00Z",
+            reason="x",
+            scope="device",
+            scope_value=inv.devices[i].name,
+        )
     for device in inv.devices:  # a serial drift item each
         observation_record(
             device=device, collector="c1", polled_at=timezone.now(), up=True, facts={"serial": "X"}

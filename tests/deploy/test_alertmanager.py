@@ -20,6 +20,10 @@ TEMPLATES = CONFIG.parent / "templates" / "infrastrand.tmpl"
 
 # (labels of an alert, receivers it must reach)
 ROUTES = [
+    (
+        {"alertname": "InfrastrandMaintenance", "country": "MA", "tenant": "none", "scope": "device"},
+        "maintenance-quiet",
+    ),
     ({"country": "MA", "tenant": "ma-dda-demo", "scope": "device"}, "ma-dda"),
     ({"country": "MA", "tenant": "ma-nco-demo", "scope": "interface"}, "ma-nco"),
     ({"country": "MA", "tenant": "other-agency", "scope": "device"}, "ma-noc"),

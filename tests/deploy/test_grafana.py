@@ -51,7 +51,7 @@ def test_generator_output_matches_committed_files(tmp_path, monkeypatch):
 
 def test_five_dashboards():
     titles = {load(p)["title"] for p in DASHBOARD_FILES}
-    assert titles == {"Strand overview", "Site", "Device", "Interfaces", "Collectors"}
+    assert titles == {"Strand overview", "Site", "Device", "Interfaces", "Collectors", "Strand availability"}
 
 
 def contained(small: object, big: object, path: str = "") -> list[str]:

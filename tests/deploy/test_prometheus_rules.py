@@ -47,7 +47,7 @@ def test_shipped_config_is_valid(tmp_path):
     ]
     result = promtool("check", "config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 rule files found" in result.stdout + result.stderr
+    assert "3 rule files found" in result.stdout + result.stderr
 
 
 def test_repointed_config_is_valid(tmp_path):
@@ -123,7 +123,7 @@ def test_every_recording_rule_is_unit_tested(record):
 @pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
 def test_alert_labels_and_annotations(alert):
     assert alert["labels"]["severity"] in {"critical", "warning", "info"}
-    assert alert["labels"]["scope"] in {"site", "device", "interface", "collector", "inventory"}
+    assert alert["labels"]["scope"] in {"site", "device", "interface", "collector", "inventory", "slo"}
     for label in ("site", "country", "tenant"):
         assert label in alert["labels"], f"{alert['alert']}: no {label} label"
     annotations = alert["annotations"]

@@ -1,0 +1,1 @@
+"""Reports built from Prometheus and the inventory (the monthly strand report)."""
