@@ -1,5 +1,6 @@
 """The inventory's models, one module per area (NetBox layout)."""
 
+from inventory.models.cables import Cable
 from inventory.models.changelog import ObjectChange
 from inventory.models.customfields import CustomField
 from inventory.models.dcim import (
@@ -28,6 +29,7 @@ from inventory.models.users import CredentialFetch, Token, UserConfig
 __all__ = [
     "VRF",
     "AlertRecord",
+    "Cable",
     "CollectorGroup",
     "Contact",
     "ContactAssignment",
