@@ -7,6 +7,7 @@ import pynetbox
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from prometheus_client.parser import text_string_to_metric_families
 
 from inventory import models as m
 from inventory.services.cables import cable_create
@@ -176,3 +177,23 @@ def test_pynetbox_creates_reads_filters_and_deletes_cables(nb, transactional_db)
     assert m.Cable.objects.get(pk=created.id).label == "uplink-2"
     assert cable.delete()
     assert not m.Cable.objects.exists()
+
+
+def test_documented_interface_metric_counts_cabled_ports_as_connected(api, inv):
+    """InterfaceDown's ``connected="true"``: the end of a cable or marked connected (mark_connected kept)."""
+    d0, d1 = inv.devices[:2]
+    cable_create(data={"a_interface": port(d0, "Gi0/0"), "b_interface": port(d1, "Gi0/0")})
+    m.Interface.objects.filter(pk=port(d1, "Gi0/1").pk).update(mark_connected=True)
+    found = text_string_to_metric_families(api.get("/metrics").content.decode())
+    documented = {
+        (s.labels["device"], s.labels["ifName"]): (s.labels["mark_connected"], s.labels["connected"])
+        for family in found
+        for s in family.samples
+        if s.name == "infrastrand_interface_documented" and s.labels["device"] in (d0.name, d1.name)
+    }
+    assert documented == {
+        (d0.name, "Gi0/0"): ("false", "true"),
+        (d0.name, "Gi0/1"): ("false", "false"),
+        (d1.name, "Gi0/0"): ("false", "true"),
+        (d1.name, "Gi0/1"): ("true", "true"),
+    }
