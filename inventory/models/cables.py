@@ -15,6 +15,16 @@ from inventory.models.extras import ColorField
 
 END_FIELDS = ("a_interface", "b_interface")
 
+INTERFACE_CABLE_PATHS = (
+    "cable_a",
+    "cable_a__b_interface",
+    "cable_a__b_interface__device",
+    "cable_b",
+    "cable_b__a_interface",
+    "cable_b__a_interface__device",
+)
+"""``select_related`` paths that give the interface serializer its cable and peer without more queries."""
+
 
 class Cable(PrimaryModel):
     """One cable, A end to B end. Each interface is the end of at most one cable (on either side)."""

@@ -185,16 +185,6 @@ class ReachableField(serializers.Field):
         return None if cable is None else cable.status == "connected"
 
 
-INTERFACE_CABLE_PATHS = (
-    "cable_a",
-    "cable_a__b_interface",
-    "cable_a__b_interface__device",
-    "cable_b",
-    "cable_b__a_interface",
-    "cable_b__a_interface__device",
-)
-"""``select_related`` paths that give the interface serializer its cable and peer without more queries."""
-
 INTERFACE_CABLE_COLUMNS = tuple(
     f"{end}__{column}"
     for end in ("cable_a", "cable_b")

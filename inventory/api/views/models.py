@@ -12,7 +12,7 @@ from inventory.api.filtersets import dcim as fd
 from inventory.api.filtersets import extras as fe
 from inventory.api.filtersets import ipam as fi
 from inventory.api.filtersets import tenancy as ft
-from inventory.api.serializers.cables import INTERFACE_CABLE_COLUMNS, INTERFACE_CABLE_PATHS
+from inventory.api.serializers.cables import INTERFACE_CABLE_COLUMNS
 from inventory.api.views.available import AvailableObjectsMixin
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import (
@@ -41,6 +41,7 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
+from inventory.models.cables import INTERFACE_CABLE_PATHS
 from inventory.services.dcim import device_create
 
 # -- dcim ------------------------------------------------------------------------------------------
