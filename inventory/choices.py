@@ -431,6 +431,9 @@ class DriftKindChoices(ChoiceSet):
     KIND_INTERFACE_DESCRIPTION = "interface_description"
     KIND_PRIMARY_IP = "primary_ip"
     KIND_NEVER_ANSWERED = "never_answered"
+    KIND_CABLE_MISSING = "cable_missing"
+    KIND_CABLE_MISMATCH = "cable_mismatch"
+    KIND_NEIGHBOR_UNDOCUMENTED = "neighbor_undocumented"
 
     CHOICES: ClassVar = [
         (KIND_SERIAL, "Serial number"),
@@ -446,6 +449,9 @@ class DriftKindChoices(ChoiceSet):
         (KIND_INTERFACE_DESCRIPTION, "Interface description (ifAlias)"),
         (KIND_PRIMARY_IP, "Primary IP vs polled address"),
         (KIND_NEVER_ANSWERED, "Monitored, never answered"),
+        (KIND_CABLE_MISSING, "LLDP neighbour, no cable documented"),
+        (KIND_CABLE_MISMATCH, "Cable contradicted by LLDP"),
+        (KIND_NEIGHBOR_UNDOCUMENTED, "LLDP neighbour not documented"),
     ]
 
 

@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "InterfaceTypeEnum": "inventory.choices.InterfaceTypeChoices.CHOICES",
         "CustomFieldTypeEnum": "inventory.choices.CustomFieldTypeChoices.CHOICES",
         "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
+        "CableStatusEnum": "inventory.choices.CableStatusChoices.CHOICES",
+        "CableTypeEnum": "inventory.choices.CableTypeChoices.CHOICES",
     },
 }
 
