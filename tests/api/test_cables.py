@@ -71,6 +71,10 @@ def test_create_reads_back_netbox_shapes_and_logs_the_change(api, inv):
     assert peer["connected_endpoints_type"] == "dcim.interface"
     assert peer["connected_endpoints_reachable"] is True
 
+    cabled = api.get("/api/dcim/interfaces/", {"cabled": "true"}).json()["results"]
+    assert sorted(row["id"] for row in cabled) == sorted([a.pk, b.pk])
+    uncabled = api.get("/api/dcim/interfaces/", {"cabled": "false", "limit": 100}).json()
+    assert uncabled["count"] == m.Interface.objects.count() - 2
     free = api.get(f"/api/dcim/interfaces/{port(inv.devices[2], 'Gi0/0').pk}/").json()
     assert free["cable"] is None and free["link_peers"] == [] and free["connected_endpoints"] is None
 
