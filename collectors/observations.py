@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from collectors.inventory_client import InventoryClient
-from collectors.mibmodules import display_string
+from collectors.mibmodules import display_string, phys_address
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,52 @@ def interfaces_from(columns: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+LLDP_COLUMNS = ("lldpRemChassisId", "lldpRemSysName", "lldpRemPortId", "lldpRemPortDesc")
+"""The lldp module's remote-table columns (collectors/modules/lldp.yaml) a neighbour is read from."""
+CHASSIS_MAC = 4  # lldpRemChassisIdSubtype macAddress
+
+
+def _row_key(row: str) -> list[int]:
+    return [int(part) if part.isdigit() else 0 for part in row.split(".")]
+
+
+def lldp_neighbors_from(columns: dict[str, dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """One entry per lldpRemTable row; None when the lldp module's columns were not walked.
+
+    The row index is lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex. ``local_port`` is the ifName of
+    the ifIndex equal to the local port number (the usual numbering; the number itself otherwise),
+    ``local_port_num`` the number. A MAC chassis ID reads ``AA:BB:CC:DD:EE:FF``.
+    """
+    if not any(name in columns for name in LLDP_COLUMNS):
+        return None
+    rows: set[str] = set()
+    for name in LLDP_COLUMNS:
+        rows.update(columns.get(name, ()))
+    names = columns.get("ifName", {})
+    out = []
+    for row in sorted(rows, key=_row_key):
+        parts = row.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        port_num = parts[1]
+        chassis = columns.get("lldpRemChassisId", {}).get(row)
+        mac_chassis = columns.get("lldpRemChassisIdSubtype", {}).get(row) == CHASSIS_MAC
+        local = names.get(port_num)
+        out.append(
+            {
+                "local_port": display_string(local) if local is not None else port_num,
+                "local_port_num": int(port_num),
+                "chassis_id": phys_address(chassis)
+                if mac_chassis and isinstance(chassis, bytes) and len(chassis) == 6
+                else display_string(chassis),
+                "sys_name": display_string(columns.get("lldpRemSysName", {}).get(row)),
+                "port_id": display_string(columns.get("lldpRemPortId", {}).get(row)),
+                "port_descr": display_string(columns.get("lldpRemPortDesc", {}).get(row)),
+            }
+        )
+    return out
+
+
 def observation_from(
     *,
     device: str,
@@ -117,16 +163,25 @@ def observation_from(
         interfaces = interfaces_from(columns)
         if interfaces:
             obs["interfaces"] = interfaces
+        neighbors = lldp_neighbors_from(columns)
+        if neighbors is not None:
+            obs["lldp_neighbors"] = neighbors
     return obs
 
 
-_HEAVY = ("facts", "interfaces")
+_HEAVY = ("facts", "interfaces", "lldp_neighbors")
 
 
 def _digest(observation: dict[str, Any]) -> int:
     """What identifies an observation's content, leaving out what changes at every poll."""
     facts = {k: v for k, v in observation.get("facts", {}).items() if k != "uptime_seconds"}
-    content = (observation["up"], observation["error"], facts, observation.get("interfaces"))
+    content = (
+        observation["up"],
+        observation["error"],
+        facts,
+        observation.get("interfaces"),
+        observation.get("lldp_neighbors"),
+    )
     return hash(json.dumps(content, sort_keys=True, default=str))
 
 

@@ -431,6 +431,9 @@ class DriftKindChoices(ChoiceSet):
     KIND_INTERFACE_DESCRIPTION = "interface_description"
     KIND_PRIMARY_IP = "primary_ip"
     KIND_NEVER_ANSWERED = "never_answered"
+    KIND_CABLE_MISSING = "cable_missing"
+    KIND_CABLE_MISMATCH = "cable_mismatch"
+    KIND_NEIGHBOR_UNDOCUMENTED = "neighbor_undocumented"
 
     CHOICES: ClassVar = [
         (KIND_SERIAL, "Serial number"),
@@ -446,6 +449,9 @@ class DriftKindChoices(ChoiceSet):
         (KIND_INTERFACE_DESCRIPTION, "Interface description (ifAlias)"),
         (KIND_PRIMARY_IP, "Primary IP vs polled address"),
         (KIND_NEVER_ANSWERED, "Monitored, never answered"),
+        (KIND_CABLE_MISSING, "LLDP neighbour, no cable documented"),
+        (KIND_CABLE_MISMATCH, "Cable contradicted by LLDP"),
+        (KIND_NEIGHBOR_UNDOCUMENTED, "LLDP neighbour not documented"),
     ]
 
 
@@ -460,3 +466,57 @@ class DriftStateChoices(ChoiceSet):
         (STATE_RESOLVED, "Resolved"),
     ]
     COLORS: ClassVar = {STATE_OPEN: "ff9800", STATE_ACKNOWLEDGED: "2196f3", STATE_RESOLVED: "4caf50"}
+
+
+# -- cables ----------------------------------------------------------------------------------------
+
+
+class CableStatusChoices(ChoiceSet):
+    STATUS_CONNECTED = "connected"
+    STATUS_PLANNED = "planned"
+    STATUS_DECOMMISSIONING = "decommissioning"
+
+    CHOICES: ClassVar = [
+        (STATUS_CONNECTED, "Connected"),
+        (STATUS_PLANNED, "Planned"),
+        (STATUS_DECOMMISSIONING, "Decommissioning"),
+    ]
+    COLORS: ClassVar = {
+        STATUS_CONNECTED: "4caf50",
+        STATUS_PLANNED: "00bcd4",
+        STATUS_DECOMMISSIONING: "ffc107",
+    }
+
+
+class CableTypeChoices(ChoiceSet):
+    """NetBox's common cable types (a subset: copper, fibre, DAC, power)."""
+
+    CHOICES: ClassVar = [
+        ("cat5e", "CAT5e"),
+        ("cat6", "CAT6"),
+        ("cat6a", "CAT6a"),
+        ("cat7", "CAT7"),
+        ("cat8", "CAT8"),
+        ("dac-active", "Direct Attach Copper (Active)"),
+        ("dac-passive", "Direct Attach Copper (Passive)"),
+        ("coaxial", "Coaxial"),
+        ("mmf", "Multimode Fiber"),
+        ("mmf-om3", "Multimode Fiber (OM3)"),
+        ("mmf-om4", "Multimode Fiber (OM4)"),
+        ("smf", "Singlemode Fiber"),
+        ("smf-os1", "Singlemode Fiber (OS1)"),
+        ("smf-os2", "Singlemode Fiber (OS2)"),
+        ("aoc", "Active Optical Cabling (AOC)"),
+        ("power", "Power"),
+    ]
+
+
+class CableLengthUnitChoices(ChoiceSet):
+    CHOICES: ClassVar = [
+        ("km", "Kilometers"),
+        ("m", "Meters"),
+        ("cm", "Centimeters"),
+        ("mi", "Miles"),
+        ("ft", "Feet"),
+        ("in", "Inches"),
+    ]

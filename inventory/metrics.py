@@ -5,8 +5,9 @@
 - ``infrastrand_devices{site,country,status,role}``: device counts.
 - ``infrastrand_device_observation_up{device,site,country,tenant,role,collector}``: the last poll a collector
   reported (1 answered, 0 failed); ``infrastrand_device_observation_timestamp_seconds`` when it was polled.
-- ``infrastrand_interface_documented{device,ifName,enabled,mark_connected} 1``: every documented interface
-  of a monitored device (``enabled``/``mark_connected`` ``"true"``/``"false"``), for alerts to join on
+- ``infrastrand_interface_documented{device,ifName,enabled,mark_connected,connected} 1``: every documented
+  interface of a monitored device (``enabled``/``mark_connected`` ``"true"``/``"false"``; ``connected``
+  ``"true"`` when it is the end of a cable or marked connected), for alerts to join on
   ``device, ifName`` with the polled ``ifOperStatus`` (an interface documented as disabled or not
   connected is not expected up).
 - ``infrastrand_drift_items{kind,site,country,tenant}``: open drift items (documented vs observed; an
@@ -40,7 +41,7 @@ SITE_INFO_LABELS = (
 )
 DEVICE_COUNT_LABELS = ("site", "country", "status", "role")
 OBSERVATION_LABELS = ("device", "site", "country", "tenant", "role", "collector")
-INTERFACE_LABELS = ("device", "ifName", "enabled", "mark_connected")
+INTERFACE_LABELS = ("device", "ifName", "enabled", "mark_connected", "connected")
 DRIFT_LABELS = ("kind", "site", "country", "tenant")
 SLO_LABELS = ("slo", "scope", "scope_value")
 MAINTENANCE_LABELS = ("device", "site", "country", "tenant", "role", "maintenance_scope", "window")
@@ -132,10 +133,11 @@ class InventoryCollector(Collector):
         rows = (
             Interface.objects.filter(device__monitored=True)
             .order_by("device__name", "name", "pk")
-            .values_list("device__name", "name", "enabled", "mark_connected")
+            .values_list("device__name", "name", "enabled", "mark_connected", "cable_a__id", "cable_b__id")
         )
-        for device, name, enabled, connected in rows:
-            documented.add_metric([device, name, _flag(enabled), _flag(connected)], 1)
+        for device, name, enabled, marked, cable_a, cable_b in rows:
+            cabled = cable_a is not None or cable_b is not None
+            documented.add_metric([device, name, _flag(enabled), _flag(marked), _flag(marked or cabled)], 1)
         yield documented
         yield from drift_families()
         yield from slo_metrics()

@@ -63,7 +63,7 @@ COLLECTOR = label_variable(
 # Down ports the inventory documents as enabled and connected, as InfrastrandInterfaceDown sees them.
 IF_DOWN = (
     "(ifOperStatus{%s} == 2 or ifOperStatus{%s} == 7) and on (instance, ifIndex) ifAdminStatus == 1"
-    ' and on (device, ifName) infrastrand_interface_documented{enabled="true", mark_connected="true"}'
+    ' and on (device, ifName) infrastrand_interface_documented{enabled="true", connected="true"}'
 )
 # Open drift (the inventory's drift engine, on its /metrics): items and age of the oldest, by kind.
 DRIFT_ITEMS = "sum by (site, kind) (infrastrand_drift_items{%s})"

@@ -49,6 +49,7 @@ API_APPS: dict[str, str] = {
             "device",
             "interface",
             "interfacetemplate",
+            "cable",
         ),
         "dcim",
     ),

@@ -9,6 +9,7 @@ from inventory.api.routers import BulkRouter
 from inventory.api.views import drift
 from inventory.api.views import models as v
 from inventory.api.views.audit import CredentialFetchListView
+from inventory.api.views.cables import CableViewSet
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
 from inventory.api.views.events import AlertRecordViewSet, AlertWebhookView, CollectorEventsView, EventViewSet
 from inventory.api.views.importer import ImportView
@@ -34,6 +35,7 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("devices", v.DeviceViewSet),
         ("interfaces", v.InterfaceViewSet),
         ("interface-templates", drift.InterfaceTemplateViewSet),
+        ("cables", CableViewSet),
     ],
     "ipam": [("vrfs", v.VRFViewSet), ("prefixes", v.PrefixViewSet), ("ip-addresses", v.IPAddressViewSet)],
     "tenancy": [

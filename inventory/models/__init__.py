@@ -1,5 +1,6 @@
 """The inventory's models, one module per area (NetBox layout)."""
 
+from inventory.models.cables import Cable
 from inventory.models.changelog import ObjectChange
 from inventory.models.customfields import CustomField
 from inventory.models.dcim import (
@@ -30,6 +31,7 @@ from inventory.models.users import CredentialFetch, Token, UserConfig
 __all__ = [
     "VRF",
     "AlertRecord",
+    "Cable",
     "CollectorGroup",
     "CollectorMember",
     "Contact",

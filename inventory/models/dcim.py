@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -636,6 +636,27 @@ class Interface(PrimaryModel):
                 raise ValidationError({"lag": f"LAG {self.lag} belongs to another device."})
             if self.lag.type != "lag":
                 raise ValidationError({"lag": f"{self.lag} is not a LAG interface (type lag)."})
+
+    @property
+    def cable(self):
+        """The cable ending on this interface (either end), or None."""
+        for end in ("cable_a", "cable_b"):
+            try:
+                return getattr(self, end)
+            except ObjectDoesNotExist:
+                continue
+        return None
+
+    @property
+    def link_peer(self) -> Interface | None:
+        """The interface at the far end of this interface's cable, or None."""
+        cable = self.cable
+        return cable.far_end(self.pk) if cable is not None else None
+
+    @property
+    def is_connected(self) -> bool:
+        """Expected up when enabled: cabled, or marked connected (what InterfaceDown alerts on)."""
+        return self.mark_connected or self.cable is not None
 
     def set_stored_values(self) -> None:
         """The natural sort key of ``name`` (bulk writers call this instead of ``save()``)."""

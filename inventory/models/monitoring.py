@@ -240,6 +240,11 @@ class DeviceObservation(models.Model):
     error = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True)
     interfaces = models.JSONField(default=list, blank=True)
+    lldp_neighbors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="LLDP neighbours (local_port, chassis_id, sys_name, port_id, port_descr) when walked",
+    )
 
     class Meta:
         ordering = ("device",)

@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "inventory.choices.AlertStatusChoices.CHOICES",
         "SloScopeEnum": "inventory.models.slo.SloScope.OBJECTIVE_CHOICES",
         "MaintenanceScopeEnum": "inventory.models.slo.SloScope.MAINTENANCE_CHOICES",
+        "CableStatusEnum": "inventory.choices.CableStatusChoices.CHOICES",
+        "CableTypeEnum": "inventory.choices.CableTypeChoices.CHOICES",
     },
 }
 

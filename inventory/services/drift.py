@@ -401,7 +401,10 @@ def _read_batch(
 
 
 def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> DriftCounts:
+    from inventory.services.drift_cables import CABLE_KINDS, cable_findings
+
     records, observations, active = _read_batch(ids, now)
+    cabling = cable_findings(ids)
     new: list[DriftItem] = []
     touch: list[int] = []
     rewrite: list[DriftItem] = []
@@ -409,6 +412,9 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
     reopened: list[int] = []
     for pk, record in records.items():
         findings, compared = compare_device(record, observations.get(pk), rules)
+        if pk in cabling:  # answered its last poll: its LLDP neighbours (or none) were compared
+            compared |= CABLE_KINDS
+            findings.update({key: finding.values for key, finding in cabling[pk].items()})
         for item_pk, _device, kind, subject, documented, observed, state, expired in active.get(pk, ()):
             found = findings.pop((kind, subject), None)
             if found is None:

@@ -23,14 +23,17 @@ from inventory.choices import DriftKindChoices, DriftStateChoices, InterfaceType
 from inventory.models import Device, DeviceObservation, DeviceType, DriftItem, Interface, IPAddress, Platform
 from inventory.models.dcim import MAC_RE, normalize_mac
 from inventory.models.drift import ACTIVE_STATES
+from inventory.services.cables import cable_create
 from inventory.services.changelog import change_context
 from inventory.services.drift import observed_name
+from inventory.services.drift_cables import cable_findings
 from inventory.services.objects import create_object, delete_object, update_object
 
 K = DriftKindChoices
 
-NOT_ADOPTABLE = frozenset({K.KIND_NEVER_ANSWERED})
-"""Kinds with no observed value to write: acknowledge them, or fix the device or its monitoring."""
+NOT_ADOPTABLE = frozenset({K.KIND_NEVER_ANSWERED, K.KIND_NEIGHBOR_UNDOCUMENTED, K.KIND_CABLE_MISMATCH})
+"""Kinds with no observed value to write: acknowledge them, or fix the device, its monitoring or the
+cabling (a contradicted cable is corrected by hand: which end is wrong is the engineer's call)."""
 
 SPEED_TYPES = (
     (100_000_000_000, InterfaceTypeChoices.TYPE_100GE_QSFP28),
@@ -132,6 +135,7 @@ class _Plan:
         self.interfaces: dict[tuple[int, str], dict[str, Any]] = {}
         self.creates: dict[tuple[int, str], dict[str, Any]] = {}
         self.deletes: set[tuple[int, str]] = set()
+        self.cables: dict[tuple[int, int], tuple[int, str]] = {}  # (local, far) interface ids -> item key
         self.errors: list[str] = []
         self._observations: dict[int, list[Any]] = {}
 
@@ -182,6 +186,17 @@ class _Plan:
             self.interfaces.setdefault(iface, {})["enabled"] = value == "up"
         elif kind == K.KIND_INTERFACE_DESCRIPTION:
             self.interfaces.setdefault(iface, {})["description"] = value[:200]
+        elif kind == K.KIND_CABLE_MISSING:
+            self._adopt_cable(item)
+
+    def _adopt_cable(self, item: DriftItem) -> None:
+        """The cable LLDP shows, matched again now (the record may have changed since detection)."""
+        finding = cable_findings([item.device.pk]).get(item.device.pk, {}).get((item.kind, item.subject))
+        if finding is None or finding.far_id is None:
+            self.errors.append(f"{_label(item)}: LLDP no longer shows a missing cable on this port.")
+            return
+        ends = tuple(sorted((finding.local_id, finding.far_id)))
+        self.cables.setdefault(ends, (item.device.pk, item.subject))  # both ends' items: one cable
 
     def _adopt_model(self, item: DriftItem) -> None:
         matches = list(
@@ -267,6 +282,17 @@ def _delete_interface(key: tuple[int, str], user) -> None:
     delete_object(instance=_interface(*key), user=user)
 
 
+def _create_cable(a: int, b: int, user) -> None:
+    cable_create(data={"a_interface": _interface_by_pk(a), "b_interface": _interface_by_pk(b)}, user=user)
+
+
+def _interface_by_pk(pk: int) -> Interface:
+    interface = Interface.objects.filter(pk=pk).first()
+    if interface is None:
+        raise ValidationError({"interface": f"The interface {pk} no longer exists."})
+    return interface
+
+
 def _writes(plan: _Plan, user) -> Iterator[tuple[tuple[int, str], Callable[[], None]]]:
     """Each planned write, keyed by (device id, interface name or "" for the device itself)."""
     for pk, data in plan.devices.items():
@@ -277,6 +303,8 @@ def _writes(plan: _Plan, user) -> Iterator[tuple[tuple[int, str], Callable[[], N
         yield key, partial(_create_interface, key, data, user)
     for key in sorted(plan.deletes):
         yield key, partial(_delete_interface, key, user)
+    for (a, b), key in sorted(plan.cables.items()):
+        yield key, partial(_create_cable, a, b, user)
 
 
 def _messages(exc: ValidationError) -> list[str]:

@@ -28,11 +28,13 @@ def observation_record(
     error: str = "",
     facts: dict[str, Any] | None = None,
     interfaces: list[dict[str, Any]] | None = None,
+    lldp_neighbors: list[dict[str, Any]] | None = None,
     detect_drift: bool = True,
 ) -> DeviceObservation:
     """Keep ``device``'s latest observation; an older one than the stored is ignored.
 
-    ``facts``/``interfaces`` of ``None`` mean "not sent": an answering device keeps the stored ones.
+    ``facts``/``interfaces``/``lldp_neighbors`` of ``None`` mean "not sent": an answering device keeps the
+    stored ones (in a full observation, neighbours not sent mean the lldp module was not walked: none).
 
     Observations are operational state and write no change-log record.  A change of state against the
     stored observation writes an event (:func:`poll_state_events`) in the same transaction. With
@@ -54,10 +56,11 @@ def observation_record(
             observation.answered_at = polled_at
         # A light observation (facts and interfaces not given) of a device that still answers keeps
         # what the last full one said: collectors send those only when they change.
-        light = facts is None and interfaces is None
+        light = facts is None and interfaces is None and lldp_neighbors is None
         if not (light and up and current is not None and current.up):
             observation.facts = (facts or {}) if up else {}
             observation.interfaces = (interfaces or []) if up else []
+            observation.lldp_neighbors = (lldp_neighbors or []) if up else []
         observation.full_clean(exclude=["device"])
         if current is not None:
             observation.save()

@@ -25,6 +25,7 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
             "Manufacturer",
             "Platform",
             "InterfaceTemplate",
+            "Cable",
         ),
     ),
     ("IPAM", ("Prefix", "IPAddress", "VRF")),

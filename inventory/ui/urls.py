@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from inventory.ui import events, home, importing, registry, search
+from inventory.ui import events, home, importing, registry, search, topology
 from inventory.ui import views as _declarations  # noqa: F401  (registers the view sets)
 from inventory.ui.strandreport import StrandReportView
 
@@ -15,6 +15,7 @@ ui_patterns = [
     path("search/", search.SearchView.as_view(), name="search"),
     path("monitoring/events/", events.EventListView.as_view(), name="events"),
     path("monitoring/strand-report/", StrandReportView.as_view(), name="strand_report"),
+    path("topology/", topology.TopologyView.as_view(), name="topology"),
 ]
 for views in registry.all_views():
     ui_patterns += views.urls()

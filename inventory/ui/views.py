@@ -33,8 +33,9 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
+from inventory.models.cables import INTERFACE_CABLE_PATHS
 from inventory.services.dcim import device_create
-from inventory.ui import drift, events, filtersets, forms, grafana, registry, tables
+from inventory.ui import cables, drift, events, filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
 from inventory.ui.pollstate import poll_state
 
@@ -241,7 +242,9 @@ class DeviceViews(ObjectViews):
             "observation": observation,
             "poll_state": poll_state(obj, observation),
             "observed_interfaces": observed_interfaces(observation),
-            "interfaces": obj.interfaces.prefetch_related("ip_addresses"),
+            "interfaces": obj.interfaces.prefetch_related("ip_addresses").select_related(
+                *INTERFACE_CABLE_PATHS
+            ),
             "contacts": contacts_of(obj),
             "grafana_url": grafana.device_dashboard_url(obj.name),
             **events.object_events_context(request, device=obj),
@@ -258,7 +261,9 @@ class DeviceViews(ObjectViews):
 
 @declare
 class InterfaceViews(ObjectViews):
-    queryset = Interface.objects.select_related("device", "device__site").prefetch_related("ip_addresses")
+    queryset = Interface.objects.select_related(
+        "device", "device__site", *INTERFACE_CABLE_PATHS
+    ).prefetch_related("ip_addresses")
     table = tables.InterfaceTable
     filterset = filtersets.InterfaceFilterSet
     form = forms.InterfaceForm
@@ -401,4 +406,7 @@ class CollectorGroupViews(ObjectViews):
 
 for _drift_views in (drift.DriftItemViews, drift.PlatformMappingViews, drift.InterfaceTemplateViews):
     declare(_drift_views)
+
+declare(cables.CableViews)
+
 from inventory.ui import slo as _slo  # noqa: E402, F401  (registers the SLO and maintenance view sets)

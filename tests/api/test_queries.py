@@ -87,6 +87,13 @@ def big(db, api):
         observation_record(
             device=device, collector="c1", polled_at=timezone.now(), up=True, facts={"serial": "X"}
         )
+    for left, right in zip(inv.devices[0::2], inv.devices[1::2], strict=True):  # a cable per device pair
+        for name in ("Gi0/0", "Gi0/1"):
+            create(
+                m.Cable,
+                a_interface=left.interfaces.get(name=name),
+                b_interface=right.interfaces.get(name=name),
+            )
     api.get("/api/")  # the token's first use records last_used
     return inv
 

@@ -278,6 +278,7 @@ def inventory_exposition() -> str:
             ifName=if_name,
             enabled="true" if admin == 1 else "false",
             mark_connected="true" if admin == 1 else "false",
+            connected="true" if admin == 1 else "false",
         )
         for device, spec in DEVICES.items()
         if "if_mib" in spec[4]

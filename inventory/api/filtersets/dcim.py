@@ -267,7 +267,6 @@ class InterfaceFilterSet(BaseFilterSet):
         "bridge_id",
         "module_id",
         "virtual_chassis_id",
-        "cabled",
         "connected",
         "occupied",
         "kind",
@@ -322,7 +321,16 @@ class InterfaceFilterSet(BaseFilterSet):
     lag_id = LookupFilter(
         field_name="lag", item_field=forms.IntegerField(), allow_null=True, must_exist=(Interface, "pk")
     )
+    cabled = BooleanFilter(method="filter_cabled", label="The end of a cable")
 
     class Meta:
         model = Interface
         fields: list[str] = []
+
+    def filter_cabled(self, queryset, name: str, value: bool | None):
+        if value is None:
+            return queryset
+        from django.db.models import Q
+
+        condition = Q(cable_a__isnull=False) | Q(cable_b__isnull=False)
+        return queryset.filter(condition) if value else queryset.exclude(condition)

@@ -1,5 +1,6 @@
 """API serializers, one per model (NetBox layout: one module per area)."""
 
+from inventory.api.serializers.cables import CableSerializer
 from inventory.api.serializers.core import ObjectChangeSerializer
 from inventory.api.serializers.dcim import (
     DeviceRoleSerializer,
@@ -30,6 +31,7 @@ from inventory.api.serializers.tenancy import (
 )
 
 __all__ = [
+    "CableSerializer",
     "CollectorGroupSerializer",
     "ContactAssignmentSerializer",
     "ContactRoleSerializer",

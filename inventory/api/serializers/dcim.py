@@ -8,6 +8,12 @@ from rest_framework import serializers
 
 from inventory.api.fields import NestedRelatedField
 from inventory.api.serializers.base import BaseModelSerializer
+from inventory.api.serializers.cables import (
+    InterfaceCableField,
+    LinkPeersField,
+    PeerTypeField,
+    ReachableField,
+)
 from inventory.models import (
     Device,
     DeviceRole,
@@ -279,12 +285,12 @@ class DeviceSerializer(BaseModelSerializer):
 
 
 class InterfaceSerializer(BaseModelSerializer):
-    cable = ConstantField(None)
-    link_peers = ConstantField(list)
-    link_peers_type = ConstantField(None)
-    connected_endpoints = ConstantField(None)
-    connected_endpoints_type = ConstantField(None)
-    connected_endpoints_reachable = ConstantField(None)
+    cable = InterfaceCableField()
+    link_peers = LinkPeersField()
+    link_peers_type = PeerTypeField()
+    connected_endpoints = LinkPeersField(connected_only=True)
+    connected_endpoints_type = PeerTypeField(connected_only=True)
+    connected_endpoints_reachable = ReachableField()
 
     class Meta:
         model = Interface

@@ -57,13 +57,14 @@ def brief_columns(model: type[models.Model]) -> list[str]:
     return [model._meta.pk.name, *(name for name in brief if name in names and name != model._meta.pk.name)]
 
 
-def select_brief(queryset: models.QuerySet, *paths: str) -> models.QuerySet:
+def select_brief(queryset: models.QuerySet, *paths: str, also: tuple[str, ...] = ()) -> models.QuerySet:
     """``select_related(*paths)`` loading only what the nested forms of those relations show.
 
     A list of 1,000 devices then skips parsing the timestamps, comments and secrets of its 11 relations.
+    ``also`` names further related columns to load (``cable_a__status``).
     """
     model = queryset.model
-    only = [field.name for field in model._meta.concrete_fields]
+    only = [*(field.name for field in model._meta.concrete_fields), *also]
     for path in paths:
         related = model
         for part in path.split("__"):

@@ -215,11 +215,17 @@ class ObservationSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     facts = serializers.DictField(required=False)
     interfaces = serializers.ListField(child=serializers.DictField(), required=False, max_length=100_000)
+    lldp_neighbors = serializers.ListField(
+        child=serializers.DictField(), required=False, max_length=100_000, help_text="Contract 2, issue 15"
+    )
 
     def validate_facts(self, value: dict) -> dict:
         return _without_nul(value)
 
     def validate_interfaces(self, value: list) -> list:
+        return _without_nul(value)
+
+    def validate_lldp_neighbors(self, value: list) -> list:
         return _without_nul(value)
 
 
@@ -326,6 +332,7 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
                     error=row.get("error", "")[:MAX_ERROR_LENGTH],
                     facts=row.get("facts"),
                     interfaces=row.get("interfaces"),
+                    lldp_neighbors=row.get("lldp_neighbors"),
                     detect_drift=False,
                 )
             detect_drift(devices=[device.pk for device, _row in admitted])

@@ -12,6 +12,7 @@ from inventory.api.filtersets import dcim as fd
 from inventory.api.filtersets import extras as fe
 from inventory.api.filtersets import ipam as fi
 from inventory.api.filtersets import tenancy as ft
+from inventory.api.serializers.cables import INTERFACE_CABLE_COLUMNS
 from inventory.api.views.available import AvailableObjectsMixin
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import (
@@ -40,6 +41,7 @@ from inventory.models import (
     Tenant,
     TenantGroup,
 )
+from inventory.models.cables import INTERFACE_CABLE_PATHS
 from inventory.services.dcim import device_create
 
 # -- dcim ------------------------------------------------------------------------------------------
@@ -139,7 +141,9 @@ class DeviceViewSet(BaseModelViewSet):
 
 
 class InterfaceViewSet(BaseModelViewSet):
-    queryset = select_brief(Interface.objects.all(), "device", "lag", "vrf").prefetch_related("tags")
+    queryset = select_brief(
+        Interface.objects.all(), "device", "lag", "vrf", *INTERFACE_CABLE_PATHS, also=INTERFACE_CABLE_COLUMNS
+    ).prefetch_related("tags")
     serializer_class = s.InterfaceSerializer
     filterset_class = fd.InterfaceFilterSet
     ordering_keys: ClassVar = {"name": ("_name",)}  # natural: Gi0/2 before Gi0/10
