@@ -309,3 +309,8 @@ LOGGING = {
 
 # Event log and alert history (issue 14): kept this many days, then removed by `manage.py purgeevents`.
 EVENT_RETENTION_DAYS = int(os.environ.get("INFRASTRAND_EVENT_RETENTION_DAYS", "90"))
+
+# Prometheus the device and interface pages query for their graphs (empty: no graphs), and how long
+# one range query may take before the page gives up on it.
+PROMETHEUS_URL = os.environ.get("INFRASTRAND_PROMETHEUS_URL", "")
+PROMETHEUS_TIMEOUT = float(os.environ.get("INFRASTRAND_PROMETHEUS_TIMEOUT", "3"))

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model
 from django.http import HttpRequest
 
+from inventory import graphs
 from inventory.choices import DeviceStatusChoices, StrandChoices
 from inventory.models import (
     CollectorGroup,
@@ -244,6 +245,7 @@ class DeviceViews(ObjectViews):
             "interfaces": obj.interfaces.prefetch_related("ip_addresses"),
             "contacts": contacts_of(obj),
             "grafana_url": grafana.device_dashboard_url(obj.name),
+            "graphs": graphs.build_panel(obj.name, range_name=request.GET.get("range")),
             **events.object_events_context(request, device=obj),
             **drift.device_drift(request, obj),
         }
@@ -269,7 +271,14 @@ class InterfaceViews(ObjectViews):
     def detail_context(cls, request: HttpRequest, obj: Interface) -> dict[str, Any]:
         observation = observation_of(obj.device)
         observed = next((i for i in observed_interfaces(observation) if i["ifName"] == obj.name), None)
-        return {"observation": observation, "observed": observed, "ip_addresses": obj.ip_addresses.all()}
+        return {
+            "observation": observation,
+            "observed": observed,
+            "ip_addresses": obj.ip_addresses.all(),
+            "graphs": graphs.build_panel(
+                obj.device.name, range_name=request.GET.get("range"), interface=obj.name
+            ),
+        }
 
 
 @declare
