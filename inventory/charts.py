@@ -86,7 +86,7 @@ def render_line_chart(
     unit: str,
     title: str,
     si: bool = True,
-    width: int = 640,
+    width: int = 560,
     height: int = 220,
 ) -> str:
     """An ``<svg>`` element (a string, already escaped) drawing ``series`` over ``start``…``end``."""
@@ -109,7 +109,8 @@ def render_line_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
         f'height="{total_height}" viewBox="0 0 {width} {total_height}" font-size="11" '
-        f'font-family="sans-serif"><title>{escape(title)}</title>',
+        f'font-family="sans-serif" data-start="{start:.0f}" data-end="{end:.0f}" data-step="{step:.0f}">'
+        f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="14" font-weight="bold">{escape(title)}</text>',
     ]
     for tick in yticks:

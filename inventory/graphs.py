@@ -93,9 +93,9 @@ def build_panel(
         panel.message = "Graphs need Prometheus: set INFRASTRAND_PROMETHEUS_URL."
         return panel
     span = RANGES[panel.range]
-    end = now if now is not None else time.time()
-    start = end - span
     step = max(MIN_STEP, span // POINTS)
+    end = (now if now is not None else time.time()) // MIN_STEP * MIN_STEP  # the latest point is recent
+    start = end - span
     values = {"$device": promql_string(device), "$interface": exact_regex(interface) if interface else ".*"}
     graphs = [g for g in inventory_graphs() if interface is None or g.per == "ifName"]
     try:

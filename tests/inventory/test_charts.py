@@ -74,7 +74,7 @@ def test_chart_draws_each_series_with_legend_axes_and_gaps():
     assert paths[0].get("data-points") == "61" and len(coordinates(paths[0])[0]) == 61
     assert [len(run) for run in coordinates(paths[1])] == [1, 1]  # the None is a gap, not a bridge
     first, last = coordinates(paths[0])[0][0], coordinates(paths[0])[0][-1]
-    assert first[0] == 70 and last[0] == 630  # start at the left edge, end at the right edge
+    assert first[0] == 70 and last[0] == 550  # start at the left edge, end at the right edge
     assert first[1] > last[1]  # larger values are higher up
     legend = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "legend"]
     assert legend == ["Gi0/1 in", "Gi0/1 out"]
