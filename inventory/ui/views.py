@@ -8,9 +8,10 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model
 from django.http import HttpRequest
+from django.utils.safestring import mark_safe
 
 from inventory import graphs
-from inventory.choices import DeviceStatusChoices, StrandChoices
+from inventory.choices import DeviceFaceChoices, DeviceStatusChoices, StrandChoices
 from inventory.models import (
     CollectorGroup,
     Contact,
@@ -35,7 +36,7 @@ from inventory.models import (
     TenantGroup,
 )
 from inventory.services.dcim import device_create
-from inventory.ui import drift, events, filtersets, forms, grafana, registry, tables
+from inventory.ui import drift, elevation, events, filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
 from inventory.ui.pollstate import poll_state
 
@@ -167,7 +168,14 @@ class RackViews(ObjectViews):
 
     @classmethod
     def detail_context(cls, request: HttpRequest, obj: Rack) -> dict[str, Any]:
-        return {"devices": obj.devices.select_related("role", "device_type").order_by("-position", "name")}
+        devices = list(obj.devices.select_related("role", "device_type").order_by("-position", "name"))
+        return {
+            "devices": devices,
+            "elevations": [
+                (label, mark_safe(elevation.render_elevation(obj, devices, face)))  # the renderer escapes
+                for face, label in DeviceFaceChoices.CHOICES
+            ],
+        }
 
 
 @declare
