@@ -17,6 +17,8 @@ import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from inventory.tiles import tile_origin
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("INFRASTRAND_VAR_DIR", BASE_DIR / "var"))
 
@@ -314,3 +316,9 @@ EVENT_RETENTION_DAYS = int(os.environ.get("INFRASTRAND_EVENT_RETENTION_DAYS", "9
 # one range query may take before the page gives up on it.
 PROMETHEUS_URL = os.environ.get("INFRASTRAND_PROMETHEUS_URL", "")
 PROMETHEUS_TIMEOUT = float(os.environ.get("INFRASTRAND_PROMETHEUS_TIMEOUT", "3"))
+
+# XYZ tile URL template for the site page's map (e.g. https://tile.example/{z}/{x}/{y}.png); empty: no
+# map, coordinates and a link to openstreetmap.org. Its host is added to the CSP's img-src.
+TILE_URL = os.environ.get("INFRASTRAND_TILE_URL", "")
+if TILE_URL:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(tile_origin(TILE_URL))

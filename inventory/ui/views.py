@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model
 from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 
-from inventory import graphs
+from inventory import graphs, tiles
 from inventory.choices import DeviceFaceChoices, DeviceStatusChoices, StrandChoices
 from inventory.models import (
     CollectorGroup,
@@ -135,15 +136,20 @@ class SiteViews(ObjectViews):
             "strands": [StrandChoices.label(s) or s for s in obj.strands],
             "prefixes": obj.prefixes.all(),
             "grafana_url": grafana.site_dashboard_url(obj.slug),
-            "pin": map_pin(obj.latitude, obj.longitude),
+            "site_map": site_map(obj.latitude, obj.longitude),
         }
 
 
-def map_pin(latitude, longitude) -> dict[str, float] | None:
-    """Coordinates on a 360 by 180 equirectangular grid (the SVG's viewBox); None without coordinates."""
+def site_map(latitude, longitude) -> dict[str, Any] | None:
+    """The site's map: a tile from ``settings.TILE_URL`` with the site's pixel in it, or (no tile URL)
+    just a link to openstreetmap.org; None without coordinates."""
     if latitude is None or longitude is None:
         return None
-    return {"x": float(longitude) + 180, "y": 90 - float(latitude)}
+    found: dict[str, Any] = {"osm_url": tiles.osm_url(float(latitude), float(longitude))}
+    if settings.TILE_URL:
+        position = tiles.tile_position(float(latitude), float(longitude))
+        found.update(tile=tiles.tile_url(settings.TILE_URL, position), position=position, size=tiles.TILE_PX)
+    return found
 
 
 @declare
