@@ -109,7 +109,8 @@ def render_line_chart(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
         f'height="{total_height}" viewBox="0 0 {width} {total_height}" font-size="11" '
-        f'font-family="sans-serif" data-start="{start:.0f}" data-end="{end:.0f}" data-step="{step:.0f}">'
+        f'font-family="sans-serif" data-start="{start:.0f}" data-end="{end:.0f}" data-step="{step:.0f}" '
+        f'data-y-max="{y_high!r}">'
         f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="14" font-weight="bold">{escape(title)}</text>',
     ]

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import math
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import yaml
 from playwright.sync_api import expect
 
-from deploy import prometheus_config
+from deploy import prometheus_config, queries
 from inventory.graphs import exact_regex, inventory_graphs
 from tests.deploy import synthetic
-from tests.deploy.servers import free_port, instant_query, prometheus, wait_until
+from tests.deploy.servers import StaticServer, free_port, instant_query, prometheus, wait_until
 from tests.ui import data as d
 from tests.ui.browser import log_in, screenshot
 
@@ -178,3 +181,59 @@ def test_unknown_range_falls_back_to_the_default(client, settings, db):
     client.force_login(d.make_reader())
     response = client.get(f"/dcim/devices/{d.make_device().pk}/", {"range": "1y"})
     assert response.context["graphs"].range == "6h"
+
+
+OLD_SWITCH_RATE = 100_000  # bytes/s on the 32-bit counters
+
+
+def old_switch_exposition(now: float) -> str:
+    """A device with 32-bit counters only on Fa0/1, and both kinds on Gi0/2, the 64-bit ones moving ten
+    times as fast (the graph must show those)."""
+    lines = []
+    for index, name, has_hc in ((1, "Fa0/1", False), (2, "Gi0/2", True)):
+        labels = f'ifIndex="{index}",ifName="{name}",ifDescr="{name}",ifAlias=""'
+        octets = math.floor(now * OLD_SWITCH_RATE) % 2**32
+        lines += [f"ifInOctets{{{labels}}} {octets}", f"ifOutOctets{{{labels}}} {octets}"]
+        if has_hc:
+            lines += [f"ifHCInOctets{{{labels}}} {octets * 10}", f"ifHCOutOctets{{{labels}}} {octets * 10}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def old_switch_prom(tmp_path_factory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("prometheus-old-switch")
+    exporter = StaticServer(
+        {"/metrics": lambda _q, _h: (200, synthetic.TEXT, old_switch_exposition(time.time()))}
+    )
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(queries.RULES_DIR / "recording.yml")],
+        "scrape_configs": [
+            {
+                "job_name": "old",
+                "static_configs": [{"targets": [exporter.address], "labels": {"device": "old-sw01"}}],
+            }
+        ],
+    }
+    path = workdir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    try:
+        with prometheus(path, workdir) as base:
+            yield base
+    finally:
+        exporter.close()
+
+
+@pytest.mark.slow
+def test_traffic_falls_back_to_32_bit_counters_without_double_counting(old_switch_prom, client, settings, db):
+    settings.PROMETHEUS_URL = old_switch_prom
+    client.force_login(d.make_reader())
+    device = d.make_device(name="old-sw01")
+    found = page_with_points(client, f"/dcim/devices/{device.pk}/", "Fa0/1 traffic")
+    assert set(series_points(found["Fa0/1 traffic"])) == {"Fa0/1 in", "Fa0/1 out"}  # no ifHCInOctets there
+    found = page_with_points(client, f"/dcim/devices/{device.pk}/", "Gi0/2 traffic")
+    labels = sorted(p.get("data-label") for p in found["Gi0/2 traffic"].findall(f"{SVG}path"))
+    assert labels == ["Gi0/2 in", "Gi0/2 out"]  # one series each, not one per counter
+    # Gi0/2's 64-bit counter moves 10 times as fast as the 32-bit ones: its axis is far taller.
+    fa_top, gi_top = (float(found[t].get("data-y-max")) for t in ("Fa0/1 traffic", "Gi0/2 traffic"))
+    assert gi_top >= 4 * fa_top, (fa_top, gi_top)
