@@ -12,6 +12,7 @@ demo happens to contain, each with the reason. Every other query must return dat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -255,6 +256,7 @@ def _with_fallback(key: str, counter32: str, counter64: str) -> str:
     return f"{dashboard_query(key)} or ({fallback})"
 
 
+@functools.cache
 def inventory_graphs() -> tuple[Graph, ...]:
     """The graphs the inventory draws, built from the device dashboard's queries (not a second copy)."""
     port = "infrastrand-device:Port $interface"
