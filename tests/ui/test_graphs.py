@@ -153,6 +153,13 @@ def test_chromium_shows_the_device_graphs_and_switches_range(
     expect(page.locator("#graphs .graph-range.current")).to_have_text("24h")
     expect(page.locator("#graphs svg.chart").first).to_have_attribute("data-step", "360")
 
+    port = d.make_interface(router, name="Gi0/1")
+    page.goto(f"{live_server.url}/dcim/interfaces/{port.pk}/?range=1h")
+    expect(page.locator("#graphs svg.chart")).to_have_count(2)  # its traffic and its errors
+    expect(page.locator("#graphs path.series")).to_have_count(4)
+    expect(page.locator("#graphs path.series").first).to_have_attribute("data-label", "Gi0/1 in")
+    screenshot(page, "interface-graphs")
+
 
 def test_without_prometheus_the_card_says_so(client, settings, db):
     settings.PROMETHEUS_URL = ""
