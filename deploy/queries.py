@@ -12,6 +12,7 @@ demo happens to contain, each with the reason. Every other query must return dat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -235,3 +236,100 @@ def verdict(query: Query, evaluate: Callable[[str], list], values: Mapping[str, 
     if expected == "empty" and any(results):
         return f"{query.key}: should be empty ({reason}) but returned {next(r for r in results if r)[:3]}"
     return None
+
+
+def dashboard_query(key: str) -> str:
+    """The expression of the dashboard target ``key`` (``<dashboard uid>:<panel title>:<refId>``)."""
+    for query in dashboard_queries():
+        if query.key == key:
+            return query.expr
+    raise KeyError(f"no dashboard query {key!r}")
+
+
+@dataclass(frozen=True)
+class GraphLine:
+    """One expression of an inventory graph; ``legend`` names each returned series, ``{label}`` filled in."""
+
+    expr: str
+    legend: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A graph of the inventory's device/interface pages. Expressions use ``$device`` and ``$interface``
+    (a regex) as the device dashboard does. ``per`` splits the result into one chart per value of that
+    label (one chart per interface); ``si`` prefixes the unit (k, M, G…)."""
+
+    key: str
+    title: str
+    unit: str
+    lines: tuple[GraphLine, ...]
+    per: str | None = None
+    si: bool = True
+
+
+def _with_fallback(key: str, counter32: str, counter64: str) -> str:
+    """A dashboard's bit-rate query of the 64-bit counters, or the 32-bit counter where a device has
+    no 64-bit one (old or low-speed interfaces without ifXTable)."""
+    labels = '{device="$device", ifName=~"$interface"}'
+    fallback = f"rate({counter32}{labels}[5m]) * 8 unless on (instance, ifIndex) {counter64}"
+    return f"{dashboard_query(key)} or ({fallback})"
+
+
+@functools.cache
+def inventory_graphs() -> tuple[Graph, ...]:
+    """The graphs the inventory draws, built from the device dashboard's queries (not a second copy)."""
+    port = "infrastrand-device:Port $interface"
+    device = "infrastrand-device"
+    return (
+        Graph(
+            "traffic",
+            "Traffic",
+            "bit/s",
+            (
+                GraphLine(_with_fallback(f"{port}: traffic:A", "ifInOctets", "ifHCInOctets"), "{ifName} in"),
+                GraphLine(
+                    _with_fallback(f"{port}: traffic:B", "ifOutOctets", "ifHCOutOctets"), "{ifName} out"
+                ),
+            ),
+            per="ifName",
+        ),
+        Graph(
+            "errors",
+            "Errors",
+            "err/s",
+            (
+                GraphLine(dashboard_query(f"{port}: errors and discards:A"), "{ifName} in"),
+                GraphLine(dashboard_query(f"{port}: errors and discards:B"), "{ifName} out"),
+            ),
+            per="ifName",
+        ),
+        Graph(
+            "cpu",
+            "CPU load",
+            "%",
+            (GraphLine(dashboard_query(f"{device}:CPU load:A"), "CPU {hrDeviceIndex}"),),
+            si=False,
+        ),
+        Graph(
+            "storage",
+            "Storage used",
+            "%",
+            (GraphLine(f"100 * {dashboard_query(f'{device}:Storage used:A')}", "{hrStorageDescr}"),),
+            si=False,
+        ),
+        Graph(
+            "temperature",
+            "Temperature",
+            "°C",
+            (GraphLine(dashboard_query(f"{device}:Temperatures:A"), "{entPhysicalName}"),),
+            si=False,
+        ),
+        Graph(
+            "availability",
+            "Availability (1 = up)",
+            "",
+            (GraphLine(dashboard_query(f"{device}:Status:A"), "up"),),
+            si=False,
+        ),
+    )

@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     started: list = []
     try:
         inventory = Inventory(workdir, args.inventory)
+        if Path(PROMETHEUS).exists():  # device and interface pages graph from the demo's Prometheus
+            inventory.env.setdefault("INFRASTRAND_PROMETHEUS_URL", f"http://{args.prometheus}")
         print("demo: migrating and loading the demo inventory ...", flush=True)
         inventory.prepare()
         inventory.start(workdir / "logs")

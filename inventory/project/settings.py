@@ -17,6 +17,8 @@ import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from inventory.tiles import tile_origin
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("INFRASTRAND_VAR_DIR", BASE_DIR / "var"))
 
@@ -228,8 +230,6 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Grafana base URL, used by the UI to link sites and devices to their dashboards.
 GRAFANA_URL = os.environ.get("INFRASTRAND_GRAFANA_URL", "http://127.0.0.1:3000")
-# Where the strand report asks for availability (Prometheus HTTP API).
-PROMETHEUS_URL = os.environ.get("INFRASTRAND_PROMETHEUS_URL", "http://127.0.0.1:9090")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -315,3 +315,14 @@ LOGGING = {
 
 # Event log and alert history (issue 14): kept this many days, then removed by `manage.py purgeevents`.
 EVENT_RETENTION_DAYS = int(os.environ.get("INFRASTRAND_EVENT_RETENTION_DAYS", "90"))
+
+# Prometheus the device and interface pages query for their graphs and the strand report for availability
+# (empty: no graphs, no report), and how long one range query may take before the page gives up on it.
+PROMETHEUS_URL = os.environ.get("INFRASTRAND_PROMETHEUS_URL", "")
+PROMETHEUS_TIMEOUT = float(os.environ.get("INFRASTRAND_PROMETHEUS_TIMEOUT", "3"))
+
+# XYZ tile URL template for the site page's map (e.g. https://tile.example/{z}/{x}/{y}.png); empty: no
+# map, coordinates and a link to openstreetmap.org. Its host is added to the CSP's img-src.
+TILE_URL = os.environ.get("INFRASTRAND_TILE_URL", "")
+if TILE_URL:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(tile_origin(TILE_URL))

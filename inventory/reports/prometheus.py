@@ -68,6 +68,8 @@ def over(expr: str, seconds: int) -> str:
 
 def instant_query(base_url: str, expr: str, at: datetime, *, timeout: float = 60) -> list[Sample]:
     """``GET /api/v1/query`` at ``at``; vector results as samples."""
+    if not base_url:
+        raise PrometheusError("no Prometheus to ask: set INFRASTRAND_PROMETHEUS_URL (or give --prometheus)")
     try:
         response = httpx.get(
             f"{base_url.rstrip('/')}/api/v1/query",

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Model
 from django.http import HttpRequest
+from django.utils.safestring import mark_safe
 
-from inventory.choices import DeviceStatusChoices, StrandChoices
+from inventory import graphs, tiles
+from inventory.choices import DeviceFaceChoices, DeviceStatusChoices, StrandChoices
 from inventory.models import (
     CollectorGroup,
     Contact,
@@ -35,7 +38,7 @@ from inventory.models import (
 )
 from inventory.models.cables import INTERFACE_CABLE_PATHS
 from inventory.services.dcim import device_create
-from inventory.ui import cables, drift, events, filtersets, forms, grafana, registry, tables
+from inventory.ui import cables, drift, elevation, events, filtersets, forms, grafana, registry, tables
 from inventory.ui.generic import ObjectViews
 from inventory.ui.pollstate import poll_state
 
@@ -134,15 +137,20 @@ class SiteViews(ObjectViews):
             "strands": [StrandChoices.label(s) or s for s in obj.strands],
             "prefixes": obj.prefixes.all(),
             "grafana_url": grafana.site_dashboard_url(obj.slug),
-            "pin": map_pin(obj.latitude, obj.longitude),
+            "site_map": site_map(obj.latitude, obj.longitude),
         }
 
 
-def map_pin(latitude, longitude) -> dict[str, float] | None:
-    """Coordinates on a 360 by 180 equirectangular grid (the SVG's viewBox); None without coordinates."""
+def site_map(latitude, longitude) -> dict[str, Any] | None:
+    """The site's map: a tile from ``settings.TILE_URL`` with the site's pixel in it, or (no tile URL)
+    just a link to openstreetmap.org; None without coordinates."""
     if latitude is None or longitude is None:
         return None
-    return {"x": float(longitude) + 180, "y": 90 - float(latitude)}
+    found: dict[str, Any] = {"osm_url": tiles.osm_url(float(latitude), float(longitude))}
+    if settings.TILE_URL:
+        position = tiles.tile_position(float(latitude), float(longitude))
+        found.update(tile=tiles.tile_url(settings.TILE_URL, position), position=position, size=tiles.TILE_PX)
+    return found
 
 
 @declare
@@ -167,7 +175,14 @@ class RackViews(ObjectViews):
 
     @classmethod
     def detail_context(cls, request: HttpRequest, obj: Rack) -> dict[str, Any]:
-        return {"devices": obj.devices.select_related("role", "device_type").order_by("-position", "name")}
+        devices = list(obj.devices.select_related("role", "device_type").order_by("-position", "name"))
+        return {
+            "devices": devices,
+            "elevations": [
+                (label, mark_safe(elevation.render_elevation(obj, devices, face)))  # the renderer escapes
+                for face, label in DeviceFaceChoices.CHOICES
+            ],
+        }
 
 
 @declare
@@ -247,6 +262,7 @@ class DeviceViews(ObjectViews):
             ),
             "contacts": contacts_of(obj),
             "grafana_url": grafana.device_dashboard_url(obj.name),
+            "graphs": graphs.build_panel(obj.name, range_name=request.GET.get("range")),
             **events.object_events_context(request, device=obj),
             **drift.device_drift(request, obj),
         }
@@ -274,7 +290,14 @@ class InterfaceViews(ObjectViews):
     def detail_context(cls, request: HttpRequest, obj: Interface) -> dict[str, Any]:
         observation = observation_of(obj.device)
         observed = next((i for i in observed_interfaces(observation) if i["ifName"] == obj.name), None)
-        return {"observation": observation, "observed": observed, "ip_addresses": obj.ip_addresses.all()}
+        return {
+            "observation": observation,
+            "observed": observed,
+            "ip_addresses": obj.ip_addresses.all(),
+            "graphs": graphs.build_panel(
+                obj.device.name, range_name=request.GET.get("range"), interface=obj.name
+            ),
+        }
 
 
 @declare

@@ -253,3 +253,21 @@ def test_systemd_commands_use_real_options():
     inventory = exec_start(DEPLOY / "systemd" / "infrastrand-inventory.service")
     assert inventory[1] == "inventory.project.wsgi"
     assert "--bind" in inventory and "127.0.0.1:8000" in inventory
+
+
+def test_image_holds_the_dashboard_queries_the_inventory_graphs():
+    """The inventory imports deploy.queries and reads the dashboards (its device graphs): the image
+    must copy them, or every page of the views module fails to import."""
+    build = SERVICES["migrate"]["build"]
+    context = (DEPLOY / build["context"]).resolve()
+    copied = []
+    for line in (context / build["dockerfile"]).read_text().splitlines():
+        if line.startswith("COPY "):
+            copied += [(context / source).resolve() for source in line.split()[1:-1]]
+    needed = [
+        DEPLOY / "__init__.py",
+        DEPLOY / "queries.py",
+        *sorted((DEPLOY / "grafana" / "dashboards").glob("*.json")),
+    ]
+    for path in needed:
+        assert any(path == source or source in path.parents for source in copied), f"image lacks {path}"

@@ -202,3 +202,10 @@ def test_strand_report_page_names_an_unreachable_prometheus(db, client, django_u
     client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.invalid", "x" * 16))
     page = client.get("/monitoring/strand-report/", {"month": "2026-11"})
     assert page.status_code == 502 and settings.PROMETHEUS_URL in page.content.decode()
+
+
+def test_strand_report_without_a_prometheus_says_what_to_set(db, client, django_user_model, settings):
+    settings.PROMETHEUS_URL = ""  # the default: graphs and the report are off until it is set
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.invalid", "x" * 16))
+    page = client.get("/monitoring/strand-report/", {"month": "2026-11"})
+    assert page.status_code == 502 and "INFRASTRAND_PROMETHEUS_URL" in page.content.decode()
