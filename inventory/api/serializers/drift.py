@@ -46,7 +46,7 @@ class BulkSelectionSerializer(serializers.Serializer):
 
     ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10_000)
     filter = serializers.DictField(
-        required=False, help_text='e.g. {"site": "casablanca-dc1", "kind": "serial"}'
+        required=False, help_text='e.g. {"site": "<site slug>", "kind": "serial"}'
     )
 
     def validate(self, attrs: dict) -> dict:
