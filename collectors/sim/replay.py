@@ -28,6 +28,7 @@ import contextlib
 import heapq
 import ipaddress
 import math
+import os
 import resource
 import select
 import signal
@@ -278,7 +279,9 @@ class ReplayAgent:
                 gone.append(device.name)
         return gone
 
-    def serve(self, lifetime: float) -> None:
+    def serve(self, lifetime: float, *, exit_with_parent: bool = False) -> None:
+        """Answer until SIGTERM, ``lifetime`` seconds, or (``exit_with_parent``) the parent's exit."""
+        parent = os.getppid()
         stop: list[int] = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
         deadline = time.monotonic() + lifetime
@@ -301,8 +304,9 @@ class ReplayAgent:
             self._send_due()
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + 0.5
-                for _ in self.take_down():
-                    pass  # closed sockets leave the epoll set by themselves
+                self.take_down()  # closed sockets leave the epoll set by themselves
+                if exit_with_parent and os.getppid() != parent:
+                    break
         poller.close()
 
     def _drain(self, sock: socket.socket, device: Device, epoch: float) -> None:
@@ -363,13 +367,13 @@ def agent_for_switches(
 ) -> tuple[ReplayAgent, int]:
     """Load tests: one 48-port switch (one shared data set, any community) per host, all on one port
     (port 0: a port free on every host)."""
-    records = Records(snmprec("switch", "sim-switch"))
+    switch = Device("sim-switch", Records(snmprec("switch", "sim-switch")), None)  # one answer cache
     for _ in range(attempts):
         agent = ReplayAgent(epoch)
         try:
             chosen = port
             for host in hosts:
-                chosen = agent.add(Device(host, records, None), host, chosen)
+                chosen = agent.add(switch, host, chosen)
             return agent, chosen
         except OSError:
             agent.close()
@@ -385,22 +389,28 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--devices", type=int, help="this many 48-port switches on consecutive addresses")
     ap.add_argument("--first", default=FIRST_ADDRESS, help="with --devices: address of the first switch")
     ap.add_argument("--port", type=int, default=0, help="with --devices: their UDP port (0: a free one)")
-    ap.add_argument("--epoch", type=float, default=1.0, help="seconds between counter snapshots")
+    ap.add_argument(
+        "--epoch",
+        type=float,
+        help="seconds between counter snapshots (default: 1 with --specs, 10 with --devices)",
+    )
     ap.add_argument("--lifetime", type=float, default=900.0, help="exit after this many seconds")
     ap.add_argument("--down-dir", type=Path, help="a device named by a file here stops answering")
+    ap.add_argument("--exit-with-parent", action="store_true", help="stop when the launching process exits")
     args = ap.parse_args(argv)
     try:
         if args.specs:
-            agent = agent_for_specs(load_specs(args.specs), args.epoch, args.down_dir)
+            agent = agent_for_specs(load_specs(args.specs), args.epoch or 1.0, args.down_dir)
             port = args.port
         else:
-            agent, port = agent_for_switches(addresses(args.first, args.devices), args.port, args.epoch)
+            hosts = addresses(args.first, args.devices)
+            agent, port = agent_for_switches(hosts, args.port, args.epoch or 10.0)
     except (OSError, ValueError) as exc:
         print(f"replay agent: {exc}", file=sys.stderr, flush=True)
         return 1
     print(f"PORT {port}" if args.devices else f"READY {len(agent.devices)} devices", flush=True)
     try:
-        agent.serve(args.lifetime)
+        agent.serve(args.lifetime, exit_with_parent=args.exit_with_parent)
     finally:
         agent.close()
         usage = resource.getrusage(resource.RUSAGE_SELF)
