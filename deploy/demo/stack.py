@@ -178,7 +178,8 @@ class Inventory:
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return json.load(response)
+                body = response.read()
+                return json.loads(body) if body else None  # DELETE: 204, no body
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
 
@@ -195,11 +196,19 @@ class Inventory:
         demo device's address ``127.0.1.N`` to host N of ``agent_network`` (see :func:`agent_addresses`)."""
         if agent_network is not None:
             moved = agent_addresses(agent_network)
-            ips = self.api("GET", "/api/ipam/ip-addresses/?limit=1000")
+            ips = {
+                ip["address"].split("/")[0]: ip["id"]
+                for ip in self.api("GET", "/api/ipam/ip-addresses/?limit=1000")["results"]
+            }
+            for old, new in moved.items():
+                if (
+                    old in ips and new in ips and new != old
+                ):  # moved by an earlier run; loaddemo restored the old
+                    self.api("DELETE", f"/api/ipam/ip-addresses/{ips.pop(new)}/")
             changes = [
-                {"id": ip["id"], "address": f"{moved[address]}/32"}
-                for ip in ips["results"]
-                if (address := ip["address"].split("/")[0]) in moved
+                {"id": ips[old], "address": f"{new}/32"}
+                for old, new in moved.items()
+                if old in ips and new != old
             ]
             if changes:
                 self.api("PATCH", "/api/ipam/ip-addresses/", changes)
