@@ -46,6 +46,7 @@ from deploy.demo.stack import (
 from inventory import demo
 
 GROUP = "demo"
+DEMO_POLL_INTERVAL = 15  # seconds: like the 15 s scrape interval, so every device is up sooner
 AGENTS_START_SECONDS = 120  # one replay agent process: about a second idle, more on a loaded machine
 
 
@@ -64,7 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"serve the demo devices on this network (host N for the inventory's {demo.MANAGEMENT_PREFIX}"
         " address .N) instead; default: the inventory's loopback addresses",
     )
-    p.add_argument("--poll-interval", type=int, help="re-point every device's poll interval (seconds)")
+    p.add_argument(
+        "--poll-interval",
+        type=int,
+        help="re-point every device's poll interval (seconds; default 15, so first polls, which are spread "
+        "over one interval, are done within 15 s; with '--scrape-interval shipped' the inventory's)",
+    )
     p.add_argument(
         "--scrape-interval",
         default="15s",
@@ -99,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         inventory.repoint_demo(
             snmp_port=args.snmp_port,
             exporter=args.exporter,
-            poll_interval=args.poll_interval,
+            poll_interval=args.poll_interval
+            or (None if args.scrape_interval == "shipped" else DEMO_POLL_INTERVAL),
             agent_network=args.agent_network,
         )
         exporter = inventory.collector_group(GROUP)["exporter_address"]
