@@ -37,6 +37,7 @@ from deploy.demo.stack import (
     PROMETHEUS,
     ROOT,
     Inventory,
+    agent_addresses,
     demo_agent_specs,
     start_agents,
     start_alertmanager,
@@ -97,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     started: list = []
     try:
+        if args.agent_network:
+            agent_addresses(
+                args.agent_network
+            )  # a bad network: one line now, not after the inventory started
         inventory = Inventory(workdir, args.inventory)
         print("demo: migrating and loading the demo inventory ...", flush=True)
         inventory.prepare()

@@ -268,6 +268,7 @@ def start_agents(specs: list[AgentSpec], workdir: Path, timeout: float = 60.0) -
     agents_dir = workdir / "agents"
     down = agents_dir / "down"
     down.mkdir(parents=True, exist_ok=True)
+    (workdir / "logs").mkdir(exist_ok=True)
     for stale in down.iterdir():  # devices taken down in an earlier run answer again
         stale.unlink()
     devices = agents_dir / "devices.yaml"
@@ -285,8 +286,9 @@ def start_agents(specs: list[AgentSpec], workdir: Path, timeout: float = 60.0) -
     while "READY" not in agents.logs():
         if agents.process.poll() is not None or time.monotonic() > deadline:
             agents.stop()
-            lines = [line for line in agents.logs().splitlines() if line.startswith("replay agent:")]
-            raise RuntimeError(lines[-1] if lines else f"simulated agents did not start:\n{agents.logs()}")
+            text = agents.log_path.read_text(errors="replace")
+            lines = [line for line in text.splitlines() if line.startswith("replay agent:")]
+            raise RuntimeError(lines[-1] if lines else f"simulated agents did not start:\n{text[-4000:]}")
         time.sleep(0.1)
     return agents
 
