@@ -62,7 +62,7 @@ class DemoDrift:
 
     device: str
     kind: str  # a DriftKindChoices value: serial | interface_undocumented | interface_unobserved
-    subject: str  # the interface name, or the field
+    subject: str  # the interface name; "" for a device-level kind such as serial (as the drift engine says)
     documented: str
     observed: str
 
@@ -120,7 +120,7 @@ DOWN_BUT_DOCUMENTED_CONNECTED = ("casa-sw01", "Gi1/0/40")
 """The demo's one deliberate alert: a port documented as cabled whose simulated agent reports it down."""
 
 DEMO_DRIFTS: tuple[DemoDrift, ...] = (
-    DemoDrift("lux-sw01", "serial", "serial", documented="DEMO-LU-0011", observed=chassis_serial("lux-sw01")),
+    DemoDrift("lux-sw01", "serial", "", documented="DEMO-LU-0011", observed=chassis_serial("lux-sw01")),
     DemoDrift("casa-sw01", "interface_undocumented", "Gi1/0/46", documented="", observed="Gi1/0/46"),
     DemoDrift("betz-rtr01", "interface_unobserved", "Te0/0/5", documented="Te0/0/5", observed=""),
 )

@@ -1,7 +1,8 @@
 """``make demo``: the whole stack on one machine, on the demo inventory, until Ctrl-C.
 
-Migrates the embedded SQLite database, loads the demo inventory, starts one simulated SNMP agent per
-demo device (moving counters), the web app, the collector with its exporter and, where the
+Migrates the embedded SQLite database, loads the demo inventory, starts one replay agent process
+(:mod:`collectors.sim.replay`) that simulates every demo device on its own address (moving counters), the
+web app, the collector with its exporter and, where the
 ``prometheus-alertmanager`` binary exists, an Alertmanager with the shipped routing (its alert-history
 webhook pointed at the demo inventory), and where the ``prometheus`` binary exists, a Prometheus
 running the shipped ``deploy/prometheus/prometheus.yml`` with only addresses changed (and its
@@ -10,9 +11,11 @@ every demo device is up in Prometheus, and stops everything in order on Ctrl-C o
 
     python -m deploy.demo [--var-dir var/demo] [--inventory 127.0.0.1:8000] [--prometheus 127.0.0.1:9090]
 
-The other options re-point the demo inventory through its API (tests use them for free ports).  A
-simulated agent that exits (or is stopped, to watch a device go down) is reported and the demo goes
-on; if the inventory, the collector or Prometheus exits, the demo stops.
+The other options re-point the demo inventory through its API (tests use them for free ports;
+``--agent-network 127.0.2.0/24`` moves the devices off ``127.0.1.0/24``).  A device taken down (an empty
+file named after it in ``<var-dir>/agents/down/``) or the agent process exiting is reported and the demo
+goes on; if the inventory, the collector or Prometheus exits, the demo stops.  The demo prints how many
+seconds after its start the agents answered and every device was up in Prometheus.
 """
 
 from __future__ import annotations
@@ -28,21 +31,24 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from collectors.sim.agents import SimAgents
 from deploy import prometheus_config
 from deploy.demo.stack import (
     ALERTMANAGER,
     PROMETHEUS,
     ROOT,
     Inventory,
+    agent_addresses,
     demo_agent_specs,
+    start_agents,
     start_alertmanager,
     start_collector,
     start_prometheus,
 )
+from inventory import demo
 
 GROUP = "demo"
-AGENTS_START_SECONDS = 240  # 18 snmpsim processes: about a minute idle, several on a loaded machine
+DEMO_POLL_INTERVAL = 15  # seconds: like the 15 s scrape interval, so every device is up sooner
+AGENTS_START_SECONDS = 120  # one replay agent process: about a second idle, more on a loaded machine
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,7 +61,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--exporter", help="re-point the demo collector group's exporter to host:port")
     p.add_argument("--snmp-port", type=int, help="re-point every SNMP profile to this UDP port")
-    p.add_argument("--poll-interval", type=int, help="re-point every device's poll interval (seconds)")
+    p.add_argument(
+        "--agent-network",
+        help=f"serve the demo devices on this network (host N for the inventory's {demo.MANAGEMENT_PREFIX}"
+        " address .N) instead; default: the inventory's loopback addresses",
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=int,
+        help="re-point every device's poll interval (seconds; default 15, so first polls, which are spread "
+        "over one interval, are done within 15 s; with '--scrape-interval shipped' the inventory's)",
+    )
     p.add_argument(
         "--scrape-interval",
         default="15s",
@@ -82,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     started: list = []
     try:
+        if args.agent_network:
+            agent_addresses(
+                args.agent_network
+            )  # a bad network: one line now, not after the inventory started
         inventory = Inventory(workdir, args.inventory)
         if Path(PROMETHEUS).exists():  # device and interface pages graph from the demo's Prometheus
             inventory.env.setdefault("INFRASTRAND_PROMETHEUS_URL", f"http://{args.prometheus}")
@@ -90,14 +110,23 @@ def main(argv: list[str] | None = None) -> int:
         inventory.start(workdir / "logs")
         started.append(inventory)
         inventory.repoint_demo(
-            snmp_port=args.snmp_port, exporter=args.exporter, poll_interval=args.poll_interval
+            snmp_port=args.snmp_port,
+            exporter=args.exporter,
+            poll_interval=args.poll_interval
+            or (None if args.scrape_interval == "shipped" else DEMO_POLL_INTERVAL),
+            agent_network=args.agent_network,
         )
         exporter = inventory.collector_group(GROUP)["exporter_address"]
         targets = inventory.targets(GROUP)
-        print(f"demo: starting {len(targets)} simulated SNMP agents ...", flush=True)
-        agents = SimAgents(demo_agent_specs(targets), workdir / "agents")
-        agents.start(timeout=AGENTS_START_SECONDS)
+        print(f"demo: starting {len(targets)} simulated SNMP agents (one replay process) ...", flush=True)
+        agents_start = time.monotonic()
+        agents = start_agents(demo_agent_specs(targets), workdir, AGENTS_START_SECONDS)
         started.append(agents)
+        print(
+            f"demo: simulated SNMP agents answering in {time.monotonic() - agents_start:.1f} s "
+            f"({time.monotonic() - start:.1f} s after start)",
+            flush=True,
+        )
         collector = start_collector(inventory, GROUP, exporter, workdir / "logs")
         started.append(collector)
         core = [inventory.server, collector]
@@ -142,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         names = {t["name"] for t in targets}
-        agents_running = dict(zip(agents.specs, agents.processes, strict=True))
+        agents_running = set(names)
+        down_dir = workdir / "agents" / "down"
         reported = prometheus is None
         while not stop.wait(2.0):
             if args.max_seconds and time.monotonic() - start > args.max_seconds:  # bounded runs
@@ -151,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             if exited and not stop.is_set():
                 print(f"demo: {', '.join(exited)} exited; stopping (see the logs)", flush=True)
                 return 1
-            for spec, process in list(agents_running.items()):
-                if process.poll() is not None:
-                    del agents_running[spec]
-                    print(f"demo: the simulated agent of {spec.name} exited: the device is down", flush=True)
+            if agents.process.poll() is not None and agents_running:
+                print("demo: the simulated agents exited: every device is down (see the logs)", flush=True)
+                agents_running.clear()
+            for name in sorted(agents_running & {p.name for p in down_dir.iterdir()}):
+                agents_running.discard(name)
+                print(f"demo: the simulated agent of {name} was taken down: the device is down", flush=True)
             if not reported:
                 try:
                     up = devices_up(args.prometheus)
@@ -170,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
-    except (RuntimeError, TimeoutError) as exc:  # a part did not start: say which, without a traceback
+    except (
+        RuntimeError,
+        TimeoutError,
+        ValueError,
+    ) as exc:  # a part did not start: say which, without a traceback
         print(f"demo: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -7,6 +7,8 @@ as ``python -m collectors`` and the inventory as ``manage.py`` subprocesses: not
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 import os
 import shutil
@@ -176,15 +178,40 @@ class Inventory:
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return json.load(response)
+                body = response.read()
+                return json.loads(body) if body else None  # DELETE: 204, no body
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: {exc.code} {exc.read()[:500]!r}") from exc
 
     def repoint_demo(
-        self, *, snmp_port: int | None = None, exporter: str | None = None, poll_interval: int | None = None
+        self,
+        *,
+        snmp_port: int | None = None,
+        exporter: str | None = None,
+        poll_interval: int | None = None,
+        agent_network: str | None = None,
     ) -> None:
         """Through the API: every SNMP profile to ``snmp_port``, every collector group to ``exporter``,
-        every device and group to ``poll_interval`` (devices in one bulk PATCH, NetBox-style)."""
+        every device and group to ``poll_interval`` (devices in one bulk PATCH, NetBox-style), and every
+        demo device's address ``127.0.1.N`` to host N of ``agent_network`` (see :func:`agent_addresses`)."""
+        if agent_network is not None:
+            moved = agent_addresses(agent_network)
+            ips = {
+                ip["address"].split("/")[0]: ip["id"]
+                for ip in self.api("GET", "/api/ipam/ip-addresses/?limit=1000")["results"]
+            }
+            for old, new in moved.items():
+                if (
+                    old in ips and new in ips and new != old
+                ):  # moved by an earlier run; loaddemo restored the old
+                    self.api("DELETE", f"/api/ipam/ip-addresses/{ips.pop(new)}/")
+            changes = [
+                {"id": ips[old], "address": f"{new}/32"}
+                for old, new in moved.items()
+                if old in ips and new != old
+            ]
+            if changes:
+                self.api("PATCH", "/api/ipam/ip-addresses/", changes)
         if snmp_port is not None:
             for profile in self.api("GET", "/api/monitoring/snmp-profiles/?limit=1000")["results"]:
                 self.api("PATCH", f"/api/monitoring/snmp-profiles/{profile['id']}/", {"port": snmp_port})
@@ -215,6 +242,16 @@ class Inventory:
             self.server.stop()
 
 
+def agent_addresses(network: str) -> dict[str, str]:
+    """Demo address ``127.0.1.N`` → host N of ``network`` (e.g. ``127.0.2.0/24``); a network too small
+    for the demo devices, or not a network, raises ValueError naming it."""
+    net = ipaddress.ip_network(network, strict=False)
+    last = max(device.index for device in demo.DEVICES)
+    if net.num_addresses < last + 2:
+        raise ValueError(f"--agent-network {network} has room for fewer than {last} demo devices")
+    return {device.address: str(net.network_address + device.index) for device in demo.DEVICES}
+
+
 def demo_agent_specs(targets: list[dict[str, Any]]) -> list[AgentSpec]:
     """One simulated agent per demo target, of the demo device's kind, where the inventory says it is."""
     kinds = {device.name: device.kind for device in demo.DEVICES}
@@ -223,6 +260,37 @@ def demo_agent_specs(targets: list[dict[str, Any]]) -> list[AgentSpec]:
         for t in targets
         if t["name"] in kinds
     ]
+
+
+def start_agents(specs: list[AgentSpec], workdir: Path, timeout: float = 60.0) -> Service:
+    """One replay agent process serving every demo device (:mod:`collectors.sim.replay`), ready when it
+    has bound every device's port; a port that is taken ends the demo with the agent's line naming it."""
+    agents_dir = workdir / "agents"
+    down = agents_dir / "down"
+    down.mkdir(parents=True, exist_ok=True)
+    (workdir / "logs").mkdir(exist_ok=True)
+    for stale in down.iterdir():  # devices taken down in an earlier run answer again
+        stale.unlink()
+    devices = agents_dir / "devices.yaml"
+    devices.write_text(yaml.safe_dump([dataclasses.asdict(spec) for spec in specs]))
+    args = [
+        PYTHON,
+        "-m",
+        "collectors.sim.replay",
+        f"--specs={devices}",
+        f"--down-dir={down}",
+        "--exit-with-parent",
+    ]
+    agents = Service("agents", [*args, "--lifetime=31536000"], workdir / "logs")
+    deadline = time.monotonic() + timeout
+    while "READY" not in agents.logs():
+        if agents.process.poll() is not None or time.monotonic() > deadline:
+            agents.stop()
+            text = agents.log_path.read_text(errors="replace")
+            lines = [line for line in text.splitlines() if line.startswith("replay agent:")]
+            raise RuntimeError(lines[-1] if lines else f"simulated agents did not start:\n{text[-4000:]}")
+        time.sleep(0.1)
+    return agents
 
 
 def start_collector(inventory: Inventory, group: str, listen: str, workdir: Path) -> Service:

@@ -215,25 +215,3 @@ def _file(name: str, text: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, text.encode(), content_type="application/octet-stream")
-
-
-def test_the_examples_in_docs_import_md_work(inv):
-    """docs/import.md's example files import as documented, in order."""
-    import re
-    from pathlib import Path
-
-    from tests.api.data import create
-
-    create(m.CollectorGroup, name="MA Rabat", slug="ma-rabat", exporter_address="127.0.0.1:9781")
-    text = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text()
-    blocks = dict(
-        re.findall(r"## [^\n]*\(`--model ([a-z-]+)`\)\n.*?```(?:csv|yaml|json)\n(.*?)```", text, re.S)
-    )
-    formats = {"sites": "csv", "devices": "yaml", "interfaces": "csv", "ip-addresses": "json"}
-    assert set(blocks) == set(formats)
-    for model in ("sites", "devices", "interfaces", "ip-addresses"):
-        rows = importer.parse(blocks[model], format=formats[model], model=model)
-        assert importer.commit(rows, model=model), model
-    device = m.Device.objects.get(name="rabat-core-01")
-    assert device.primary_ip4.address == "10.20.0.1/24"
-    assert device.interfaces.get().mac_address == "00:11:22:33:44:55"

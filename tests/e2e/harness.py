@@ -100,16 +100,6 @@ class DemoStack:
             parts.append(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
         return "\n".join(parts)
 
-    def agent_pid(self, device: str) -> int:
-        """The pid of the simulated agent the launcher started for ``device`` (found by its data dir)."""
-        needle = f"--data-dir={self.var_dir / 'agents' / device / 'data'}".encode()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if needle in cmdline.split(b"\0"):
-                return int(entry.name)
-        raise AssertionError(f"no simulated agent runs for {device}")
+    def take_down(self, device: str) -> None:
+        """Make the simulated agent of ``device`` stop answering (the replay agent closes its socket)."""
+        (self.var_dir / "agents" / "down" / device).touch()

@@ -11,9 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from collectors.sim.agents import AgentSpec, answers
 from deploy.demo.stack import ROOT
 from inventory import demo
 from tests.e2e.harness import DemoStack
@@ -132,3 +134,40 @@ def test_a_part_that_cannot_start_ends_the_demo_with_a_clear_error(tmp_path) -> 
     assert "Traceback" not in proc.stderr, proc.stderr
     assert "demo: ['" in proc.stderr and "exited with" in proc.stderr, proc.stderr
     assert proc.stdout.rstrip().endswith("demo: stopped"), proc.stdout
+
+
+def test_one_agent_process_answers_for_every_demo_device(demo_stack: DemoStack) -> None:
+    """Issue 17.9: every demo device answers SNMP from one replay agent process; the start time and the
+    agent's memory are printed (measured, not asserted: the machine's load decides the time)."""
+    started = re.search(
+        r"simulated SNMP agents answering in ([\d.]+) s \(([\d.]+) s after start\)", demo_stack.banner
+    )
+    assert started, demo_stack.banner
+    up = re.search(r"demo devices are up in Prometheus with inventory labels \((\d+) s", demo_stack.banner)
+    devices = demo_stack.var_dir / "agents" / "devices.yaml"
+    pids = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_has(p, f"--specs={devices}")]
+    assert len(pids) == 1, pids
+    rss_kib = next(
+        int(line.split()[1])
+        for line in (pids[0] / "status").read_text().splitlines()
+        if line.startswith("VmRSS:")
+    )
+    print(
+        f"\ndemo start: agents answering in {started[1]} s ({started[2]} s after start), all devices up in "
+        f"Prometheus {up[1] if up else '?'} s after start; agent process RSS {rss_kib / 1024:.0f} MiB; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    assert rss_kib <= 150 * 1024, "issue 17.9: agents <= 150 MB"
+    silent = [
+        t["name"]
+        for t in demo_stack.targets
+        if not answers(AgentSpec(t["name"], "switch", t["address"], t["port"], t["community"]), timeout=5)
+    ]
+    assert silent == []
+
+
+def _cmdline_has(proc: Path, arg: str) -> bool:
+    try:
+        return arg.encode() in (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False

@@ -9,8 +9,6 @@ serving the exporter, and Prometheus running ``deploy/prometheus/prometheus.yml`
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import urllib.request
 
@@ -86,8 +84,8 @@ def test_collector_metrics_are_promtool_clean(demo_stack: DemoStack) -> None:
 def test_device_taken_down_goes_to_up_zero(demo_stack: DemoStack) -> None:
     prometheus = demo_stack.prometheus
     prometheus.wait_for(f'infrastrand_device_up{{device="{DOWN_DEVICE}"}} == 1', bool, 120)
-    os.kill(demo_stack.agent_pid(DOWN_DEVICE), signal.SIGTERM)
-    demo_stack.read_until(f"the simulated agent of {DOWN_DEVICE} exited", 30)
+    demo_stack.take_down(DOWN_DEVICE)
+    demo_stack.read_until(f"the simulated agent of {DOWN_DEVICE} was taken down", 30)
     down = prometheus.wait_for(f'infrastrand_device_up{{device="{DOWN_DEVICE}"}} == 0', bool, 60)
     assert (
         down[0]["metric"]["site"]

@@ -45,9 +45,7 @@ class BulkSelectionSerializer(serializers.Serializer):
     """Which items a bulk action takes: ``ids``, or ``filter`` (the list's query parameters)."""
 
     ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=10_000)
-    filter = serializers.DictField(
-        required=False, help_text='e.g. {"site": "<site slug>", "kind": "serial"}'
-    )
+    filter = serializers.DictField(required=False, help_text='e.g. {"site": "<site slug>", "kind": "serial"}')
 
     def validate(self, attrs: dict) -> dict:
         if ("ids" in attrs) == ("filter" in attrs):
