@@ -573,3 +573,34 @@ class UserConfigAdmin(admin.ModelAdmin):
     list_display = ("user",)
     search_fields = ("user__username",)
     readonly_fields = ("user", "data")
+
+
+@admin.register(m.Cable)
+class CableAdmin(InventoryAdmin):
+    list_display = ("__str__", "a_interface", "b_interface", "status", "type", "label")
+    list_filter = ("status", "type")
+    search_fields = ("label", "description", "a_interface__device__name", "b_interface__device__name")
+    list_select_related = ("a_interface__device", "b_interface__device")
+
+
+@admin.register(m.ServiceLevelObjective)
+class ServiceLevelObjectiveAdmin(InventoryAdmin):
+    list_display = ("name", "target_percent", "scope", "scope_value", "window")
+    list_filter = ("scope",)
+    search_fields = ("name", "scope_value", "description")
+
+
+@admin.register(m.MaintenanceWindow)
+class MaintenanceWindowAdmin(InventoryAdmin):
+    list_display = ("__str__", "start", "end", "scope", "scope_value", "reason")
+    list_filter = ("scope",)
+    search_fields = ("reason", "scope_value")
+
+
+@admin.register(m.CollectorMember)
+class CollectorMemberAdmin(ReadOnlyAdmin):
+    """HA collector leases, written by the collectors' heartbeats."""
+
+    list_display = ("name", "group", "exporter_address", "last_seen", "lease_expires")
+    list_filter = ("group",)
+    search_fields = ("name", "exporter_address")

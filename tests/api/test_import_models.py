@@ -44,7 +44,11 @@ EXAMPLES: dict[str, list[dict]] = {
             "tags": "core,edge",
         },
     ],
-    "interfaces": [{"device": "rabat-edge-01", "name": "xe-0/0/0", "type": "10gbase-x-sfpp"}],
+    "interfaces": [
+        {"device": "rabat-edge-01", "name": "xe-0/0/0", "type": "10gbase-x-sfpp"},
+        {"device": "rabat-edge-01", "name": "xe-0/0/1", "type": "10gbase-x-sfpp"},
+    ],
+    "cables": [{"a_terminations": [], "b_terminations": [], "status": "connected", "label": "RBT-001"}],
     "prefixes": [{"prefix": "10.30.0.0/24", "site": "rabat-dc"}],
     "ip-addresses": [
         {"address": "10.30.0.1/24", "device": "rabat-edge-01", "interface": "xe-0/0/0", "is_primary": "yes"}
@@ -57,6 +61,16 @@ EXAMPLES: dict[str, list[dict]] = {
     "tags": [{"name": "Backbone", "slug": "backbone"}],
     "vrfs": [{"name": "Government", "rd": "65000:10", "tenant": "ministry-x"}],
     "custom-fields": [{"name": "owner", "type": "text"}],
+    "slos": [{"name": "MA availability", "target_percent": "99.5", "scope": "country", "scope_value": "MA"}],
+    "maintenance-windows": [
+        {
+            "start": "2026-12-01T00:00:00Z",
+            "end": "2026-12-01T02:00:00Z",
+            "reason": "line card swap",
+            "scope": "site",
+            "scope_value": "rabat-dc",
+        }
+    ],
     "journal-entries": [
         {"assigned_object_type": "dcim.site", "assigned_object_id": 0, "kind": "info", "comments": "Opened"}
     ],
@@ -68,6 +82,15 @@ def test_every_model_with_an_api_endpoint_imports_and_updates_by_id(inv):
     for model, rows in EXAMPLES.items():
         if model == "contact-assignments":
             rows = [{**rows[0], "object_id": m.Site.objects.get(slug="rabat-dc").pk}]
+        if model == "cables":  # the two ports just imported, as NetBox 4 terminations
+            a, b = m.Interface.objects.filter(device__name="rabat-edge-01").order_by("name")
+            rows = [
+                {
+                    **rows[0],
+                    "a_terminations": [{"object_type": "dcim.interface", "object_id": a.pk}],
+                    "b_terminations": [{"object_type": "dcim.interface", "object_id": b.pk}],
+                }
+            ]
         if model == "journal-entries":
             rows = [{**rows[0], "assigned_object_id": m.Site.objects.get(slug="rabat-dc").pk}]
         result = importer.commit(importer.parse(json.dumps(rows), format="json", model=model), model=model)
@@ -86,7 +109,7 @@ def test_every_model_with_an_api_endpoint_imports_and_updates_by_id(inv):
     for model in EXAMPLES:
         target = importer.target(model)
         obj = target.model.objects.order_by("-pk").first()
-        column = next(c for c in ("description", "comments", "priority") if c in target.columns)
+        column = next(c for c in ("description", "comments", "priority", "reason") if c in target.columns)
         value = "primary" if column == "priority" else "imported again"
         result = importer.commit([{"id": obj.pk, column: value}], model=model)
         assert result.updated == [obj.pk] and result.created == [], model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -13,6 +14,7 @@ from django.utils import timezone
 from inventory import models as m
 from inventory.services.demo import load_demo
 from inventory.services.jobs import enqueue_job
+from inventory.services.membership import heartbeat
 from inventory.services.monitoring import observation_record
 
 INVENTORY_MODELS = sorted(
@@ -27,6 +29,7 @@ READ_ONLY = {
     m.Event,
     m.AlertRecord,
     m.DriftItem,
+    m.CollectorMember,
 }
 
 
@@ -56,6 +59,16 @@ def one_of_each(inv, superuser):
     role = m.ContactRole.objects.create(name="NOC", slug="noc")
     m.ContactAssignment.objects.create(object=inv.device, contact=contact, role=role, priority="primary")
     m.UserConfig.objects.create(user=superuser, data={"tables": {"device": {"per_page": 100}}})
+    far = m.Interface.objects.create(device=inv.device, name="demo1", type="other")
+    m.Cable.objects.create(a_interface=inv.interface, b_interface=far, label="C-1")
+    m.ServiceLevelObjective.objects.create(
+        name="MA", target_percent="99.5", scope="country", scope_value="MA"
+    )
+    m.MaintenanceWindow.objects.create(
+        start=timezone.now(), end=timezone.now() + timedelta(hours=1), reason="swap", scope="device",
+        scope_value=inv.device.name,
+    )  # fmt: skip
+    heartbeat(group=inv.group, name="collector-a", address="127.0.0.1:9781", refresh=30)
     observation_record(
         device=inv.device, collector="c1", polled_at=timezone.now(), up=True, facts={"sysName": "x"}
     )
