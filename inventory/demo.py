@@ -427,3 +427,29 @@ CONTACTS = [
         "country": "LU",
     },
 ]
+
+
+def _lldp_drifts() -> tuple[DemoDrift, ...]:
+    """Every demo switch's LLDP table names generic neighbours (``collectors.sim.fixtures.LLDP_NEIGHBORS``)
+    that the demo does not document: each is a deliberate ``neighbor_undocumented`` drift, to acknowledge."""
+    from collectors.sim.fixtures import LLDP_NEIGHBORS
+
+    drifts = []
+    for device in DEVICES:
+        if device.kind != "switch":
+            continue
+        names = {port.index: port.name for port in ports_of(device.kind, device.name)}
+        for local, peer, peer_port in LLDP_NEIGHBORS:
+            drifts.append(
+                DemoDrift(
+                    device.name,
+                    "neighbor_undocumented",
+                    names[local],
+                    documented="",
+                    observed=f"{peer} {peer_port}",
+                )
+            )
+    return tuple(drifts)
+
+
+DEMO_DRIFTS = DEMO_DRIFTS + _lldp_drifts()

@@ -111,6 +111,15 @@ def entity(name: str, rows: list[tuple[int, int, str, str, str]]) -> list[str]:
     return lines
 
 
+LLDP_NEIGHBORS: tuple[tuple[int, str, str], ...] = (
+    (1, "core-rtr01", "Te0/0/1"),
+    (2, "srv01", "eth0"),
+    (3, "ups01", "mgmt0"),
+)
+"""What every simulated switch's LLDP table lists: (local port number, neighbour sysName, its port ID).
+The neighbours are generic, not demo devices: the demo shows them as undocumented neighbours."""
+
+
 def switch(name: str) -> list[str]:
     lines = system(name, "Fictional NetCo NX-4800 48-port switch, software 9.3(1)", "1.3.6.1.4.1.99999.1.48")
     lines += interfaces(name, "switch")
@@ -122,7 +131,7 @@ def switch(name: str) -> list[str]:
             (3, 7, "Fan 1", "FAN-1", ""),
         ],
     )
-    for port, peer, peer_port in ((1, "core-rtr01", "Te0/0/1"), (2, "srv01", "eth0"), (3, "ups01", "mgmt0")):
+    for port, peer, peer_port in LLDP_NEIGHBORS:
         idx = f"0.{port}.1"
         lines += [
             f"{LLDP_REM}.4.{idx}|2|4",

@@ -45,6 +45,12 @@ def test_deliberate_drifts_show_and_adopting_them_clears_the_drift_alert(demo_st
         sites = {d.site for d in demo.DEVICES if d.name in {device for device, _, _ in expected}}
         prometheus.wait_for(DRIFT_OPEN, lambda r: {s["metric"]["site"] for s in r} >= sites, timeout=300)
 
+        # Undocumented LLDP neighbours can only be acknowledged; everything else is adopted.
+        acknowledged = api.post(
+            f"{inventory.url}/api/monitoring/drift/acknowledge/",
+            json={"filter": {"state": "open", "kind": "neighbor_undocumented"}, "reason": "lab neighbours"},
+        )
+        assert acknowledged.status_code == 200, acknowledged.text
         adopted = api.post(f"{inventory.url}/api/monitoring/drift/adopt/", json={"filter": {"state": "open"}})
         assert adopted.status_code == 200, adopted.text
         assert _open_items(api, inventory.url) == set()
