@@ -7,8 +7,6 @@ latest too, so a backlog is bounded by the number of devices) and posts them in 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -18,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from collectors.flushing import PeriodicFlush
 from collectors.inventory_client import InventoryClient
 from collectors.mibmodules import display_string, phys_address
 
@@ -188,8 +187,10 @@ def _digest(observation: dict[str, Any]) -> int:
 OBSERVATIONS_PATH = "/api/collector/observations/"
 
 
-class ObservationSender:
+class ObservationSender(PeriodicFlush):
     """Batches observations to `POST {url}/api/collector/observations/` over the shared inventory client."""
+
+    task_name = "observations"
 
     def __init__(
         self,
@@ -201,6 +202,7 @@ class ObservationSender:
         resend_interval: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self.client = client
         self.clock = clock  # monotonic seconds; tests drive the resend interval with a fake one
         self.url = client.url(OBSERVATIONS_PATH)
@@ -208,8 +210,6 @@ class ObservationSender:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._pending: dict[str, dict[str, Any]] = {}  # device -> latest unsent observation
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self.sent = 0
         self.failures = 0  # flushes that failed (kept for the next flush)
         self.rejected = 0  # observations the endpoint refused (4xx), dropped
@@ -263,25 +263,6 @@ class ObservationSender:
     @property
     def pending(self) -> int:
         return len(self._pending)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="observations")
-
-    async def stop(self) -> None:
-        """Stop the loop and try once to send what is left."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.flush_interval)
-            self._wakeup.clear()
-            await self.flush()
 
     async def flush(self) -> int:
         """Send every pending observation in batches; on failure keep them for the next flush."""

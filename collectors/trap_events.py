@@ -8,8 +8,6 @@ and counted (``queue_full``) — the storm limiter keeps that rare.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -17,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from collectors.flushing import PeriodicFlush
 from collectors.inventory_client import InventoryClient
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/api/collector/events/"
 
 
-class TrapEventSender:
+class TrapEventSender(PeriodicFlush):
+    task_name = "trap-events"
+
     def __init__(
         self,
         client: InventoryClient,
@@ -34,14 +35,13 @@ class TrapEventSender:
         flush_interval: float = 5.0,
         max_pending: int = 50_000,
     ) -> None:
+        super().__init__()
         self.client = client
         self.collector = collector
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self._pending: deque[dict[str, Any]] = deque()
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self.sent = 0
         self.failures = 0
         self.dropped: dict[str, int] = {}
@@ -58,24 +58,6 @@ class TrapEventSender:
     @property
     def pending(self) -> int:
         return len(self._pending)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="trap-events")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.flush_interval)
-            self._wakeup.clear()
-            await self.flush()
 
     async def flush(self) -> int:
         """Post the queued events in batches; on a network failure keep them for the next flush."""
