@@ -77,6 +77,23 @@ class Service:
         self._log.close()
 
 
+_MANAGE_MANY = """
+import io, json, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory.project.settings")
+import django
+django.setup()
+from django.core.management import call_command
+outputs = []
+for args, env in json.load(sys.stdin):
+    os.environ.update(env)
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    outputs.append(out.getvalue())
+print(json.dumps(outputs))
+"""
+"""What :meth:`Inventory.manage_many` runs: the commands it is given, in one Django process."""
+
+
 class Inventory:
     """The Django inventory on SQLite in ``var_dir``: migrated, demo loaded, tokens, dev server."""
 
@@ -104,42 +121,68 @@ class Inventory:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc.stdout
 
+    def manage_many(self, calls: list[tuple[list[str], dict[str, str]]]) -> list[str]:
+        """Run several management commands (arguments, extra environment) in one Django process, in order,
+        and return each one's output: a start-up of Django costs seconds on a loaded machine."""
+        proc = subprocess.run(
+            [PYTHON, "-c", _MANAGE_MANY],
+            cwd=ROOT,
+            env=self.env,
+            input=json.dumps(calls),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if proc.returncode != 0:
+            names = ", ".join(args[0] for args, _ in calls)
+            raise RuntimeError(f"manage.py {names} failed:\n{proc.stdout}\n{proc.stderr}")
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
     def prepare(self) -> None:
         """Migrate, load the demo inventory, create an admin and its tokens, and a collector token."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.manage("migrate", "--noinput")
-        self.manage("loaddemo")
         admin = "demo-admin"
-        if not self.tokens_path.exists():
+        calls: list[tuple[list[str], dict[str, str]]] = [(["migrate", "--noinput"], {}), (["loaddemo"], {})]
+        new_admin = not self.tokens_path.exists()
+        if new_admin:
             password = os.urandom(12).hex()
-            self.manage(
-                "createsuperuser",
-                "--noinput",
-                f"--username={admin}",
-                "--email=admin@example.org",
-                extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
+            calls += [
+                (
+                    ["createsuperuser", "--noinput", f"--username={admin}", "--email=admin@example.org"],
+                    {"DJANGO_SUPERUSER_PASSWORD": password},
+                ),
+                (["createtoken", admin, "--description=Prometheus http_sd"], {}),
+                (["createtoken", admin, "--write", "--description=demo setup"], {}),
+            ]
+        else:
+            self.load_tokens()
+        # A collector token may only poll the groups it is bound to (also replaces a token made by an older
+        # demo, before tokens had groups).
+        new_collector = new_admin or self.tokens.get("collector_group") != demo.COLLECTOR_GROUP["slug"]
+        if new_collector:
+            calls.append(
+                (
+                    [
+                        "createtoken",
+                        "demo-collector",
+                        "--collector",
+                        f"--group={demo.COLLECTOR_GROUP['slug']}",
+                        "--description=demo collector",
+                    ],
+                    {},
+                )
             )
+        outputs = self.manage_many(calls)
+        if new_admin:
             self.password_file.write_text(password + "\n")
             self.password_file.chmod(0o600)
-            tokens = {
-                "read": self.manage("createtoken", admin, "--description=Prometheus http_sd").strip(),
-                "write": self.manage("createtoken", admin, "--write", "--description=demo setup").strip(),
-            }
-            self.tokens_path.write_text(json.dumps(tokens))
-            self.tokens_path.chmod(0o600)
-        self.load_tokens()
-        if self.tokens.get("collector_group") != demo.COLLECTOR_GROUP["slug"]:
-            # A collector token may only poll the groups it is bound to (also replaces a token made
-            # by an older demo, before tokens had groups).
-            self.tokens["collector"] = self.manage(
-                "createtoken",
-                "demo-collector",
-                "--collector",
-                f"--group={demo.COLLECTOR_GROUP['slug']}",
-                "--description=demo collector",
-            ).strip()
+            self.tokens = {"read": outputs[3].strip(), "write": outputs[4].strip()}
+        if new_collector:
+            self.tokens["collector"] = outputs[-1].strip()
             self.tokens["collector_group"] = demo.COLLECTOR_GROUP["slug"]
-            self.tokens_path.write_text(json.dumps(self.tokens))
+        self.tokens_path.write_text(json.dumps(self.tokens))
+        self.tokens_path.chmod(0o600)
         for kind in ("read", "collector", "write"):  # write: Alertmanager's alert-history webhook
             path = self.token_file(kind)
             path.write_text(self.tokens[kind] + "\n")
