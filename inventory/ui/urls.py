@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from inventory.ui import events, home, importing, registry, search, topology
+from inventory.ui import by_name, events, home, importing, registry, search, topology
 from inventory.ui import views as _declarations  # noqa: F401  (registers the view sets)
 from inventory.ui.strandreport import StrandReportView
 
@@ -13,6 +13,8 @@ ui_patterns = [
     path("import/jobs/<int:pk>/", importing.ImportJobView.as_view(), name="import_job"),
     path("changelog/", home.ChangeLogView.as_view(), name="changelog"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("dcim/devices/name/<path:key>/", by_name.DeviceByNameView.as_view(), name="device_by_name"),
+    path("dcim/sites/slug/<slug:key>/", by_name.SiteBySlugView.as_view(), name="site_by_slug"),
     path("monitoring/events/", events.EventListView.as_view(), name="events"),
     path("monitoring/strand-report/", StrandReportView.as_view(), name="strand_report"),
     path("topology/", topology.TopologyView.as_view(), name="topology"),

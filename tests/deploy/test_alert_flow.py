@@ -80,7 +80,7 @@ def test_a_ups_running_out_reaches_its_agency(tmp_path):
     assert alert["annotations"]["dashboard_url"] == (
         f"{links.grafana}/d/infrastrand-site/site?var-country=LU&var-site=luxembourg-dc1"
     )
-    assert alert["annotations"]["inventory_url"] == f"{links.inventory}/dcim/devices/?q=lux-ups01"
+    assert alert["annotations"]["inventory_url"] == f"{links.inventory}/dcim/devices/name/lux-ups01/"
     assert alert["annotations"]["runbook_url"] == f"{links.runbook}#infrastrandupslowruntime"
     # The healthy devices raised nothing.
     assert {a["labels"]["alertname"] for _, body in sink.received for a in body["alerts"]} == {

@@ -177,7 +177,7 @@ def test_every_email_uses_the_oncall_templates():
 LINKS = {
     "runbook_url": "https://git.example.org/ops/RUNBOOK.md#infrastrandinterfacedown",
     "dashboard_url": "https://grafana.example.org/d/infrastrand-interfaces/interfaces?var-device=casa-sw01&var-interface=Gi1/0/40",
-    "inventory_url": "https://inventory.example.org/dcim/devices/?q=casa-sw01",
+    "inventory_url": "https://inventory.example.org/dcim/devices/name/casa-sw01/",
 }
 INTERFACE = {
     "alertname": "InfrastrandInterfaceDown",

@@ -79,7 +79,7 @@ def test_the_healthy_demo_fires_exactly_the_deliberate_alerts(demo_stack: DemoSt
     inventory = demo_stack.inventory.url
     for alert in alerts:
         device = alert["labels"]["device"]
-        assert alert["annotations"]["inventory_url"] == f"{inventory}/dcim/devices/?q={device}"
+        assert alert["annotations"]["inventory_url"] == f"{inventory}/dcim/devices/name/{device}/"
         assert alert["annotations"]["dashboard_url"].startswith(
             "http://127.0.0.1:3000/d/infrastrand-interfaces/"
         )

@@ -172,3 +172,22 @@ class TestGlobalSearch(TestCase):
     def test_anonymous_users_log_in_first(self):
         self.client.logout()
         self.assertEqual(self.client.get("/search/?q=x").status_code, 302)
+
+
+class TestPagesByName(TestCase):
+    """Alerts link ``/dcim/devices/name/<device>/`` and ``/dcim/sites/slug/<site>/``: the object's page."""
+
+    def setUp(self):
+        self.client.force_login(d.make_reader())
+
+    def test_a_device_and_a_site_by_their_alert_labels(self):
+        site = d.make_site(name="Casablanca DC1", slug="casablanca-dc1")
+        device = d.make_device(name="casa-core-rtr01", site=site)
+        self.assertRedirects(
+            self.client.get("/dcim/devices/name/casa-core-rtr01/"), f"/dcim/devices/{device.pk}/"
+        )
+        self.assertRedirects(self.client.get("/dcim/sites/slug/casablanca-dc1/"), f"/dcim/sites/{site.pk}/")
+
+    def test_an_unknown_name_falls_back_to_the_searched_list(self):
+        response = self.client.get("/dcim/devices/name/gone-rtr01/")
+        self.assertRedirects(response, "/dcim/devices/?q=gone-rtr01")
