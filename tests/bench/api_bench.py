@@ -16,14 +16,13 @@ import contextlib
 import os
 import statistics
 import sys
-import tempfile
 import time
 from urllib.parse import urlparse
 
+from tests.bench.benchdb import setup_django
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/infrastrand_bench"
 TARGET_SECONDS = 0.5
-BENCH_SECRETS_KEY = "YmVuY2gtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-"""A fixed Fernet key for the benchmark database's throw-away SNMP secret, so a later run can reuse it."""
 GROUP_SIZE = 1000
 
 
@@ -38,20 +37,6 @@ def _ensure_database(url: str) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # a concurrent run made it meanwhile
                 conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("INFRASTRAND_VAR_DIR", tempfile.mkdtemp(prefix="infrastrand-bench-"))
-    os.environ["INFRASTRAND_SECRETS_KEYS"] = BENCH_SECRETS_KEY
-    os.environ["DJANGO_SETTINGS_MODULE"] = "inventory.project.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _reusable(devices: int, interfaces: int) -> bool:
@@ -238,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     _ensure_database(args.database_url)
-    _setup_django(args.database_url)
+    setup_django(args.database_url)
     _load(args.devices, args.interfaces)
     from django.test import Client
 

@@ -18,44 +18,17 @@ Each figure: wall time, this process's CPU (``time.process_time``) and the Postg
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+from tests.bench.benchdb import fresh_postgres, setup_django
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/infrastrand_bench_drift"
 FULL_TARGET_SECONDS = 10.0
 INCREMENTAL_TARGET_MS = 2.0
-BENCH_SECRETS_KEY = "YmVuY2gtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-
-
-def _fresh_postgres(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("INFRASTRAND_VAR_DIR", tempfile.mkdtemp(prefix="infrastrand-bench-"))
-    os.environ["INFRASTRAND_SECRETS_KEYS"] = BENCH_SECRETS_KEY
-    os.environ["DJANGO_SETTINGS_MODULE"] = "inventory.project.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _build(devices: int, interfaces: int) -> None:
@@ -160,8 +133,8 @@ def _measure(label: str, fn) -> dict:
 
 def run(devices: int, interfaces: int, incremental: int, reuse: bool = False) -> dict:
     if not reuse:
-        _fresh_postgres(PG_URL)
-    _setup(PG_URL)
+        fresh_postgres(PG_URL)
+    setup_django(PG_URL)
     from django.db import connection
 
     from inventory.models import Device, DriftItem

@@ -13,7 +13,6 @@ Target: 100,000 devices in at most 120 s on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
@@ -21,36 +20,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+from tests.bench.benchdb import fresh_postgres, setup_django
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/infrastrand_bench_import"
 TARGET_SECONDS = 120.0
-BENCH_SECRETS_KEY = "YmVuY2gtb25seS1rZXktbm90LWEtc2VjcmV0LTAwMDA="
-
-
-def _fresh_postgres(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("INFRASTRAND_VAR_DIR", tempfile.mkdtemp(prefix="infrastrand-bench-"))
-    os.environ["INFRASTRAND_SECRETS_KEYS"] = BENCH_SECRETS_KEY
-    os.environ["DJANGO_SETTINGS_MODULE"] = "inventory.project.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _base_objects() -> None:
@@ -107,7 +81,7 @@ def _anchor(rows: int) -> dict:
 
 def run_one(url: str, rows: int, anchor_rows: int) -> dict:
     """In this process: a fresh database, the base objects, the anchor, then the timed import."""
-    _setup(url)
+    setup_django(url)
     from inventory import importer
     from inventory import models as m
 
@@ -200,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and not name.lower().startswith(args.only[:4]):
                 continue
             if name == "PostgreSQL":
-                _fresh_postgres(url)
+                fresh_postgres(url)
             cmd = [sys.executable, "-m", "tests.bench.import_bench", "--child", url,
                    "--rows", str(args.rows), "--anchor-rows", str(args.anchor_rows)]  # fmt: skip
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
