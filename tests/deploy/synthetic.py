@@ -8,11 +8,15 @@ real components replace it in the end-to-end test; this one lets deploy/ be prov
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from tests.deploy.servers import Route, StaticServer
+from tests.deploy.servers import Route, StaticServer, free_port, instant_query, prometheus, wait_until
 
 TOKEN = "sd-token-for-tests"
 BOOT = time.time() - 10 * 86400  # the simulated devices booted ten days ago
@@ -335,3 +339,38 @@ def inventory_server(collector: str) -> StaticServer:
 
     routes: dict[str, Route] = {"/api/prometheus/sd/devices/": sd, "/metrics": metrics}
     return StaticServer(routes)
+
+
+@dataclass
+class PrometheusStack:
+    """A real Prometheus with the shipped config and rules, scraping the synthetic collector and inventory."""
+
+    prometheus: str
+    inventory: StaticServer
+    collector: StaticServer
+
+
+@contextlib.contextmanager
+def prometheus_stack(workdir: Path, ready: Iterable[str]) -> Iterator[PrometheusStack]:
+    """Start it in ``workdir`` and yield once every query of ``ready`` has data (bounded waits)."""
+    from deploy import prometheus_config
+
+    collector = collector_server()
+    inventory = inventory_server(collector.address)
+    token = workdir / "sd.token"
+    token.write_text(TOKEN + "\n")
+    config = prometheus_config.repoint(
+        inventory=inventory.address,
+        collectors=[collector.address],
+        alertmanager=f"127.0.0.1:{free_port()}",
+        token_file=token,
+        scrape_interval="1s",
+    )
+    try:
+        with prometheus(prometheus_config.write(config, workdir / "prometheus.yml"), workdir) as base:
+            for query in ready:
+                wait_until(lambda q=query: bool(instant_query(base, q)), seconds=60, what=query, step=0.5)
+            yield PrometheusStack(base, inventory, collector)
+    finally:
+        inventory.close()
+        collector.close()

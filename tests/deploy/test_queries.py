@@ -4,56 +4,31 @@ dashboard and rule expression evaluated against what it scraped from a contract-
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from deploy import prometheus_config, queries
+from deploy import queries
 from tests.deploy import synthetic
-from tests.deploy.servers import StaticServer, free_port, instant_query, prometheus, wait_until
+from tests.deploy.servers import instant_query
 
 pytestmark = pytest.mark.slow
 
 ALL_QUERIES = queries.all_queries()
 
 
-@dataclass
-class Stack:
-    prometheus: str
-    inventory: StaticServer
-    collector: StaticServer
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("prometheus")
-    collector = synthetic.collector_server()
-    inventory = synthetic.inventory_server(collector.address)
-    token = workdir / "sd.token"
-    token.write_text(synthetic.TOKEN + "\n")
-    config = prometheus_config.repoint(
-        inventory=inventory.address,
-        collectors=[collector.address],
-        alertmanager=f"127.0.0.1:{free_port()}",
-        token_file=token,
-        scrape_interval="1s",
+def stack(tmp_path_factory) -> Iterator[synthetic.PrometheusStack]:
+    # Rates need two scrapes, the observed poll interval two polls, recording rules an evaluation.
+    ready = (
+        f"count(infrastrand_device_up) == {len(synthetic.DEVICES)}",
+        "infrastrand:interface_in_utilisation:percent",
+        "infrastrand:poll_interval:seconds15m",
+        "instance:infrastrand_collector_poll_duration_seconds:p95",
+        "infrastrand_site_info",
     )
-    try:
-        with prometheus(prometheus_config.write(config, workdir / "prometheus.yml"), workdir) as base:
-            # Rates need two scrapes, the observed poll interval two polls, recording rules an evaluation.
-            for ready in (
-                f"count(infrastrand_device_up) == {len(synthetic.DEVICES)}",
-                "infrastrand:interface_in_utilisation:percent",
-                "infrastrand:poll_interval:seconds15m",
-                "instance:infrastrand_collector_poll_duration_seconds:p95",
-                "infrastrand_site_info",
-            ):
-                wait_until(lambda q=ready: bool(instant_query(base, q)), seconds=60, what=ready, step=0.5)
-            yield Stack(base, inventory, collector)
-    finally:
-        inventory.close()
-        collector.close()
+    with synthetic.prometheus_stack(tmp_path_factory.mktemp("prometheus"), ready) as running:
+        yield running
 
 
 def test_devices_are_discovered_with_inventory_labels(stack):

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from deploy import prometheus_config, queries
+from deploy import queries
 from inventory.graphs import exact_regex, inventory_graphs
 from tests.deploy import synthetic
-from tests.deploy.servers import StaticServer, free_port, instant_query, prometheus, wait_until
+from tests.deploy.servers import StaticServer, free_port, prometheus, wait_until
 from tests.ui import data as d
 from tests.ui.browser import log_in, screenshot
 
@@ -26,26 +26,9 @@ BOUND = 120  # seconds: a loaded machine may take long to gather points 15 s apa
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("prometheus")
-    collector = synthetic.collector_server()
-    inventory = synthetic.inventory_server(collector.address)
-    token = workdir / "sd.token"
-    token.write_text(synthetic.TOKEN + "\n")
-    config = prometheus_config.repoint(
-        inventory=inventory.address,
-        collectors=[collector.address],
-        alertmanager=f"127.0.0.1:{free_port()}",
-        token_file=token,
-        scrape_interval="1s",
-    )
-    try:
-        with prometheus(prometheus_config.write(config, workdir / "prometheus.yml"), workdir) as base:
-            for ready in ("infrastrand:interface_in_bits:rate5m", "infrastrand:sensor:celsius"):
-                wait_until(lambda q=ready: bool(instant_query(base, q)), seconds=60, what=ready, step=0.5)
-            yield base
-    finally:
-        inventory.close()
-        collector.close()
+    ready = ("infrastrand:interface_in_bits:rate5m", "infrastrand:sensor:celsius")
+    with synthetic.prometheus_stack(tmp_path_factory.mktemp("prometheus"), ready) as stack:
+        yield stack.prometheus
 
 
 def charts(html: str) -> dict[str, ET.Element]:
