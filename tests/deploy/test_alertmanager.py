@@ -109,9 +109,9 @@ def alert(name: str, **labels: str) -> dict:
     }
 
 
-def test_inhibition_on_a_real_alertmanager(tmp_path):
+def unreachable_receivers_config(tmp_path) -> Path:
+    """The shipped config with only addresses changed: every receiver a loopback webhook nobody listens on."""
     config = yaml.safe_load(CONFIG.read_text())
-    # Only addresses change: every receiver becomes a loopback webhook nobody listens on.
     sink = f"http://127.0.0.1:{free_port()}/"
     config["receivers"] = [
         {"name": r["name"], "webhook_configs": [{"url": sink}]} for r in config["receivers"]
@@ -119,6 +119,11 @@ def test_inhibition_on_a_real_alertmanager(tmp_path):
     config.pop("global", None)
     path = tmp_path / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_inhibition_on_a_real_alertmanager(tmp_path):
+    path = unreachable_receivers_config(tmp_path)
 
     betz = {"site": "betz", "country": "LU", "tenant": "ctie"}
     casa = {"site": "casa", "country": "MA", "tenant": "add"}

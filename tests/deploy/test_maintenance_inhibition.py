@@ -8,10 +8,9 @@ nobody but the alert history.
 from __future__ import annotations
 
 import httpx
-import yaml
 
-from tests.deploy.servers import alertmanager, free_port, wait_until
-from tests.deploy.test_alertmanager import CONFIG, alert, routes_test
+from tests.deploy.servers import alertmanager, wait_until
+from tests.deploy.test_alertmanager import alert, routes_test, unreachable_receivers_config
 
 
 def test_maintenance_alert_notifies_only_the_history():
@@ -21,14 +20,7 @@ def test_maintenance_alert_notifies_only_the_history():
 
 
 def test_maintenance_inhibits_on_a_real_alertmanager(tmp_path):
-    config = yaml.safe_load(CONFIG.read_text())
-    sink = f"http://127.0.0.1:{free_port()}/"
-    config["receivers"] = [
-        {"name": r["name"], "webhook_configs": [{"url": sink}]} for r in config["receivers"]
-    ]
-    config.pop("global", None)
-    path = tmp_path / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(config))
+    path = unreachable_receivers_config(tmp_path)
 
     casa = {"site": "casa", "country": "MA", "tenant": "add"}
     betz = {"site": "betz", "country": "LU", "tenant": "ctie"}
