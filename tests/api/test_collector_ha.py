@@ -219,6 +219,7 @@ def test_concurrent_heartbeats_lose_no_row(inv):
     assert report["names"] == expected_names()
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_observation_batches_of_two_members_do_not_deadlock(many, make_token, client_for):
     """Around a failover two members report the same devices; their batches lock the observation rows.
