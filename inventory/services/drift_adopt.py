@@ -62,6 +62,17 @@ NAME_TYPES = (
 )
 
 
+ADOPT_PERMS = (
+    "inventory.change_driftitem",
+    "inventory.change_device",
+    "inventory.add_interface",
+    "inventory.change_interface",
+    "inventory.delete_interface",
+    "inventory.add_cable",
+)
+"""Adopting may change a device, create, change or delete interfaces and create cables (``cable_missing``)."""
+
+
 def interface_type_of(entry: dict[str, Any]) -> str:
     """A NetBox interface type for an observed interface: from ifType, its name, then its speed."""
     if_type = entry.get("ifType")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from inventory.choices import DriftKindChoices, DriftStateChoices, StrandChoices
 from inventory.fields import choice_list_contains
 from inventory.models import Device, DriftItem, InterfaceTemplate, PlatformMapping, Site, Tenant
-from inventory.services.drift_adopt import drift_acknowledge, drift_adopt
+from inventory.services.drift_adopt import ADOPT_PERMS, drift_acknowledge, drift_adopt
 from inventory.services.templates import interface_templates_from_device
 from inventory.ui import registry
 from inventory.ui.filtersets import country_filter, multi, related
@@ -28,14 +28,6 @@ from inventory.ui.filtersets_base import SearchFilterSet
 from inventory.ui.forms_base import ObjectForm
 from inventory.ui.generic import ObjectListView, ObjectPermissionView, ObjectViews, safe_return_url, user_can
 from inventory.ui.tables_base import ChoiceBadgeColumn, LinkColumn, ObjectTable
-
-ADOPT_PERMS = (
-    "inventory.change_driftitem",
-    "inventory.change_device",
-    "inventory.add_interface",
-    "inventory.change_interface",
-    "inventory.delete_interface",
-)
 
 
 def can_adopt(request: HttpRequest) -> bool:

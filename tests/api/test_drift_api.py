@@ -16,6 +16,7 @@ from pynetbox.core.endpoint import DetailEndpoint
 from pynetbox.core.query import RequestError
 
 from inventory import models as m
+from inventory.services.drift_adopt import ADOPT_PERMS
 from tests.api.data import build_inventory
 
 
@@ -178,6 +179,14 @@ def test_permissions(drift, make_token, client_for):
     ack = acker.post(f"/api/monitoring/drift/{item.pk}/acknowledge/", {"reason": "ok"}, format="json")
     assert ack.status_code == 200
     assert acker.post(f"/api/monitoring/drift/{item.pk}/adopt/").status_code == 403
+    no_cables = [p for p in ADOPT_PERMS if p != "inventory.add_cable"]
+    interfaces_only = client_for(make_token("view_driftitem", *no_cables))
+    state = m.DriftItem.objects.get(pk=item.pk).state
+    # adopting may create a cable (cable_missing): without add_cable nothing is adopted
+    assert interfaces_only.post(f"/api/monitoring/drift/{item.pk}/adopt/").status_code == 403
+    assert m.DriftItem.objects.get(pk=item.pk).state == state
+    adopter = client_for(make_token("view_driftitem", *ADOPT_PERMS))
+    assert adopter.post(f"/api/monitoring/drift/{item.pk}/adopt/").status_code == 200
     read_only = client_for(make_token("view_driftitem", "change_driftitem", write=False))
     assert read_only.post(f"/api/monitoring/drift/{item.pk}/acknowledge/", {"reason": "x"}).status_code == 403
     assert client_for(make_token("view_site")).get("/api/monitoring/drift/").status_code == 403

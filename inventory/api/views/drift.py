@@ -27,17 +27,8 @@ from inventory.api.serializers.drift import (
 )
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import Device, DriftItem, InterfaceTemplate, PlatformMapping
-from inventory.services.drift_adopt import drift_acknowledge, drift_adopt
+from inventory.services.drift_adopt import ADOPT_PERMS, drift_acknowledge, drift_adopt
 from inventory.services.templates import interface_templates_from_device
-
-ADOPT_PERMS = (
-    "inventory.change_driftitem",
-    "inventory.change_device",
-    "inventory.add_interface",
-    "inventory.change_interface",
-    "inventory.delete_interface",
-)
-"""Adopting may change a device, create, change or delete interfaces."""
 
 
 class DriftActionPermission(TokenPermissions):
