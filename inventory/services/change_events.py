@@ -162,7 +162,8 @@ def _cable_event(record: ObjectChange, cable: Cable) -> Event | None:
         text + (f": {label}" if label else ""),
         kind=f"cable {kind}",
         severity=severity,
-        device_id=a[2] if a else None,
+        # a deleted cable may go with its device (a cascade): link the site only, which outlives devices
+        device_id=a[2] if a and kind != "deleted" else None,
         site_id=a[3] if a else None,
         details={"ends": label, "status": _status_change(record) or cable.status},
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from inventory import importer
 from inventory import models as m
@@ -91,6 +91,21 @@ def test_sites_interfaces_and_cables(user):
     ]
     interface_event = m.Event.objects.get(source="change", kind="interface disabled")
     assert (interface_event.device_id, interface_event.site_id) == (a.pk, site.pk)
+
+
+def test_deleting_a_cabled_device_takes_its_cable_event_off_the_device(user):
+    """The cable goes with the device (a cascade): its event must not link the deleted device."""
+    site = make_site()
+    a, b = make_device(name="a-sw", site=site), make_device(name="b-sw", site=site)
+    cable_create(
+        data={"a_interface": make_interface(a, name="p1"), "b_interface": make_interface(b, name="p1")}
+    )
+    with transaction.atomic():
+        delete_object(instance=a, user=user)
+    connection.check_constraints()  # what a commit checks (foreign keys are deferred)
+    event = m.Event.objects.get(source="change", kind="cable deleted")
+    assert (event.device_id, event.site_id) == (None, site.pk)
+    assert m.Event.objects.filter(source="change", kind="device deleted", site=site).count() == 1
 
 
 def test_secrets_never_in_change_events(user):
