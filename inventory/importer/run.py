@@ -38,6 +38,7 @@ from inventory.importer.errors import NON_FIELD, ImportFailed, RowError
 from inventory.importer.references import ReferenceCache, Unresolved
 from inventory.importer.targets import Target, target
 from inventory.models import Device, Interface, ObjectChange, Site
+from inventory.services.change_events import import_event_record, summarised_change_events
 from inventory.services.changelog import change_context, serialize_object
 
 Progress = Callable[[str, int, int], None]
@@ -558,7 +559,7 @@ def run(
         failed_rows = {error.row for error in job.errors}
         prepared = [row for row in prepared if row.number not in failed_rows]
         try:
-            with transaction.atomic():
+            with transaction.atomic(), summarised_change_events():
                 if per_row:
                     with result.timed("write"):  # change records written by the signals, per row
                         job.write_per_row(prepared, result)
@@ -566,6 +567,7 @@ def run(
                     job.write_bulk(prepared, result)
                 if job.errors:
                     raise _Rollback
+                import_event_record(model=job.model, created=len(result.created), updated=len(result.updated))
                 if dry_run:
                     raise _Rollback
         except _Rollback:

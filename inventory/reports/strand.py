@@ -1,6 +1,8 @@
 """The monthly strand report's content: availability per country, strand and agency against the
 objectives (from Prometheus), the worst sites and devices, incidents, drift and inventory changes
-(from the inventory's alert history, event log and change log)."""
+(from the inventory's alert history, event log and change log): the drift section lists the month's
+``drift`` events, the changes section its ``change`` events (devices, sites, interfaces enabled or
+disabled, cables, imports) under the change log's counts per object type and action."""
 
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ class StrandReport:
     incidents: list[Incident] = field(default_factory=list)
     drift: list[Event] = field(default_factory=list)
     changes: list[tuple[str, str, int]] = field(default_factory=list)
+    change_events: list[Event] = field(default_factory=list)
     devices_added: list[str] = field(default_factory=list)
     devices_retired: list[str] = field(default_factory=list)
 
@@ -121,9 +124,14 @@ def build_report(*, month: date, prometheus_url: str) -> StrandReport:
         for a in alerts.order_by("starts_at", "pk")
     ]
     report.drift = list(
-        Event.objects.filter(source=EventSourceChoices.SOURCE_DRIFT, time__gte=start, time__lt=end).order_by(
-            "time"
-        )
+        Event.objects.filter(source=EventSourceChoices.SOURCE_DRIFT, time__gte=start, time__lt=end)
+        .select_related("device", "site")
+        .order_by("time", "pk")
+    )
+    report.change_events = list(
+        Event.objects.filter(source=EventSourceChoices.SOURCE_CHANGE, time__gte=start, time__lt=end)
+        .select_related("device", "site")
+        .order_by("time", "pk")
     )
     changes = ObjectChange.objects.filter(time__gte=start, time__lt=end).select_related("changed_object_type")
     counted = Counter((c.changed_object_type.model, c.action) for c in changes)

@@ -71,6 +71,17 @@ def render_csv(report: StrandReport) -> str:
         )
     for model, action, count in report.changes:
         writer.writerow({"section": "change", "scope": model, "name": action, "count": count})
+    for section, events in (("drift_event", report.drift), ("change_event", report.change_events)):
+        for event in events:
+            writer.writerow(
+                {
+                    "section": section,
+                    "scope": event.kind,
+                    "name": event.text,
+                    "site": event.site.slug if event.site_id and event.site else "",
+                    "start": event.time.isoformat(),
+                }
+            )
     for name in report.devices_added:
         writer.writerow({"section": "device_added", "scope": "device", "name": name})
     for name in report.devices_retired:

@@ -25,6 +25,8 @@ from inventory.reports.strand import SCOPE_TITLES, Availability, StrandReport
 
 SECTION_SCOPES = (("country", "Availability by country"), ("strand", "Availability by strand"))
 AGENCY_SECTION = ("tenant", "Availability by agency")
+MAX_CHANGE_EVENTS = 60
+"""Change events listed in the PDF (the CSV has them all)."""
 
 
 def _pct(value: float | None) -> str:
@@ -134,6 +136,21 @@ def render_pdf(report: StrandReport) -> bytes:
     )
     story += [Paragraph("Inventory changes", styles["Heading2"])]
     story.append(_table(("Object type", "Action", "Changes"), [[m, a, str(n)] for m, a, n in report.changes]))
+    story += [Spacer(1, 0.2 * cm)]
+    shown = report.change_events[-MAX_CHANGE_EVENTS:]
+    story.append(
+        _table(
+            ("Time (UTC)", "Change", "By"),
+            [[f"{e.time:%Y-%m-%d %H:%M}", e.text[:90], e.details.get("user", "")] for e in shown],
+        )
+    )
+    if len(report.change_events) > len(shown):
+        story.append(
+            Paragraph(
+                f"The last {len(shown)} of {len(report.change_events)} change events (all in the CSV).",
+                styles["Normal"],
+            )
+        )
     story += [Paragraph("Devices added and retired", styles["Heading2"])]
     story.append(
         _table(

@@ -6,6 +6,8 @@ plain ``.save()`` — is caught by the model signals below, so nothing bypasses 
 A tag change (``m2m_changed``) in the same request/context as the object's save is merged into that
 save's record, so a create-with-tags is one record, as in NetBox.
 Secrets (encrypted fields and ``changelog_redact`` fields) appear only as the redaction marker.
+A save or delete of a device, site, interface or cable may also write one ``change`` event
+(:mod:`inventory.services.change_events`) from its record, in the same transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from inventory.fields import redacted
 from inventory.middleware import RequestContext, current_request
 from inventory.models.base import ChangeLoggedModel
 from inventory.models.changelog import ObjectChange
+from inventory.services.change_events import change_event_record
 
 _PRECHANGE = "_changelog_prechange"
 _DELETE_INFO = "_changelog_delete"
@@ -167,7 +170,7 @@ def _log_save(sender, instance, created, raw=False, **kwargs) -> None:
         return
     prechange = None if created else instance.__dict__.pop(_PRECHANGE, None)
     action = ObjectChangeActionChoices.ACTION_CREATE if created else ObjectChangeActionChoices.ACTION_UPDATE
-    _record(
+    record = _record(
         instance,
         action,
         prechange=prechange,
@@ -175,6 +178,8 @@ def _log_save(sender, instance, created, raw=False, **kwargs) -> None:
         parent=None if raw else _parent_of(instance),
         repr_=str(instance),
     )
+    if not raw:
+        change_event_record(record=record, instance=instance)
 
 
 @receiver(pre_delete, dispatch_uid="inventory_changelog_pre_delete")
@@ -192,7 +197,7 @@ def _log_delete(sender, instance, **kwargs) -> None:
     prechange, parent, repr_ = (
         info if info else (serialize_object(instance, with_m2m=False), None, str(instance))
     )
-    _record(
+    record = _record(
         instance,
         ObjectChangeActionChoices.ACTION_DELETE,
         prechange=prechange,
@@ -200,6 +205,7 @@ def _log_delete(sender, instance, **kwargs) -> None:
         parent=parent,
         repr_=repr_,
     )
+    change_event_record(record=record, instance=instance)
 
 
 @receiver(m2m_changed, dispatch_uid="inventory_changelog_m2m")

@@ -13,7 +13,9 @@ writes the differences in a handful of set-based statements:
   interface data keeps the interface items.
 
 Items are operational state, not change-logged; adopting one (``inventory.services.drift_adopt``)
-writes the record through the services.
+writes the record through the services. Each item opened, reopened or resolved writes one ``drift``
+event in the same transaction (built in memory, inserted in bulk: one more statement per batch); an
+item seen again writes none.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from inventory.models import (
     DeviceObservation,
     DeviceType,
     DriftItem,
+    Event,
     Interface,
     IPAddress,
     Platform,
@@ -44,6 +47,13 @@ from inventory.models import (
 )
 from inventory.models.dcim import MAC_RE, normalize_mac
 from inventory.models.drift import ACTIVE_STATES
+from inventory.services.events import (
+    DRIFT_OPENED,
+    DRIFT_REOPENED,
+    DRIFT_RESOLVED,
+    drift_event,
+    events_bulk_record,
+)
 
 K = DriftKindChoices
 
@@ -165,6 +175,7 @@ class DeviceRecord:
 
     pk: int
     name: str
+    site_id: int | None
     serial: str
     monitored: bool
     platform: str
@@ -337,7 +348,7 @@ def _read_batch(
     """
     marks = ", ".join(["%s"] * len(ids))
     rows = _fetch(
-        "SELECT d.id, d.name, d.serial, d.monitored, p.slug, t.model, t.part_number, "
+        "SELECT d.id, d.name, d.site_id, d.serial, d.monitored, p.slug, t.model, t.part_number, "
         f"i4.address, i6.address, o.device_id, o.up, o.answered_at, o.facts, o.interfaces "
         f"FROM {_table(Device)} d JOIN {_table(DeviceType)} t ON t.id = d.device_type_id "
         f"LEFT JOIN {_table(Platform)} p ON p.id = d.platform_id "
@@ -352,6 +363,7 @@ def _read_batch(
     for (
         pk,
         name,
+        site_id,
         serial,
         monitored,
         platform,
@@ -368,6 +380,7 @@ def _read_batch(
         records[pk] = DeviceRecord(
             pk=pk,
             name=name,
+            site_id=site_id,
             serial=serial,
             monitored=bool(monitored),
             platform=platform or "",
@@ -410,6 +423,7 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
     rewrite: list[DriftItem] = []
     resolve: list[int] = []
     reopened: list[int] = []
+    events = []
     for pk, record in records.items():
         findings, compared = compare_device(record, observations.get(pk), rules)
         if pk in cabling:  # answered its last poll: its LLDP neighbours (or none) were compared
@@ -420,6 +434,9 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
             if found is None:
                 if kind in compared:
                     resolve.append(item_pk)
+                    events.append(
+                        _event(record, now, DRIFT_RESOLVED, item_pk, kind, subject, documented, observed)
+                    )
                 continue
             expired = bool(expired) and state == DriftStateChoices.STATE_ACKNOWLEDGED
             found = (found[0][:200], found[1][:200])
@@ -429,6 +446,7 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
             rewrite.append(DriftItem(pk=item_pk, documented=found[0], observed=found[1]))
             if expired:
                 reopened.append(item_pk)
+                events.append(_event(record, now, DRIFT_REOPENED, item_pk, kind, subject, *found))
         for (kind, subject), (documented, observed) in findings.items():
             new.append(
                 DriftItem(
@@ -444,6 +462,7 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
 
     if new:
         DriftItem.objects.bulk_create(new, ignore_conflicts=True)
+        events += _opened_events(new, records, now)
     when = connection.ops.adapt_datetimefield_value(now)
     for chunk in _chunks(touch, _IN_CHUNK):
         _execute(
@@ -465,6 +484,7 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
         DriftItem.objects.filter(pk__in=chunk).update(
             state=DriftStateChoices.STATE_RESOLVED, resolved_at=now, resolved_by=""
         )
+    events_bulk_record(events)
     return DriftCounts(
         devices=len(records),
         created=len(new),
@@ -472,3 +492,46 @@ def _detect_batch(ids: list[int], rules: list[PlatformRule], now: datetime) -> D
         reopened=len(reopened),
         resolved=len(resolve),
     )
+
+
+def _event(
+    record: DeviceRecord,
+    now: datetime,
+    transition: str,
+    item_pk: int,
+    kind: str,
+    subject: str,
+    documented: str,
+    observed: str,
+) -> Event:
+    return drift_event(
+        time=now,
+        transition=transition,
+        item_id=item_pk,
+        kind=kind,
+        subject=subject,
+        device_id=record.pk,
+        device_name=record.name,
+        site_id=record.site_id,
+        documented=documented,
+        observed=observed,
+    )
+
+
+def _opened_events(new: list[DriftItem], records: dict[int, DeviceRecord], now: datetime) -> list[Event]:
+    """One event per item this run created (bulk_create with ignore_conflicts returns no ids: read them
+    back in one query; an item another process created at the same moment is that process's event)."""
+    wanted = {(item.device_id, item.kind, item.subject): item for item in new}
+    device_ids = sorted({item.device_id for item in new})
+    events = []
+    for pk, device_id, kind, subject in DriftItem.objects.filter(
+        device_id__in=device_ids, first_seen=now, state=DriftStateChoices.STATE_OPEN
+    ).values_list("pk", "device_id", "kind", "subject"):
+        item = wanted.get((device_id, kind, subject))
+        if item is not None:
+            events.append(
+                _event(
+                    records[device_id], now, DRIFT_OPENED, pk, kind, subject, item.documented, item.observed
+                )
+            )
+    return events

@@ -4,7 +4,8 @@
 one interface become one update, so one change record per object), writes them through the generic
 services attributed to the user, and resolves the items — all in one transaction: one item that
 cannot be adopted (a device name taken, no device type with the observed model …) leaves everything
-as it was and the error names that item.
+as it was and the error names that item. Adopting or acknowledging writes one ``drift`` event per item
+in the same transaction (the adopted values' change records write their own ``change`` events).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from inventory.services.cables import cable_create
 from inventory.services.changelog import change_context
 from inventory.services.drift import observed_name
 from inventory.services.drift_cables import cable_findings
+from inventory.services.events import DRIFT_ACKNOWLEDGED, DRIFT_ADOPTED, drift_event, events_bulk_record
 from inventory.services.objects import create_object, delete_object, update_object
 
 K = DriftKindChoices
@@ -127,7 +129,17 @@ def _locked_items(items: Iterable[DriftItem | int] | models.QuerySet) -> list[Dr
         .filter(pk__in=ids)
         .order_by("pk")
         .select_related("device")
-        .only("pk", "kind", "subject", "observed", "state", "device__id", "device__name")
+        .only(
+            "pk",
+            "kind",
+            "subject",
+            "documented",
+            "observed",
+            "state",
+            "device__id",
+            "device__name",
+            "device__site",
+        )
     )
     missing = sorted(set(ids) - {item.pk for item in locked})
     if missing:
@@ -331,6 +343,28 @@ def _resolve(items: list[DriftItem], *, now: datetime, user) -> None:
     )
     for item in items:
         item.state, item.resolved_at, item.resolved_by = DriftStateChoices.STATE_RESOLVED, now, who
+    _record_events(items, now=now, transition=DRIFT_ADOPTED, note=f"by {who}" if who else "")
+
+
+def _record_events(items: list[DriftItem], *, now: datetime, transition: str, note: str) -> None:
+    events_bulk_record(
+        [
+            drift_event(
+                time=now,
+                transition=transition,
+                item_id=item.pk,
+                kind=item.kind,
+                subject=item.subject,
+                device_id=item.device.pk,
+                device_name=item.device.name,
+                site_id=item.device.site_id,
+                documented=item.documented,
+                observed=item.observed,
+                note=note,
+            )
+            for item in items
+        ]
+    )
 
 
 def drift_acknowledge(
@@ -359,4 +393,6 @@ def drift_acknowledge(
             acknowledged_until=until,
             acknowledged_by=who,
         )
+        note = reason + (f" (by {who})" if who else "") + (f", until {until:%Y-%m-%d %H:%M}" if until else "")
+        _record_events(locked, now=now, transition=DRIFT_ACKNOWLEDGED, note=note)
     return locked

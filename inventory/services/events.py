@@ -5,6 +5,8 @@
   :class:`~inventory.models.AlertRecord` rows by (fingerprint, startsAt), with one event per transition
   (new firing alert, firing -> resolved).
 - :func:`events_purge`: the retention (events and alert records older than a cut-off).
+- :func:`drift_event` / :func:`events_bulk_record`: the drift engine's and the drift actions' events
+  (one per item opened, reopened, resolved, adopted or acknowledged), written in bulk in their transaction.
 
 Events and alert records are operational records: they write no change-log record.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
-from inventory.choices import AlertStatusChoices, EventSeverityChoices, EventSourceChoices
+from inventory.choices import AlertStatusChoices, DriftKindChoices, EventSeverityChoices, EventSourceChoices
 from inventory.models import AlertRecord, Device, Event, Site
 
 MAX_TEXT = 1000
@@ -50,6 +52,82 @@ def event_record(
     event.full_clean(exclude=["device", "site"])
     event.save()
     return event
+
+
+DRIFT_WARNING_KINDS = frozenset(
+    {
+        DriftKindChoices.KIND_SERIAL,
+        DriftKindChoices.KIND_MODEL,
+        DriftKindChoices.KIND_NAME,
+        DriftKindChoices.KIND_PLATFORM,
+        DriftKindChoices.KIND_PRIMARY_IP,
+        DriftKindChoices.KIND_NEVER_ANSWERED,
+        DriftKindChoices.KIND_INTERFACE_UNOBSERVED,
+        DriftKindChoices.KIND_INTERFACE_ENABLED,
+        DriftKindChoices.KIND_CABLE_MISMATCH,
+    }
+)
+"""Drift kinds whose opening is a warning: the record is wrong about what the device is, whether it
+answers, or what is plugged where. The other kinds (descriptions, speeds, undocumented ports …) are info;
+an item leaving the open state (resolved, adopted, acknowledged) is always info."""
+
+DRIFT_OPENED, DRIFT_REOPENED = "opened", "reopened"
+DRIFT_RESOLVED, DRIFT_ADOPTED, DRIFT_ACKNOWLEDGED = "resolved", "adopted", "acknowledged"
+
+
+def drift_event(
+    *,
+    time: datetime,
+    transition: str,
+    item_id: int,
+    kind: str,
+    subject: str,
+    device_id: int,
+    device_name: str,
+    site_id: int | None,
+    documented: str = "",
+    observed: str = "",
+    note: str = "",
+) -> Event:
+    """An unsaved ``drift`` event for one item's ``transition`` (see :func:`events_bulk_record`).
+
+    The event's ``kind`` is the drift kind; ``details`` hold the item id, its subject, the transition and
+    the two values.
+    """
+    opening = transition in (DRIFT_OPENED, DRIFT_REOPENED)
+    severity = (
+        EventSeverityChoices.SEVERITY_WARNING
+        if opening and kind in DRIFT_WARNING_KINDS
+        else EventSeverityChoices.SEVERITY_INFO
+    )
+    where = f"{device_name} {subject}" if subject else device_name
+    text = f"{where}: {(DriftKindChoices.label(kind) or kind).lower()} drift {transition}"
+    if opening:
+        text += f" (documented {documented!r}, observed {observed!r})"
+    elif note:
+        text += f": {note}"
+    return Event(
+        time=time,
+        source=EventSourceChoices.SOURCE_DRIFT,
+        severity=severity,
+        kind=kind[:100],
+        text=text[:MAX_TEXT],
+        device_id=device_id,
+        site_id=site_id,
+        details={
+            "drift_item_id": item_id,
+            "transition": transition,
+            "subject": subject,
+            "documented": documented,
+            "observed": observed,
+        },
+    )
+
+
+def events_bulk_record(events: list[Event]) -> None:
+    """Insert events built by :func:`drift_event` (or similar) in a few statements, not one per event."""
+    if events:
+        Event.objects.bulk_create(events, batch_size=500)
 
 
 def _severity(value: Any) -> str:

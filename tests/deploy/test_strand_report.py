@@ -90,6 +90,7 @@ def inventory_month() -> None:
     """Objectives, incidents, a drift event and the month's changes in the inventory."""
     inv = build_inventory(devices=2, interfaces=0)
     m.ObjectChange.objects.update(time=datetime(2026, 11, 20, tzinfo=UTC))
+    m.Event.objects.filter(source="change").update(time=datetime(2026, 11, 20, tzinfo=UTC))
     m.ServiceLevelObjective.objects.create(
         name="Morocco", target_percent="99.5", scope="country", scope_value="MA"
     )
@@ -159,6 +160,11 @@ def test_strand_report_from_a_real_prometheus(db, month_prometheus, tmp_path):
         assert section in text.stdout, section
     assert "InfrastrandDeviceDown" in text.stdout and "48 h 00 min" in text.stdout
     assert "sysName differs" in text.stdout
+    assert "device rtr-000 created" in text.stdout  # the month's change events
+    assert {r["name"] for r in rows if r["section"] == "change_event"} >= {"device rtr-000 created (active)"}
+    assert [r["name"] for r in rows if r["section"] == "drift_event"] == [
+        "sysName differs from the inventory"
+    ]
     pages = subprocess.run(
         ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
         capture_output=True,
@@ -184,6 +190,7 @@ def test_strand_report_page(db, month_prometheus, client, django_user_model, set
     ):
         assert heading in text
     assert "InfrastrandDeviceDown" in text and "0.99514" in text
+    assert "sysName differs" in text and "device rtr-001 created" in text  # drift and change events
     pdf = client.get("/monitoring/strand-report/", {"month": "2026-11", "format": "pdf"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     rows = list(
