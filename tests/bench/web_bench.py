@@ -36,6 +36,7 @@ import contextlib
 import http.client
 import os
 import resource
+import shutil
 import socket
 import ssl
 import statistics
@@ -163,6 +164,31 @@ def client(argv: Sequence[str]) -> None:
         print(f"done {statistics.median(latencies) * 1e3:.3f} {p99 * 1e3:.3f} {resumed}", flush=True)
 
 
+def start_scraper(address: tuple[str, int], directory: Path, material: dict, *, tls: bool, mtls: bool,
+                  auth: bool, keep: str, order: str | None, scrapes: int, devices: int) -> tuple:  # fmt: skip
+    """A :func:`client` process scraping ``address`` (warmed up); returns it and the cipher negotiated."""
+    header = "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
+    client_cert = material["client"] if mtls else None
+    cert, key = (str(client_cert.cert_file), str(client_cert.key_file)) if client_cert else ("-", "-")
+    argv = [
+        address[0], str(address[1]), "https" if tls else "http", str(material["ca"].cert_file), cert, key,
+        header if auth else "-", str(scrapes), keep, str(devices),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if order is not None:
+        env["OPENSSL_CONF"] = str(openssl_conf(directory, order))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.web_bench", "--client", *argv],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    ready = proc.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        proc.kill()
+        proc.wait(timeout=60)
+        raise RuntimeError("scraper did not start")
+    return proc, ready[1]
+
+
 class Scenario:
     """A server with one web config and its scraper process; ``round()`` measures one batch."""
 
@@ -171,26 +197,14 @@ class Scenario:
         self.scrapes = scrapes
         web = web_config(directory, tls=tls, mtls=mtls, auth=auth)
         self.serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, web=web)
-        header = "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
-        client_cert = material["client"] if mtls else None
-        cert, key = (str(client_cert.cert_file), str(client_cert.key_file)) if client_cert else ("-", "-")
-        argv = [
-            self.serving.server.host, str(self.serving.server.port), "https" if tls else "http",
-            str(material["ca"].cert_file), cert, key,
-            header if auth else "-", str(scrapes), keep, str(len(store.devices())),
-        ]  # fmt: skip
-        env = dict(os.environ)
-        if order is not None:
-            env["OPENSSL_CONF"] = str(openssl_conf(directory, order))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.web_bench", "--client", *argv],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
-        ready = self.proc.stdout.readline().split()
-        if ready[:1] != ["ready"]:
-            self.close()
-            raise RuntimeError("scraper did not start")
-        self.cipher = ready[1]
+        try:
+            self.proc, self.cipher = start_scraper(
+                (self.serving.server.host, self.serving.server.port), directory, material, tls=tls,
+                mtls=mtls, auth=auth, keep=keep, order=order, scrapes=scrapes, devices=len(store.devices()),
+            )  # fmt: skip
+        except BaseException:
+            self.serving.stop()
+            raise
         self.cpu_us: list[float] = []
         self.p50: list[float] = []
         self.p99: list[float] = []
@@ -390,6 +404,110 @@ def tls_breakdown(quick: bool) -> list[str]:
         f"  AES-GCM of the body alone, {backend.openssl_version_text()} (in cryptography, VAES): "
         + ", ".join(newer)
     )
+    return lines
+
+
+SSL_CALLS = ("_ssl__SSLSocket_", "_ssl_MemoryBIO_")
+"""CPython's ``ssl`` entry points (SSLObject and MemoryBIO methods): their inclusive cost is the TLS work."""
+
+
+def serve_child(argv: Sequence[str]) -> None:
+    """Child process (run under callgrind): the bench's store served with one web config; prints the
+    port, serves until stdin EOF."""
+    directory, tls, mtls, auth = Path(argv[0]), *(flag == "1" for flag in argv[1:4])
+    store = filled_store(20, interfaces=96, started=time.time())
+    web = web_config(directory, tls=tls, mtls=mtls, auth=auth)
+    serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, web=web)
+    print(serving.server.port, flush=True)
+    sys.stdin.readline()
+    serving.stop()
+
+
+def callgrind_costs(path: Path) -> tuple[int, int, int]:
+    """Instructions in a callgrind dump: all, inclusive in ``SSL_CALLS``, and in memcpy/memset (which
+    valgrind counts per byte moved: ``rep movsb``)."""
+    names: dict[str, str] = {}
+    total = ssl_calls = moves = 0
+    function = callee = ""
+    after_calls = False
+    for line in path.read_text().splitlines():
+        if line.startswith(("fn=", "cfn=")):
+            key, _, rest = line.partition("=")
+            ident, _, name = rest.partition(" ")
+            if name:
+                names[ident] = name
+            if key == "fn":
+                function = names[ident]
+            else:
+                callee = names[ident]
+        elif line.startswith("calls="):
+            after_calls = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            cost = int(line.split()[-1]) if len(line.split()) > 1 else 0
+            if after_calls:  # a call's inclusive cost, already counted in the callee's own lines
+                after_calls = False
+                if callee.startswith(SSL_CALLS) and not function.startswith(SSL_CALLS):
+                    ssl_calls += cost
+            else:
+                total += cost
+                if function.startswith(("__memcpy", "__memset", "__memmove")):
+                    moves += cost
+    return total, ssl_calls, moves
+
+
+def bench_callgrind(quick: bool) -> list[str]:
+    """Instructions per keep-alive scrape of the serving process under callgrind (load-independent): the
+    scrapes of one round after a warm-up round, counters zeroed and dumped with ``callgrind_control``."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        return ["callgrind: valgrind not installed, instruction counts skipped"]
+    scrapes = 100 if quick else 400
+    lines = [
+        f"instructions per keep-alive scrape under callgrind ({scrapes} scrapes; no AVX-512 under valgrind):",
+        f"  {'scenario':48s} {'total':>9s} {'x plain':>7s} {'in ssl':>9s} {'memcpy/set':>10s}  cipher",
+    ]
+    plain = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        material = pki(directory)
+        for name, tls, mtls, auth, keep, order in SCENARIOS:
+            if keep != "1":
+                continue
+            out = directory / f"callgrind.{len(lines)}"
+            flags = (tls, mtls, auth)
+            server = subprocess.Popen(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m",
+                 "tests.bench.web_bench", "--serve", str(directory), *(str(int(f)) for f in flags)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            try:
+                port = int(server.stdout.readline())
+                proc, cipher = start_scraper(
+                    ("127.0.0.1", port), directory, material, tls=tls, mtls=mtls, auth=auth, keep=keep,
+                    order=order, scrapes=scrapes, devices=20,
+                )  # fmt: skip
+                try:
+                    for step in ("warm", "measured"):
+                        if step == "measured":
+                            subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True,
+                                           timeout=300, check=True)  # fmt: skip
+                        proc.stdin.write("go\n")
+                        proc.stdin.flush()
+                        if not proc.stdout.readline().startswith("done"):
+                            raise RuntimeError(f"{name}: scraper failed")
+                    subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True,
+                                   timeout=300, check=True)  # fmt: skip
+                finally:
+                    proc.stdin.close()
+                    proc.wait(timeout=120)
+            finally:
+                server.stdin.close()
+                server.wait(timeout=300)
+            total, in_ssl, moves = (x / scrapes for x in callgrind_costs(Path(f"{out}.1")))
+            plain = plain or total
+            lines.append(
+                f"  {name:48s} {total / 1e3:8.0f}k {total / plain:7.2f} {in_ssl / 1e3:8.0f}k "
+                f"{moves / 1e3:9.0f}k  {cipher}"
+            )
     return lines
 
 
@@ -653,6 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--client"]:
         client(argv[1:])
         return 0
+    if argv[:1] == ["--serve"]:
+        serve_child(argv[1:])
+        return 0
     if argv[:1] == ["--breakdown"]:
         breakdown_child(argv[1:])
         return 0
@@ -667,6 +788,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts (smoke run)")
+    parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (minutes)")
+    parser.add_argument("--tls-only", action="store_true", help="only the TLS sections")
     args = parser.parse_args(argv)
     print(f"== exporter serving ({load_average()}) ==", flush=True)
     for line in bench_tls(args.quick):
@@ -675,6 +798,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in tls_breakdown(args.quick):
         print(line, flush=True)
     print(f"  ({load_average()})", flush=True)
+    if not args.no_callgrind:
+        for line in bench_callgrind(args.quick):
+            print(line, flush=True)
+    if args.tls_only:
+        return 0
     for line in bench_health(args.quick):
         print(line, flush=True)
     for line in bench_snmp_all(args.quick):
