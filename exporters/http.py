@@ -179,6 +179,12 @@ class ExporterMetrics:
             "Requests refused with 401 because their basic auth credentials were missing or wrong.",
             registry=registry,
         )
+        self.tls_handshakes = Counter(
+            "infrastrand_exporter_tls_handshakes_total",
+            "TLS handshakes completed, by protocol version and the cipher suite negotiated.",
+            ["version", "cipher"],
+            registry=registry,
+        )
         self._durations = {endpoint: self.duration.labels(endpoint) for endpoint in ENDPOINTS}
         self._bytes = {endpoint: self.response_bytes.labels(endpoint) for endpoint in ENDPOINTS}
         self._requests: dict[tuple[str, int], Counter] = {}
@@ -380,6 +386,8 @@ class HttpConnection(asyncio.Protocol):
                 self.flush_tls()
                 self.close()
                 return
+            cipher = tls.cipher()
+            self.server.metrics.tls_handshakes.labels(tls.version(), cipher[0] if cipher else "").inc()
             self.become_idle()
         plain = []
         ended = False

@@ -23,6 +23,10 @@ cached (keyed by a SHA-256 of the header), so a keep-alive scrape does not pay b
 uncached one is checked in a worker thread, off the serving loop.  With ``health_without_auth``
 (``--web.health-without-auth``) ``/-/healthy`` is answered without basic auth (TLS still applies).
 
+Cipher suites: TLS 1.3's AES-256-GCM, ChaCha20-Poly1305 and AES-128-GCM; TLS 1.2's ECDHE (or DHE) with
+AES-GCM or ChaCha20-Poly1305 (AEAD only), chosen in the **client's** order of preference, so Prometheus (Go)
+gets AES-128-GCM on AES hardware as from a Go exporter (issue 18's CPU goal; ``tests/bench/web_bench``).
+
 Any error is one :class:`WebConfigError` line naming the file and the field, never a key or a hash.
 """
 
@@ -61,6 +65,8 @@ TLS_VERSIONS = {
     "TLS13": ssl.TLSVersion.TLSv1_3,
 }
 TLS_KEYS = ("cert_file", "key_file", "client_ca_file", "client_auth_type", "min_version", "max_version")
+TLS12_CIPHERS = "@SECLEVEL=2:ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
+"""TLS 1.2 suites: Python's defaults less the CBC ones (TLS 1.3 suites are OpenSSL's: all AEAD)."""
 BCRYPT_HASH = re.compile(r"^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$")
 RELOAD_CHECK_SECONDS = 1.0
 AUTH_CACHE_SIZE = 1024
@@ -117,6 +123,11 @@ class TlsServer:
     def _build(self) -> ssl.SSLContext:
         files = self.files
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # The client's order wins, as with Go's exporter-toolkit: Prometheus offers AES-128-GCM first on
+        # AES hardware (ChaCha20 first without), where Python's server order would pick AES-256-GCM.  So
+        # that no client can choose anything weaker than before, TLS 1.2 is limited to Python's AEAD suites.
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+        ctx.set_ciphers(TLS12_CIPHERS)
         ctx.minimum_version = files.min_version
         if files.max_version is not None:
             ctx.maximum_version = files.max_version

@@ -3,8 +3,15 @@
 1. Per-device scrapes over keep-alive connections, plain HTTP vs TLS + basic auth vs TLS + client
    certificate + basic auth (and, for reference, a new TLS connection per scrape): the serving thread's
    CPU per scrape (``ServingThread.cpu_seconds``; the scraper is another process) and latency p50/p99,
-   in interleaved rounds (a busy host slows every scenario alike), best and median round.
+   in interleaved rounds (a busy host slows every scenario alike), best and median round, and the cipher
+   suite negotiated.  The scraper offers TLS 1.3 suites in Go's order (AES-128-GCM first, as Prometheus
+   does on AES hardware; an OpenSSL config in its environment) or in Python's (AES-256-GCM first); new
+   connections with a full handshake and with a resumed session are separate rows.
    Goal: TLS + basic auth ≤ 20 % more CPU per scrape than plain, with keep-alive.
+   Then where the TLS µs go, in process over memory BIOs (no sockets, :func:`tls_breakdown`): the
+   request's decryption, ``SSLObject.write`` of the response with the outgoing BIO read, the copy of
+   head + body that plain makes too, and AES-GCM of the body alone with the OpenSSL that Python's ``ssl``
+   uses (``openssl speed``) and with the newer one inside ``cryptography``.
 2. ``/snmp/all`` at 2 M series, scraped from another process: wall and this process's CPU of a cold
    scrape (every device rendered) and warm ones, RSS before/peak/after (peak = VmHWM, reset before each
    scrape), and the lateness of a stand-in polling loop (its own thread, 5 ms ticks) meanwhile.
@@ -29,6 +36,7 @@ import contextlib
 import http.client
 import os
 import resource
+import shutil
 import socket
 import ssl
 import statistics
@@ -37,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import bcrypt
@@ -80,10 +88,36 @@ def web_config(directory: Path, *, tls: bool, mtls: bool, auth: bool) -> webconf
     return webconfig.load(path)
 
 
+GO_TLS13_ORDER = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
+"""The TLS 1.3 suites in the order a Go client (Prometheus) offers them on AES hardware."""
+
+
+def openssl_conf(directory: Path, order: str) -> Path:
+    """An OpenSSL config giving a process's TLS contexts the TLS 1.3 suite ``order`` (Python has no API
+    for it)."""
+    path = directory / f"openssl-{order.split(':')[0]}.cnf"
+    path.write_text(
+        "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = defaults\n"
+        f"[defaults]\nCiphersuites = {order}\n"
+    )
+    return path
+
+
+class ResumingHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection that offers the TLS session of the previous one (``session``)."""
+
+    session: ssl.SSLSession | None = None
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host, session=self.session)
+
+
 def client(argv: Sequence[str]) -> None:
-    """Child process: a scraper over one connection (``keep`` 1) or a new one per scrape.  Warms every
-    device once, prints ``ready``, then for each ``go`` line scrapes ``n`` times and prints
-    ``done <p50 ms> <p99 ms>``; ends at stdin EOF."""
+    """Child process: a scraper over one connection (``keep`` 1) or a new one per scrape (``keep`` 0;
+    ``resume``: offering the previous connection's TLS session).  Warms every device once, prints
+    ``ready <cipher>``, then for each ``go`` line scrapes ``n`` times and prints
+    ``done <p50 ms> <p99 ms> <connections resumed>``; ends at stdin EOF."""
     host, port, scheme, ca, cert, key, auth, n, keep, devices = argv
     ctx = None
     if scheme == "https":
@@ -94,6 +128,8 @@ def client(argv: Sequence[str]) -> None:
     def connect() -> http.client.HTTPConnection:
         if ctx is None:
             return http.client.HTTPConnection(host, int(port), timeout=60)
+        if keep == "resume":
+            return ResumingHTTPS(host, int(port), context=ctx, timeout=60)
         return http.client.HTTPSConnection(host, int(port), context=ctx, timeout=60)
 
     headers = {"Accept-Encoding": "gzip", **({"Authorization": auth} if auth != "-" else {})}
@@ -102,13 +138,17 @@ def client(argv: Sequence[str]) -> None:
     for name in names:
         conn.request("GET", f"/snmp?target={name}", headers=headers)
         conn.getresponse().read()
-    print("ready", flush=True)
+    cipher = conn.sock.cipher()[0] if ctx is not None else "-"
+    print(f"ready {cipher}", flush=True)
     for _round in range(1000):
         if not sys.stdin.readline():
             break
         latencies = []
+        resumed = 0
         for i in range(int(n)):
             if keep != "1":
+                if isinstance(conn, ResumingHTTPS):  # TLS 1.3 tickets arrive with the first response
+                    ResumingHTTPS.session = conn.sock.session
                 conn.close()
                 conn = connect()
             started = time.perf_counter()
@@ -118,37 +158,57 @@ def client(argv: Sequence[str]) -> None:
             latencies.append(time.perf_counter() - started)
             if response.status != 200:
                 raise SystemExit(f"HTTP {response.status}")
+            resumed += ctx is not None and keep != "1" and conn.sock.session_reused
         latencies.sort()
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"done {statistics.median(latencies) * 1e3:.3f} {p99 * 1e3:.3f}", flush=True)
+        print(f"done {statistics.median(latencies) * 1e3:.3f} {p99 * 1e3:.3f} {resumed}", flush=True)
+
+
+def start_scraper(address: tuple[str, int], directory: Path, material: dict, *, tls: bool, mtls: bool,
+                  auth: bool, keep: str, order: str | None, scrapes: int, devices: int) -> tuple:  # fmt: skip
+    """A :func:`client` process scraping ``address`` (warmed up); returns it and the cipher negotiated."""
+    header = "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
+    client_cert = material["client"] if mtls else None
+    cert, key = (str(client_cert.cert_file), str(client_cert.key_file)) if client_cert else ("-", "-")
+    argv = [
+        address[0], str(address[1]), "https" if tls else "http", str(material["ca"].cert_file), cert, key,
+        header if auth else "-", str(scrapes), keep, str(devices),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if order is not None:
+        env["OPENSSL_CONF"] = str(openssl_conf(directory, order))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.web_bench", "--client", *argv],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    ready = proc.stdout.readline().split()
+    if ready[:1] != ["ready"]:
+        proc.kill()
+        proc.wait(timeout=60)
+        raise RuntimeError("scraper did not start")
+    return proc, ready[1]
 
 
 class Scenario:
     """A server with one web config and its scraper process; ``round()`` measures one batch."""
 
     def __init__(self, store, directory: Path, material: dict, *, tls: bool, mtls: bool, auth: bool,
-                 keep_alive: bool, scrapes: int) -> None:  # fmt: skip
+                 keep: str, order: str | None, scrapes: int) -> None:  # fmt: skip
         self.scrapes = scrapes
         web = web_config(directory, tls=tls, mtls=mtls, auth=auth)
         self.serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, web=web)
-        header = "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()
-        client_cert = material["client"] if mtls else None
-        cert, key = (str(client_cert.cert_file), str(client_cert.key_file)) if client_cert else ("-", "-")
-        argv = [
-            self.serving.server.host, str(self.serving.server.port), "https" if tls else "http",
-            str(material["ca"].cert_file), cert, key,
-            header if auth else "-", str(scrapes), "1" if keep_alive else "0", str(len(store.devices())),
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.web_bench", "--client", *argv],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        if self.proc.stdout.readline().strip() != "ready":
-            self.close()
-            raise RuntimeError("scraper did not start")
+        try:
+            self.proc, self.cipher = start_scraper(
+                (self.serving.server.host, self.serving.server.port), directory, material, tls=tls,
+                mtls=mtls, auth=auth, keep=keep, order=order, scrapes=scrapes, devices=len(store.devices()),
+            )  # fmt: skip
+        except BaseException:
+            self.serving.stop()
+            raise
         self.cpu_us: list[float] = []
         self.p50: list[float] = []
         self.p99: list[float] = []
+        self.resumed = 0
 
     def round(self) -> None:
         cpu0 = self.serving.cpu_seconds()
@@ -160,6 +220,7 @@ class Scenario:
         self.cpu_us.append((self.serving.cpu_seconds() - cpu0) / self.scrapes * 1e6)
         self.p50.append(float(line[1]))
         self.p99.append(float(line[2]))
+        self.resumed += int(line[3])
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -167,36 +228,37 @@ class Scenario:
         self.serving.stop()
 
 
+SCENARIOS = (  # name, tls, mtls, basic auth, connection (1 keep-alive, 0 new, resume), TLS 1.3 order
+    ("plain HTTP, keep-alive", False, False, False, "1", None),
+    ("TLS + basic auth, keep-alive (Go's order)", True, False, True, "1", GO_TLS13_ORDER),
+    ("TLS + basic auth, keep-alive (Python's order)", True, False, True, "1", None),
+    ("TLS + client cert + basic auth, keep-alive", True, True, True, "1", GO_TLS13_ORDER),
+    ("TLS + basic auth, new connection, full handshake", True, False, True, "0", GO_TLS13_ORDER),
+    ("TLS + basic auth, new connection, resumed", True, False, True, "resume", GO_TLS13_ORDER),
+)
+
+
 def bench_tls(quick: bool) -> list[str]:
     store = filled_store(20, interfaces=96, started=time.time())  # 1,920 series a device (a 48-port switch)
-    scrapes, rounds = (100, 2) if quick else (500, 7)
+    scrapes, rounds = (100, 2) if quick else (1000, 9)
     lines = [
         f"per-device scrape, scraper in its own process ({len(store)} devices x 1,920 series, cached gzip),",
-        f"{rounds} interleaved rounds of {scrapes} scrapes; serving-thread CPU µs per scrape:",
-        f"  {'scenario':44s} {'best':>8s} {'median':>8s} {'best/plain':>10s} {'p50 ms':>7s} {'p99 ms':>7s}",
+        f"{rounds} interleaved rounds of {scrapes} scrapes (a tenth on new connections); "
+        "serving-thread CPU µs per scrape:",
+        f"  {'scenario':48s} {'best':>7s} {'median':>7s} {'x plain':>13s} {'p50 ms':>6s} {'p99 ms':>6s}"
+        "  cipher",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         material = pki(directory)
         scenarios: dict[str, Scenario] = {}
         try:
-            for name, tls, mtls, auth, keep_alive in (
-                ("plain HTTP, keep-alive", False, False, False, True),
-                ("TLS + basic auth, keep-alive", True, False, True, True),
-                ("TLS + client cert + basic auth, keep-alive", True, True, True, True),
-                ("TLS + basic auth, new connection per scrape", True, False, True, False),
-            ):
-                count = scrapes if keep_alive else max(20, scrapes // 10)
+            for name, tls, mtls, auth, keep, order in SCENARIOS:
+                count = scrapes if keep == "1" else max(20, scrapes // 10)
                 scenarios[name] = Scenario(
-                    store,
-                    directory,
-                    material,
-                    tls=tls,
-                    mtls=mtls,
-                    auth=auth,
-                    keep_alive=keep_alive,
+                    store, directory, material, tls=tls, mtls=mtls, auth=auth, keep=keep, order=order,
                     scrapes=count,
-                )
+                )  # fmt: skip
             deadline = time.monotonic() + 600
             for _ in range(rounds):  # interleaved: a busy host slows every scenario alike
                 if time.monotonic() > deadline:
@@ -206,14 +268,258 @@ def bench_tls(quick: bool) -> list[str]:
         finally:
             for scenario in scenarios.values():
                 scenario.close()
-        plain = min(scenarios["plain HTTP, keep-alive"].cpu_us)
+        plain = scenarios[SCENARIOS[0][0]].cpu_us
         for name, sc in scenarios.items():
-            best = min(sc.cpu_us)
+            best, median = min(sc.cpu_us), statistics.median(sc.cpu_us)
+            ratio = f"{best / min(plain):.2f}/{median / statistics.median(plain):.2f}"
+            resumed = f", {sc.resumed} resumed" if sc.resumed else ""
             lines.append(
-                f"  {name:44s} {best:8.1f} {statistics.median(sc.cpu_us):8.1f} {best / plain:10.2f} "
-                f"{statistics.median(sc.p50):7.2f} {statistics.median(sc.p99):7.2f}"
+                f"  {name:48s} {best:7.1f} {median:7.1f} {ratio:>13s} {statistics.median(sc.p50):6.2f} "
+                f"{statistics.median(sc.p99):6.2f}  {sc.cipher}{resumed}"
             )
+    lines.append("  (x plain: best/best and median/median)")
     lines.append("  goal: TLS + basic auth with keep-alive <= 1.20 x plain CPU per scrape")
+    return lines
+
+
+def _best_us(work: Callable[[], object], count: int, rounds: int = 7) -> float:
+    """Process CPU µs per call of ``work``, best of ``rounds`` runs of ``count`` calls."""
+    best = float("inf")
+    for _ in range(rounds):
+        cpu0 = time.process_time()
+        for _ in range(count):
+            work()
+        best = min(best, (time.process_time() - cpu0) / count * 1e6)
+    return best
+
+
+def breakdown_child(argv: Sequence[str]) -> None:
+    """Child process (its OpenSSL config picks the TLS 1.3 suite): the server side of a keep-alive TLS
+    scrape over memory BIOs, as :class:`exporters.http.HttpConnection` does it, part by part; prints
+    ``<cipher> hot|cold <request µs> <head+body copy µs> <response µs>``, with warm caches and with 8 MiB
+    touched between scrapes (what the serving thread meets after the client, the polling loop and others
+    ran)."""
+    directory, body_size, count = Path(argv[0]), int(argv[1]), int(argv[2])
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    server.load_cert_chain(directory / "collector.crt", directory / "collector.key")
+    client_ctx = ssl.create_default_context(cafile=directory / "collectors-ca.crt")
+    s_in, s_out, c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    srv = server.wrap_bio(s_in, s_out, server_side=True)
+    cli = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    for _ in range(10):  # handshake: bounded, 2 round trips are enough
+        for side in (cli, srv):
+            with contextlib.suppress(ssl.SSLWantReadError):
+                side.do_handshake()
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+    request = (
+        b"GET /snmp?target=dev00001 HTTP/1.1\r\nHost: 127.0.0.1:9116\r\nUser-Agent: Prometheus/2.42.0\r\n"
+        b"Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\nAccept-Encoding: gzip\r\n"
+        b"Authorization: Basic cHJvbWV0aGV1czpiZW5jaC1wYXNzd29yZA==\r\n\r\n"
+    )
+    records = []
+    for _ in range(count * 8):
+        cli.write(request)
+        records.append(c_out.read())
+    with contextlib.suppress(ssl.SSLWantReadError):  # session tickets
+        srv.read(65536)
+    s_out.read()
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+        + (
+            f"Content-Encoding: gzip\r\nContent-Length: {body_size}\r\nVary: Accept, Accept-Encoding\r\n\r\n"
+        ).encode()
+    )
+    body = os.urandom(body_size)  # gzip is about as incompressible
+    pending = iter(records)
+    clock = time.thread_time_ns
+    overhead = min(-clock() + clock() for _ in range(1000))  # a clock read, subtracted from each part
+    junk = bytearray(8 * MiB)
+    for cold in (False, True):
+        parts = [0, 0, 0]  # request in, head+body copy, response out (ns)
+        for _ in range(count):
+            if cold:  # touch 8 MiB between scrapes, as the polling loop, the scraper and others do
+                junk[::64] = b"\x01" * (len(junk) // 64)
+            t0 = clock()
+            s_in.write(next(pending))
+            srv.read(65536)
+            t1 = clock()
+            data = head + body
+            t2 = clock()
+            srv.write(data)
+            s_out.read()
+            t3 = clock()
+            parts[0] += t1 - t0 - overhead
+            parts[1] += t2 - t1 - overhead
+            parts[2] += t3 - t2 - overhead
+        print(
+            srv.cipher()[0], "cold" if cold else "hot", *(f"{x / count / 1e3:.2f}" for x in parts), flush=True
+        )
+
+
+def openssl_speed_us(cipher: str, size: int) -> float | None:
+    """CPU µs to encrypt ``size`` bytes with the system OpenSSL (the library Python's ``ssl`` links),
+    from ``openssl speed`` on 16 KiB blocks (TLS records)."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            ["openssl", "speed", "-seconds", "1", "-evp", cipher, "-bytes", "16384"],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        kbytes_per_s = float(out.strip().splitlines()[-1].split()[-1].rstrip("k"))
+        return size / (kbytes_per_s * 1000) * 1e6
+    return None
+
+
+def tls_breakdown(quick: bool) -> list[str]:
+    from cryptography.hazmat.backends.openssl.backend import backend
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    size = 32_500  # the cached gzip body of one 1,920-series device
+    count = 200 if quick else 2000
+    lines = [
+        f"where a keep-alive TLS scrape's µs go (server side, memory BIOs, {size:,}-byte body, thread CPU µs,"
+        f" mean of {count}; cold: 8 MiB touched between scrapes):",
+        f"  {'cipher':24s} {'caches':6s} {'request in':>10s} {'response out':>12s} "
+        f"{'(head+body copy, plain too)':>28s}",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        pki(directory)
+        for order in (GO_TLS13_ORDER, None):
+            env = dict(os.environ)
+            if order is not None:
+                env["OPENSSL_CONF"] = str(openssl_conf(directory, order))
+            out = subprocess.run(
+                [sys.executable, "-m", "tests.bench.web_bench", "--breakdown", str(directory), str(size),
+                 str(count)],
+                capture_output=True, text=True, timeout=600, check=True, env=env,
+            ).stdout  # fmt: skip
+            for row in out.splitlines():
+                cipher, caches, request_in, copy, response_out = row.split()
+                lines.append(f"  {cipher:24s} {caches:6s} {request_in:>10s} {response_out:>12s} {copy:>28s}")
+    system = []
+    for bits in (128, 256):
+        us = openssl_speed_us(f"aes-{bits}-gcm", size)
+        system.append(f"{bits}-bit {us:.2f} µs" if us is not None else f"{bits}-bit ?")
+    lines.append(
+        f"  AES-GCM of the body alone, {ssl.OPENSSL_VERSION} (Python's ssl), openssl speed: "
+        + ", ".join(system)
+    )
+    body = os.urandom(size)
+    nonce = os.urandom(12)
+    newer = []
+    for bits in (128, 256):
+        aead = AESGCM(os.urandom(bits // 8))
+        newer.append(f"{bits}-bit {_best_us(lambda a=aead: a.encrypt(nonce, body, None), count):.2f} µs")
+    lines.append(
+        f"  AES-GCM of the body alone, {backend.openssl_version_text()} (in cryptography, VAES): "
+        + ", ".join(newer)
+    )
+    return lines
+
+
+SSL_CALLS = ("_ssl__SSLSocket_", "_ssl_MemoryBIO_")
+"""CPython's ``ssl`` entry points (SSLObject and MemoryBIO methods): their inclusive cost is the TLS work."""
+
+
+def serve_child(argv: Sequence[str]) -> None:
+    """Child process (run under callgrind): the bench's store served with one web config; prints the
+    port, serves until stdin EOF."""
+    directory, tls, mtls, auth = Path(argv[0]), *(flag == "1" for flag in argv[1:4])
+    store = filled_store(20, interfaces=96, started=time.time())
+    web = web_config(directory, tls=tls, mtls=mtls, auth=auth)
+    serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, web=web)
+    print(serving.server.port, flush=True)
+    sys.stdin.readline()
+    serving.stop()
+
+
+def callgrind_costs(path: Path) -> tuple[int, int, int]:
+    """Instructions in a callgrind dump: all, inclusive in ``SSL_CALLS``, and in memcpy/memset (which
+    valgrind counts per byte moved: ``rep movsb``)."""
+    names: dict[str, str] = {}
+    total = ssl_calls = moves = 0
+    function = callee = ""
+    after_calls = False
+    for line in path.read_text().splitlines():
+        if line.startswith(("fn=", "cfn=")):
+            key, _, rest = line.partition("=")
+            ident, _, name = rest.partition(" ")
+            if name:
+                names[ident] = name
+            if key == "fn":
+                function = names[ident]
+            else:
+                callee = names[ident]
+        elif line.startswith("calls="):
+            after_calls = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            cost = int(line.split()[-1]) if len(line.split()) > 1 else 0
+            if after_calls:  # a call's inclusive cost, already counted in the callee's own lines
+                after_calls = False
+                if callee.startswith(SSL_CALLS) and not function.startswith(SSL_CALLS):
+                    ssl_calls += cost
+            else:
+                total += cost
+                if function.startswith(("__memcpy", "__memset", "__memmove")):
+                    moves += cost
+    return total, ssl_calls, moves
+
+
+def bench_callgrind(quick: bool) -> list[str]:
+    """Instructions per keep-alive scrape of the serving process under callgrind (load-independent): the
+    scrapes of one round after a warm-up round, counters zeroed and dumped with ``callgrind_control``."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        return ["callgrind: valgrind not installed, instruction counts skipped"]
+    scrapes = 100 if quick else 400
+    lines = [
+        f"instructions per keep-alive scrape under callgrind ({scrapes} scrapes; no AVX-512 under valgrind):",
+        f"  {'scenario':48s} {'total':>9s} {'x plain':>7s} {'in ssl':>9s} {'memcpy/set':>10s}  cipher",
+    ]
+    plain = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        material = pki(directory)
+        for name, tls, mtls, auth, keep, order in SCENARIOS:
+            if keep != "1":
+                continue
+            out = directory / f"callgrind.{len(lines)}"
+            flags = (tls, mtls, auth)
+            server = subprocess.Popen(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m",
+                 "tests.bench.web_bench", "--serve", str(directory), *(str(int(f)) for f in flags)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            try:
+                port = int(server.stdout.readline())
+                proc, cipher = start_scraper(
+                    ("127.0.0.1", port), directory, material, tls=tls, mtls=mtls, auth=auth, keep=keep,
+                    order=order, scrapes=scrapes, devices=20,
+                )  # fmt: skip
+                try:
+                    for step in ("warm", "measured"):
+                        if step == "measured":
+                            subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True,
+                                           timeout=300, check=True)  # fmt: skip
+                        proc.stdin.write("go\n")
+                        proc.stdin.flush()
+                        if not proc.stdout.readline().startswith("done"):
+                            raise RuntimeError(f"{name}: scraper failed")
+                    subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True,
+                                   timeout=300, check=True)  # fmt: skip
+                finally:
+                    proc.stdin.close()
+                    proc.wait(timeout=120)
+            finally:
+                server.stdin.close()
+                server.wait(timeout=300)
+            total, in_ssl, moves = (x / scrapes for x in callgrind_costs(Path(f"{out}.1")))
+            plain = plain or total
+            lines.append(
+                f"  {name:48s} {total / 1e3:8.0f}k {total / plain:7.2f} {in_ssl / 1e3:8.0f}k "
+                f"{moves / 1e3:9.0f}k  {cipher}"
+            )
     return lines
 
 
@@ -477,6 +783,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--client"]:
         client(argv[1:])
         return 0
+    if argv[:1] == ["--serve"]:
+        serve_child(argv[1:])
+        return 0
+    if argv[:1] == ["--breakdown"]:
+        breakdown_child(argv[1:])
+        return 0
     if argv[:1] == ["--all-client"]:
         all_client(argv[1:])
         return 0
@@ -488,11 +800,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts (smoke run)")
+    parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (minutes)")
+    parser.add_argument("--tls-only", action="store_true", help="only the TLS sections")
     args = parser.parse_args(argv)
     print(f"== exporter serving ({load_average()}) ==", flush=True)
     for line in bench_tls(args.quick):
         print(line, flush=True)
     print(f"  ({load_average()})", flush=True)
+    for line in tls_breakdown(args.quick):
+        print(line, flush=True)
+    print(f"  ({load_average()})", flush=True)
+    if not args.no_callgrind:
+        for line in bench_callgrind(args.quick):
+            print(line, flush=True)
+    if args.tls_only:
+        return 0
     for line in bench_health(args.quick):
         print(line, flush=True)
     for line in bench_snmp_all(args.quick):

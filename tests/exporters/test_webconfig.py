@@ -313,6 +313,11 @@ def test_prometheus_scrapes_over_mtls_with_basic_auth_using_the_shipped_config(s
     finally:
         inventory.close()
     assert server.registry.get_sample_value("infrastrand_exporter_auth_failures_total") == 0
+    # Go's choice won: AES-128-GCM on AES hardware (ChaCha20 without), never the AES-256-GCM that
+    # Python's server order imposed
+    negotiated = handshakes(server)
+    assert negotiated and {version for version, _ in negotiated} == {"TLSv1.3"}
+    assert {cipher for _, cipher in negotiated} <= {"TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"}
 
 
 def test_client_ca_reloaded_when_the_file_changes(serve, store, pki, monkeypatch) -> None:
@@ -352,3 +357,104 @@ def test_unknown_users_pay_the_configured_bcrypt_cost(pki) -> None:
     too_costly = hashed.replace("$06$", "$99$", 1)
     with pytest.raises(webconfig.WebConfigError, match=r"basic_auth_users\.prom: not a bcrypt hash"):
         webconfig.load(write_config(pki["dir"], {"basic_auth_users": {"prom": too_costly}}))
+
+
+GO_TLS13_ORDER = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
+"""Go's TLS 1.3 client order on AES hardware (what Prometheus offers)."""
+
+
+def handshakes(server) -> dict[tuple[str, str], float]:
+    """``infrastrand_exporter_tls_handshakes_total`` by (version, cipher)."""
+    return {
+        (s.labels["version"], s.labels["cipher"]): s.value
+        for metric in server.registry.collect()
+        for s in metric.samples
+        if s.name == "infrastrand_exporter_tls_handshakes_total"
+    }
+
+
+def cipher_of(server, ctx: ssl.SSLContext) -> str:
+    conn = http.client.HTTPSConnection(server.server.host, server.server.port, context=ctx, timeout=10)
+    try:
+        conn.request("GET", "/-/healthy")
+        assert conn.getresponse().read() == b"Healthy.\n"
+        return conn.sock.cipher()[0]
+    finally:
+        conn.close()
+
+
+def test_tls12_the_client_order_wins_among_aead_suites_only(serve, store, pki) -> None:
+    """The server no longer imposes its order (it picked AES-256-GCM for everyone), and letting the client
+    choose widens nothing: a client offering only CBC suites, accepted before, is refused."""
+    server = serve(
+        store, web=webconfig.load(write_config(pki["dir"], {"tls_server_config": tls_section(pki)}))
+    )
+    for offered, chosen in (
+        ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+        ("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"),
+        ("ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"),
+    ):
+        ctx = client_context(pki)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(offered)
+        assert cipher_of(server, ctx) == chosen
+    cbc = client_context(pki)
+    cbc.maximum_version = ssl.TLSVersion.TLSv1_2
+    cbc.set_ciphers("ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384")
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        cipher_of(server, cbc)
+    assert handshakes(server) == {
+        ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256"): 1.0,
+        ("TLSv1.2", "ECDHE-ECDSA-AES256-GCM-SHA384"): 1.0,
+        ("TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305"): 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("order", "chosen"),
+    [
+        (GO_TLS13_ORDER, "TLS_AES_128_GCM_SHA256"),
+        ("TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"),
+    ],
+)
+def test_tls13_the_client_order_wins_and_the_server_is_still_verified(
+    serve, store, pki, order: str, chosen: str
+) -> None:
+    """Python cannot order TLS 1.3 suites, so the client is a process with an OpenSSL config giving Go's
+    order (or a ChaCha20-first one); it verifies the server against the CA and presents its certificate
+    to an mTLS server, and a client of another CA's certificate is still refused."""
+    tls = tls_section(pki, client_ca_file="clients-ca.crt", client_auth_type="RequireAndVerifyClientCert")
+    server = serve(store, web=webconfig.load(write_config(pki["dir"], {"tls_server_config": tls})))
+    conf = pki["dir"] / "client-openssl.cnf"
+    conf.write_text(
+        "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = defaults\n"
+        f"[defaults]\nCiphersuites = {order}\n"
+    )
+    script = (
+        "import http.client, ssl, sys\n"
+        "host, port, ca, cert, key = sys.argv[1:]\n"
+        "ctx = ssl.create_default_context(cafile=ca)\n"
+        "ctx.load_cert_chain(cert, key)\n"
+        "conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)\n"
+        "conn.request('GET', '/-/healthy')\n"
+        "body = conn.getresponse().read()\n"
+        "print(conn.sock.version(), conn.sock.cipher()[0], body.decode().strip())\n"
+    )
+
+    def client(ca: Path, issued) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", script, server.server.host, str(server.server.port), str(ca),
+             str(issued.cert_file), str(issued.key_file)],
+            env={"OPENSSL_CONF": str(conf), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    done = client(pki["ca"].cert_file, pki["client"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["TLSv1.3", chosen, "Healthy."]
+    assert handshakes(server) == {("TLSv1.3", chosen): 1.0}
+    wrong_ca = client(pki["clients_ca"].cert_file, pki["client"])  # the server's certificate is not trusted
+    assert wrong_ca.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in wrong_ca.stderr
+    stranger = client(pki["ca"].cert_file, pki["stranger"])
+    assert stranger.returncode != 0
+    assert handshakes(server) == {("TLSv1.3", chosen): 1.0}
