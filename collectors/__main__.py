@@ -25,7 +25,7 @@ from collectors.metrics import CollectorMetrics
 from collectors.mibmodules import MODULES_DIR, ModuleError, load_modules
 from collectors.observations import ObservationSender
 from collectors.poller import Poller
-from collectors.runtime import run_loop, tune_gc
+from collectors.runtime import SWITCH_INTERVAL, run_loop, tune_gc, tune_switch_interval
 from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.snmp.keystore import KeyStore
@@ -85,6 +85,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="event loop: uvloop when installed (auto, the default) or asyncio's own",
     )
     p.add_argument(
+        "--switch-interval",
+        type=float,
+        default=SWITCH_INTERVAL,
+        help="seconds a thread waits for the GIL before the holder must let it go (default %(default)s; "
+        "CPython's is 0.005): what bounds /-/healthy latency while polling keeps the GIL busy",
+    )
+    p.add_argument(
         "--traps-listen",
         help="receive SNMP traps and informs on this UDP host:port (e.g. 127.0.0.1:1162 in development, "
         "0.0.0.0:162 in production); off unless given",
@@ -121,8 +128,9 @@ def read_token(args: argparse.Namespace) -> TokenSource | None:
 
 
 def start_http(store, registry, args: argparse.Namespace, ready):
-    """The exporter's HTTP server on its own thread (`exporters.http.serve`), or None when `exporters`
-    lacks it.  Raises `exporters.webconfig.WebConfigError` for a bad `--web.config.file`."""
+    """The exporter's HTTP server on its own thread (`exporters.http.serve`, on the same kind of event
+    loop as polling), or None when `exporters` lacks it.  Raises `exporters.webconfig.WebConfigError`
+    for a bad `--web.config.file`."""
     try:
         http = importlib.import_module("exporters.http")
         webconfig = importlib.import_module("exporters.webconfig")
@@ -133,7 +141,7 @@ def start_http(store, registry, args: argparse.Namespace, ready):
     if args.web_config_file is not None:
         web = webconfig.load(args.web_config_file, health_without_auth=args.health_without_auth)
     http.raise_fd_limit()
-    return http.serve(store, registry, args.listen, ready, web=web)
+    return http.serve(store, registry, args.listen, ready, web=web, event_loop=args.event_loop)
 
 
 class Collector:
@@ -312,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 2
     tune_gc()
+    tune_switch_interval(args.switch_interval)
     return run_loop(collector.run(), args.event_loop)
 
 

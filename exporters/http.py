@@ -56,6 +56,7 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import choose_encoder
 
+from collectors.runtime import new_event_loop
 from collectors.store import SampleStore
 from exporters import exposition
 from exporters.webconfig import OPEN_PATHS, WebConfig
@@ -319,8 +320,7 @@ class HttpConnection(asyncio.Protocol):
     # --- transport events --------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's transports do not subclass it
         server = self.server
         if not server.admit(self):
             self.closed = True
@@ -946,9 +946,10 @@ class ServingThread:
         *,
         clock: Callable[[], float] = time.time,
         web: WebConfig | None = None,
+        event_loop: str = "auto",
     ) -> None:
         self.server = Server(store, registry, ready, clock, web)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop(event_loop)
         self._thread = threading.Thread(target=self._run, name="exporter-http", daemon=True)
 
     def _run(self) -> None:
@@ -1006,10 +1007,12 @@ def serve(
     *,
     clock: Callable[[], float] = time.time,
     web: WebConfig | None = None,
+    event_loop: str = "auto",
 ) -> ServingThread:
     """Serve ``store`` and ``registry`` on ``listen`` (``host:port``; port 0 picks a free one) from a
-    thread of its own; ``ready`` is called from that thread.  Stop it with ``stop()``."""
+    thread of its own, on an ``event_loop`` of :func:`collectors.runtime.new_event_loop`'s kind (uvloop
+    when installed); ``ready`` is called from that thread.  Stop it with ``stop()``."""
     host, port = parse_listen(listen)
-    serving = ServingThread(store, registry, ready, clock=clock, web=web)
+    serving = ServingThread(store, registry, ready, clock=clock, web=web, event_loop=event_loop)
     serving.start(host, port)
     return serving

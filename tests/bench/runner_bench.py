@@ -342,38 +342,72 @@ def steady_exporter(
 
 
 def saturation(
-    workdir: Path, agent_port: int, devices: int, interval: float, window: float, workers: int
+    workdir: Path,
+    agent_port: int,
+    devices: int,
+    interval: float,
+    window: float,
+    workers: int,
+    shards: int = 1,
 ) -> dict:
-    """More devices than the runner can poll at ``interval``, scrapes on: ok polls per minute."""
-    runner = Runner(workdir, targets_document(devices, agent_port, interval))
+    """More devices than the runner can poll at ``interval``, scrapes on: ok polls per minute.
+
+    With ``shards`` > 1, that many runners share the devices (``--shard I/N``, Prometheus' hashmod, as
+    deploy/SCALING.md runs them), each device scraped at its own runner: the figures are their sums."""
+    from collectors.targets import shard_of
+
+    document = targets_document(devices, agent_port, interval)
+    runners = [
+        Runner(workdir, document, ["--shard", f"{i}/{shards}"] if shards > 1 else None) for i in range(shards)
+    ]
+    scrapers: list[Scraper] = []
     try:
-        runner.wait(lambda: runner.get("/-/ready", 2)[0] == 200, 120, "ready")
-        paths = [f"/snmp?target=bench-sw{i:05d}" for i in range(devices)]
-        runner.wait(lambda: runner.ok_polls() >= min(devices, 500), 120, "first polls")
-        scraper = Scraper(runner.port, paths, interval, workers)
-        scraper.start(time.monotonic() + interval + window + 5)
+        for runner in runners:
+            runner.wait(lambda r=runner: r.get("/-/ready", 2)[0] == 200, 120, "ready")
+        for runner in runners:
+            runner.wait(lambda r=runner: r.ok_polls() >= min(devices // shards, 500), 120, "first polls")
+        for i, runner in enumerate(runners):
+            names = [f"bench-sw{d:05d}" for d in range(devices)]
+            mine = [n for n in names if shards == 1 or shard_of(n, shards) == i]
+            paths = [f"/snmp?target={n}" for n in mine]
+            scrapers.append(Scraper(runner.port, paths, interval, max(1, workers // shards)))
+        for scraper in scrapers:
+            scraper.start(time.monotonic() + interval + window + 5)
         time.sleep(interval)  # settle with the scrapes on
-        scraper.reset()
-        polls0, cpu0, t0 = runner.polls(), runner.cpu(), time.monotonic()
+        for scraper in scrapers:
+            scraper.reset()
+        polls0 = [r.polls() for r in runners]
+        cpu0, t0 = sum(r.cpu() for r in runners), time.monotonic()
         time.sleep(window)
-        polls1, cpu1, t1 = runner.polls(), runner.cpu(), time.monotonic()
-        stats = scraper.stats
-        scraper.stop()
+        polls1 = [r.polls() for r in runners]
+        cpu1, t1 = sum(r.cpu() for r in runners), time.monotonic()
+        stats = [scraper.stats for scraper in scrapers]
         minutes = (t1 - t0) / 60
-        per_min = {k: (v - polls0.get(k, 0.0)) / minutes for k, v in polls1.items()}
+        per_min: dict[str, float] = {}
+        for before, after in zip(polls0, polls1, strict=True):
+            for k, v in after.items():
+                per_min[k] = per_min.get(k, 0.0) + (v - before.get(k, 0.0)) / minutes
         return {
             "devices": devices,
             "interval": interval,
+            "shards": shards,
             "demand_per_min": devices * 60 / interval,
             "ok_per_min": per_min.get("ok", 0.0),
             "failed_per_min": per_min.get("timeout", 0.0) + per_min.get("error", 0.0),
             "cpu_cores": (cpu1 - cpu0) / (t1 - t0),
-            "scrapes": stats.scrapes,
-            "scrape_errors": stats.errors,
-            "rss_mib": runner.rss_kib() / 1024,
+            "scrapes": sum(st.scrapes for st in stats),
+            "scrape_errors": sum(st.errors for st in stats),
+            "rss_mib": sum(r.rss_kib() for r in runners) / 1024,
         }
     finally:
-        runner.close()
+        for scraper in scrapers:
+            scraper.stop()
+        for runner in runners:
+            runner.close()
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,10 +420,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=float, default=30.0, help="seconds measured after the warm-up")
     ap.add_argument("--saturation-devices", type=int, default=3000)
     ap.add_argument("--saturation-interval", type=float, default=15.0)
+    ap.add_argument(
+        "--saturation-shards",
+        default="1,2",
+        help="saturation rows: one per count of runners sharing the devices (--shard I/N), e.g. 1,2",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.devices, args.interval, args.window = 6, 2.0, 4.0
-        args.saturation_devices, args.saturation_interval = 0, 2.0
+        args.saturation_devices, args.saturation_interval, args.saturation_shards = 20, 2.0, "2"
     workers = min(args.devices, 400)  # like Prometheus: every target scraped on its own, never queued
     agent, port = start_agent()
     failed = False
@@ -398,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
             workdir = Path(tmp)
             print(
                 f"== shipped runner vs snmp_exporter, steady state: {args.devices} x 48-port switches, "
-                f"every {args.interval:g} s, one scrape per device per interval, {args.window:g} s window ==",
+                f"every {args.interval:g} s, one scrape per device per interval, {args.window:g} s window "
+                f"({load_average()}) ==",
                 flush=True,
             )
             rows: list[Row] = []
@@ -432,15 +472,24 @@ def main(argv: list[str] | None = None) -> int:
                     "ratio runner / snmp_exporter (µs CPU per varbind): "
                     f"{rows[0].us_per_vb / rows[1].us_per_vb:.2f}  (goal ≤ 0.3)"
                 )
-            if args.saturation_devices:
+            for shards in (
+                [int(x) for x in args.saturation_shards.split(",")] if args.saturation_devices else []
+            ):
+                runners = "one runner" if shards == 1 else f"{shards} runners, --shard I/{shards}"
                 print(
                     f"\n== saturation: {args.saturation_devices} devices every "
-                    f"{args.saturation_interval:g} s, scrapes on ==",
+                    f"{args.saturation_interval:g} s, scrapes on, {runners} ({load_average()}) ==",
                     flush=True,
                 )
                 try:
                     sat = saturation(
-                        workdir, port, args.saturation_devices, args.saturation_interval, args.window, 128
+                        workdir,
+                        port,
+                        args.saturation_devices,
+                        args.saturation_interval,
+                        args.window,
+                        128,
+                        shards,
                     )
                     print(
                         f"ok polls per minute (48-port devices/min): {sat['ok_per_min']:.0f} of "
@@ -449,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{sat['cpu_cores']:.2f} cores "
                         f"({sat['ok_per_min'] / max(sat['cpu_cores'], 1e-9):.0f} devices/min per core), "
                         f"RSS {sat['rss_mib']:.0f} MiB; "
-                        f"{sat['scrapes']} scrapes, {sat['scrape_errors']} not 200 (404: not polled yet)"
+                        f"{sat['scrapes']} scrapes, {sat['scrape_errors']} not 200 (404: not polled yet); "
+                        f"{load_average()}"
                     )
                 except (RuntimeError, OSError) as exc:
                     print(f"FAILED: {exc}", flush=True)

@@ -30,3 +30,5 @@ def test_runner_bench_quick_run():
         fields = rows[name][-9:]  # devices polls scrapes errors varbinds CPU µs/vb p99 RSS
         assert int(fields[2]) > 0 and int(fields[3]) == 0 and int(fields[4]) > 0, out.stdout
     assert "ratio runner / snmp_exporter" in out.stdout
+    assert "2 runners, --shard I/2" in out.stdout  # the saturation row of runners sharing the devices
+    assert "ok polls per minute (48-port devices/min)" in out.stdout, out.stdout

@@ -7,13 +7,16 @@ import asyncio
 import gzip
 import http.client
 import socket
+import sys
 import threading
 import time
 import tracemalloc
 
+import uvloop
 from prometheus_client import CollectorRegistry
 
 from collectors import __main__ as collector_main
+from collectors import runtime
 from exporters import http as exporter_http
 from tests.exporters.synthetic import filled_store
 from tests.exporters.test_http import connect, get
@@ -138,3 +141,49 @@ def test_snmp_all_is_streamed_not_built(serve) -> None:
             assert peak < len(body) + body_size // 2, (encoding, peak, len(body), body_size)
     finally:
         tracemalloc.stop()
+
+
+def test_collector_tunes_the_gil_switch_interval_at_start(tmp_path, monkeypatch) -> None:
+    """Issue 10.8, ``/-/healthy`` p99 beside a GIL-busy polling thread: every GIL hand-over to the
+    serving thread waited up to CPython's 5 ms switch interval; ``python -m collectors`` sets a shorter
+    one before its loop runs (``--switch-interval``, default ``runtime.SWITCH_INTERVAL``)."""
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("targets: []\n")
+    seen: list[tuple[float, str]] = []
+
+    def run_loop(main, loop: str = "auto") -> int:
+        seen.append((sys.getswitchinterval(), loop))
+        main.close()  # the collector's loop is not what this test is about
+        return 0
+
+    monkeypatch.setattr(collector_main, "tune_gc", lambda: None)  # no gc.freeze() in the test process
+    monkeypatch.setattr(collector_main, "run_loop", run_loop)
+    before = sys.getswitchinterval()
+    try:
+        assert collector_main.main(["--targets-file", str(targets), "--listen", "127.0.0.1:0"]) == 0
+        assert seen == [(runtime.SWITCH_INTERVAL, "auto")]
+        assert runtime.SWITCH_INTERVAL <= 0.001 < before
+        collector_main.main(["--targets-file", str(targets), "--switch-interval", "0.002"])
+        assert seen[-1][0] == 0.002
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_serving_loop_is_the_runners_kind() -> None:
+    """Issue 10.8: the serving thread runs uvloop when the runner does (``--event-loop auto``, uvloop is
+    a dependency): its system calls run in C and it takes the GIL once per batch of callbacks, where
+    asyncio's selector loop gives the GIL up around every accept, recv, send, close and epoll call (each
+    a wait of up to a switch interval beside a busy polling thread).  ``--event-loop asyncio`` keeps
+    asyncio's loop for both, and the server answers on either."""
+    store = filled_store(2, interfaces=2, started=time.time())
+    for choice, kind in (("auto", uvloop.Loop), ("asyncio", asyncio.BaseEventLoop)):
+        args = collector_main.parse_args(
+            ["--targets-file", "unused.yaml", "--listen", "127.0.0.1:0", "--event-loop", choice]
+        )
+        serving = collector_main.start_http(store, CollectorRegistry(), args, lambda: True)
+        try:
+            assert isinstance(serving.loop, kind), (choice, type(serving.loop))
+            for path in ("/-/healthy", "/metrics", "/snmp?target=dev00001"):
+                assert get(serving.url, path)[0] == 200, (choice, path)
+        finally:
+            serving.stop()
