@@ -229,17 +229,22 @@ class DiscoveryAgent:
         are kept for the next one).  Raises JobLost on 409/404."""
         results = sweep.take()
         done = sweep.done
-        for start in range(0, max(len(results), 1), self.batch_size):
-            batch = results[start : start + self.batch_size]
-            last = start + self.batch_size >= len(results)
-            ok = await self._post(
-                job.id, done=done, finished=finished and last and (sweep.finished or bool(error)),
-                error=error if last else "", results=batch,
-            )  # fmt: skip
-            if not ok:
-                sweep.results[:0] = results[start:]
-                return False
-        return True
+        sent = 0
+        try:
+            for start in range(0, max(len(results), 1), self.batch_size):
+                batch = results[start : start + self.batch_size]
+                last = start + self.batch_size >= len(results)
+                ok = await self._post(
+                    job.id, done=done, finished=finished and last and (sweep.finished or bool(error)),
+                    error=error if last else "", results=batch,
+                )  # fmt: skip
+                if not ok:
+                    return False
+                sent = start + len(batch)
+            return True
+        finally:  # a failed or interrupted post keeps its results for the next one (stop() sends them)
+            if sent < len(results):
+                sweep.results[:0] = results[sent:]
 
     async def _post(self, job_id: int, *, done: int, finished: bool, error: str, results: list) -> bool:
         body = {

@@ -26,6 +26,7 @@ class DiscoveryInventory:
         self.jobs = {job["id"]: dict(job) for job in jobs}
         self.targets = targets or []
         self.claims: list[tuple[int, str]] = []
+        self.claimed_at: dict[int, float] = {}  # job id -> monotonic time of its first granted claim
         self.posts: list[dict[str, Any]] = []
         self.job_requests = 0
         self.lock = threading.Lock()
@@ -101,6 +102,7 @@ class DiscoveryInventory:
             if job.get("claimed_by") not in (None, who):
                 return 409, {"detail": f"claimed by {job['claimed_by']}"}
             job.update(status="running", claimed_by=who, lease_expires="2026-12-01T00:00:00Z")
+            self.claimed_at.setdefault(job["id"], time.monotonic())
             return 200, {"id": job["id"], "done": job.get("done", 0), "lease_expires": job["lease_expires"]}
         if action != "results":
             return 404, {"detail": "not found"}
@@ -112,6 +114,10 @@ class DiscoveryInventory:
             job["status"] = "failed" if body.get("error") else "completed"
             job["error"] = body.get("error", "")
         return 200, {"accepted": len(body["results"]), "rejected": [], "status": job["status"]}
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.jobs[entry["id"]] = dict(entry)
 
     def take_over(self, job_id: int, collector: str = "collector-02") -> None:
         """Another collector claims the job (its lease ran out, say): this one's posts answer 409."""
