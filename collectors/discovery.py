@@ -94,8 +94,14 @@ class LoopClock:
         await asyncio.sleep(seconds)
 
 
+BURST_SECONDS = 0.1
+"""A bucket holds this many seconds' worth of tokens: a late wake-up of the event loop (a loaded host)
+does not lower the rate, and no second sees more than 1.1 x rate requests."""
+
+
 class TokenBucket:
-    """At most ``rate`` tokens a second on average, bursts of at most ``burst``; waiters are served in order.
+    """At most ``rate`` tokens a second on average, bursts of at most ``burst`` (default: a tenth of a
+    second's worth, at least 1); waiters are served in order.
 
     :meth:`acquire` waits for a token before a request; :meth:`charge` takes what a request cost beyond it
     (a walk's further PDUs, retransmissions): the bucket may go into debt, which the next waiters pay.
@@ -103,11 +109,11 @@ class TokenBucket:
 
     MAX_WAITS = 100  # sleeps per acquire, at most (one is enough but for float rounding)
 
-    def __init__(self, rate: float, *, burst: float = 1.0, clock: Clock | None = None) -> None:
+    def __init__(self, rate: float, *, burst: float | None = None, clock: Clock | None = None) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0, got {rate!r}")
         self.rate = float(rate)
-        self.burst = max(1.0, float(burst))
+        self.burst = max(1.0, float(burst) if burst is not None else rate * BURST_SECONDS)
         self.clock = clock or LoopClock()
         self._tokens = self.burst
         self._stamp = self.clock.monotonic()

@@ -138,16 +138,15 @@ def test_discovery_oids_are_module_data_and_checked():
 class FakeClock:
     """Time moves only when the bucket sleeps."""
 
-    def __init__(self) -> None:
+    def __init__(self, late: float = 0.0) -> None:
         self.now = 1000.0
-        self.sleeps: list[float] = []
+        self.late = late  # every sleep wakes up this much late (a loaded event loop)
 
     def monotonic(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+        self.now += seconds + self.late
         await asyncio.sleep(0)
 
 
@@ -181,6 +180,19 @@ def test_token_bucket_paces_requests_and_charges_their_extra_pdus():
         return clock.monotonic() - start
 
     assert asyncio.run(debt()) == pytest.approx(2.1)
+
+
+def test_token_bucket_keeps_its_rate_when_the_loop_wakes_up_late():
+    async def run(rate: float) -> float:
+        clock = FakeClock(late=0.05)  # every wake-up 50 ms late: 20 wake-ups a second at most
+        bucket = TokenBucket(rate, clock=clock)
+        start = clock.monotonic()
+        for _ in range(1000):
+            await bucket.acquire()
+        return 1000 / (clock.monotonic() - start)
+
+    achieved = asyncio.run(run(200.0))
+    assert 180 <= achieved <= 220, achieved  # a burst of 1 would have allowed 20 a second
 
 
 # --- the sweep ------------------------------------------------------------------------------------
