@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GROUP_A = "ma-casablanca"
 GROUP_B = "lu-betzdorf"
 PREFIX = "127.77.0.0/28"
+CISCO_OID = "1.3.6.1.4.1.9.1.1208"
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def result(address: str, profile_id: int, **facts) -> dict:
     return {
         "address": address,
         "profile_id": profile_id,
-        "facts": {"sysName": f"sw-{address.rsplit('.', 1)[1]}", "sysObjectID": "1.3.6.1.4.1.9.1.1208", **facts},
+        "facts": {"sysName": f"sw-{address.rsplit('.', 1)[1]}", "sysObjectID": CISCO_OID, **facts},
         "interfaces": [
             {"ifIndex": 1, "ifName": "Gi1/0/1", "ifDescr": "GigabitEthernet1/0/1", "ifAlias": "uplink",
              "ifAdminStatus": "up", "ifOperStatus": "up", "speed_bps": 1_000_000_000,
@@ -216,7 +217,7 @@ def test_invalid_results_are_rejected_by_index_and_the_others_kept(collector_a, 
     second_good = result("127.77.0.8", inv.profiles[1].pk)
     response = post_results(
         collector_a, job.pk,
-        [good, outside, broadcast, foreign_profile, bad_types, with_nul, bad_oid, "not an object", second_good],
+        [good, outside, broadcast, foreign_profile, bad_types, with_nul, bad_oid, "no object", second_good],
         done=8,
     )  # fmt: skip
     assert response.status_code == 200, response.content
