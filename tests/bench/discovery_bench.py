@@ -25,7 +25,7 @@ import argparse
 import json
 import os
 import re
-import socket
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +35,7 @@ from pathlib import Path
 from collectors.discovery import host_at, host_count
 from tests.bench.runner_bench import targets_document
 from tests.bench.snmp_exporter import free_tcp_port, proc_cpu_seconds
-from tests.collectors.discovery_inventory import GROUP, TOKEN, DiscoveryInventory, job, v2c
+from tests.collectors.discovery_inventory import GROUP, TOKEN, DiscoveryInventory, job, port_free_on, v2c
 
 ROOT = Path(__file__).parents[2]
 LAG = re.compile(r'^infrastrand_collector_scheduler_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.M)
@@ -47,22 +47,6 @@ COMMUNITY = "bench-discovery"
 
 def load() -> str:
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
-def free_port_on(addresses: list[str], attempts: int = 50) -> int:
-    """A UDP port free on every address (the agent binds each one)."""
-    for _ in range(attempts):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((addresses[0], 0))
-            port = s.getsockname()[1]
-        try:
-            for address in addresses[1:]:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind((address, port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no UDP port free on every answering address")
 
 
 def start(cmd: list[str], ready: str) -> tuple[subprocess.Popen, str]:
@@ -146,7 +130,7 @@ def requests(body: str) -> dict[str, float]:
 def run(args: argparse.Namespace, workdir: Path) -> int:
     hosts = host_count(args.prefix)
     answering = [host_at(args.prefix, i) for i in range(0, hosts, 10)]
-    port = free_port_on(answering)
+    port = port_free_on(answering)
     specs = workdir / "specs.json"
     specs.write_text(
         json.dumps([{"name": f"disc-{i:04d}", "kind": "switch", "address": a, "port": port,
@@ -155,8 +139,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     healthy, line = start([sys.executable, "-m", "tests.bench.replay_agent", "--lifetime", "1800"], "PORT ")
     healthy_port = int(line.split()[1])
     swept, _ = start(
-        [sys.executable, "-m", "collectors.sim.replay", "--specs", str(specs), "--lifetime", "1800"], "READY"
-    )
+        [sys.executable, "-m", "collectors.sim.replay", "--specs", str(specs), "--lifetime", "1800",
+         "--exit-with-parent"],
+        "READY",
+    )  # fmt: skip
     inventory = None
     collector = None
     try:
@@ -234,11 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a /26 and a few devices: proves the harness works")
     ap.add_argument("--prefix", default="127.93.0.0/22")
     ap.add_argument("--rate", type=float, default=200.0, help="the job's and the collector's rate limit")
-    ap.add_argument("--devices", type=int, default=500, help="healthy 48-port switches polled meanwhile")
+    ap.add_argument("--devices", type=int, default=300, help="healthy 48-port switches polled meanwhile")
     ap.add_argument("--interval", type=float, default=10.0, help="their poll interval, seconds")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--quiet", type=float, default=20.0, help="seconds of the first window without a sweep")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the finally blocks: stop every process
     if args.quick:
         args.prefix, args.devices, args.rounds, args.quiet, args.interval = "127.93.0.0/26", 20, 1, 4.0, 2.0
     with tempfile.TemporaryDirectory(prefix="infrastrand-discovery-bench-") as tmp:

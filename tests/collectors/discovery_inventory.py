@@ -1,6 +1,9 @@
-"""A local HTTP server speaking contract 9 (discovery jobs) and contract 1/2 (targets, observations).
+"""The discovery lab: a simulated loopback /28 and a local HTTP server speaking contract 9 (discovery jobs)
+and contract 1/2 (targets, observations).
 
-For the collector's own tests and the discovery benchmark: it serves a target list and one discovery job,
+:func:`start_lab` runs the replay agent (its own process) with four devices of the /28 on one port, each for
+its own community; the other ten hosts are silent.  The server is for the collector's own tests and the
+discovery benchmark: it serves a target list and one discovery job,
 records claims and result posts, and can give a job to another collector, so the
 collector's posts answer 409.  The inventory's real endpoints are tested against a live inventory in
 ``test_discovery_e2e.py``; this one lets the collector side be driven and observed exactly.
@@ -8,15 +11,79 @@ collector's posts answer 409.  The inventory's real endpoints are tested against
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from collectors.sim.agents import die_with_parent
+
 TOKEN = "discovery-collector-token"
 GROUP = "ma-casablanca"
+ROOT = Path(__file__).parents[2]
+PREFIX = "127.91.0.0/28"
+DEVICES = [  # (name, kind, last octet, community)
+    ("disc-sw1", "switch", 2, "disc-first"),
+    ("disc-rtr", "router", 5, "disc-second"),  # answers the second credential only
+    ("disc-ups", "ups", 9, "disc-first"),
+    ("disc-sw2", "switch", 12, "disc-second"),  # the end-to-end test documents it first
+]
+"""The answering devices of the /28; its other 10 hosts are silent (nothing listens there)."""
+
+
+@dataclass
+class Lab:
+    port: int
+    proc: subprocess.Popen
+
+
+def port_free_on(addresses: list[str], attempts: int = 50) -> int:
+    """A UDP port free on every address (the agent binds each one)."""
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((addresses[0], 0))
+            port = s.getsockname()[1]
+        try:
+            for address in addresses[1:]:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind((address, port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError(f"no UDP port free on all of {addresses}")
+
+
+@contextlib.contextmanager
+def start_lab(workdir: Path) -> Iterator[Lab]:
+    """The replay agent serving the /28's answering devices on one port, stopped on exit."""
+    port = port_free_on([f"127.91.0.{d[2]}" for d in DEVICES])
+    specs = workdir / "specs.json"
+    specs.write_text(
+        json.dumps(
+            [{"name": n, "kind": k, "address": f"127.91.0.{o}", "port": port, "community": c}
+             for n, k, o, c in DEVICES]
+        )
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collectors.sim.replay", "--specs", str(specs), "--lifetime", "1800"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line.startswith("READY"), line
+        yield Lab(port, proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 class DiscoveryInventory:

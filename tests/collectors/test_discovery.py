@@ -5,81 +5,21 @@ batches, 409, SIGTERM) as a real ``python -m collectors`` process against a cont
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from collectors.discovery import JobError, Sweep, TokenBucket, discovery_plans, host_at, host_count, parse_job
 from collectors.mibmodules import ModuleError, compile_module, load_modules
-from collectors.sim.agents import die_with_parent
 from collectors.sim.ports import CHASSIS_MODELS, chassis_serial
 from collectors.snmp import SnmpClient
 
-from .discovery_inventory import GROUP, TOKEN, DiscoveryInventory, job, v2c
-from .test_runner import ROOT, Runner
-
-PREFIX = "127.91.0.0/28"
-DEVICES = [  # (name, kind, last octet, community)
-    ("disc-sw1", "switch", 2, "disc-first"),
-    ("disc-rtr", "router", 5, "disc-second"),  # answers the second credential only
-    ("disc-ups", "ups", 9, "disc-first"),
-    ("disc-sw2", "switch", 12, "disc-second"),
-]
-"""The answering devices of the /28; its other 10 hosts are silent (nothing listens there)."""
-
-
-@dataclass
-class Lab:
-    port: int
-    proc: subprocess.Popen
-
-
-def _port_free_everywhere(octets: list[int]) -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((f"127.91.0.{octets[0]}", 0))
-            port = s.getsockname()[1]
-        try:
-            for octet in octets:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind((f"127.91.0.{octet}", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no UDP port free on every address of the lab")
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[Lab]:
-    """The replay agent (its own process) serving the /28's answering devices on one port."""
-    port = _port_free_everywhere([d[2] for d in DEVICES])
-    specs = tmp_path_factory.mktemp("disc") / "specs.json"
-    specs.write_text(
-        json.dumps(
-            [
-                {"name": n, "kind": k, "address": f"127.91.0.{o}", "port": port, "community": c}
-                for n, k, o, c in DEVICES
-            ]
-        )
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "collectors.sim.replay", "--specs", str(specs), "--lifetime", "900"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
-    )  # fmt: skip
-    line = proc.stdout.readline()
-    assert line.startswith("READY"), line
-    yield Lab(port, proc)
-    proc.terminate()
-    proc.wait(10)
+from .discovery_inventory import GROUP, PREFIX, TOKEN, DiscoveryInventory, Lab, job, v2c
+from .test_runner import Runner
 
 
 def creds(lab: Lab) -> list[dict]:
