@@ -96,6 +96,7 @@ class DiscoveryInventory:
         self.claimed_at: dict[int, float] = {}  # job id -> monotonic time of its first granted claim
         self.posts: list[dict[str, Any]] = []
         self.job_requests = 0
+        self.unavailable = 0  # answer 503 to this many result posts (not recorded)
         self.lock = threading.Lock()
         outer = self
 
@@ -173,6 +174,9 @@ class DiscoveryInventory:
             return 200, {"id": job["id"], "done": job.get("done", 0), "lease_expires": job["lease_expires"]}
         if action != "results":
             return 404, {"detail": "not found"}
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            return 503, {"detail": "database unavailable"}
         self.posts.append({**body, "received": time.monotonic()})
         if job.get("claimed_by") != who:
             return 409, {"detail": f"claimed by {job.get('claimed_by')}"}

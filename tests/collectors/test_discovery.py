@@ -280,6 +280,21 @@ def test_a_409_stops_the_sweep_at_once(lab, tmp_path):
         inventory.close()
 
 
+def test_results_refused_for_a_while_are_sent_later_none_lost(lab, tmp_path):
+    inventory = DiscoveryInventory([job(11, PREFIX, creds(lab), timeout=0.5, rate=10.0)])
+    inventory.unavailable = 3  # the first three posts (about six seconds) answer 503
+    runner = collector(inventory, tmp_path)
+    try:
+        wait(lambda: inventory.jobs[11]["status"] == "completed", runner, what="job completed")
+    finally:
+        assert runner.terminate() == 0
+        inventory.close()
+    assert inventory.unavailable == 0
+    addresses = [r["address"] for r in inventory.results()]
+    assert sorted(addresses) == sorted(f"127.91.0.{o}" for o in (2, 5, 9, 12))  # each once
+    assert inventory.posts[-1]["finished"] is True and inventory.posts[-1]["done"] == 14
+
+
 def test_sigterm_flushes_what_is_done_not_finished(lab, tmp_path):
     inventory = DiscoveryInventory([job(9, PREFIX, creds(lab), timeout=0.5, rate=4.0)])
     runner = collector(inventory, tmp_path)
