@@ -206,7 +206,8 @@ class DiscoveryJob(models.Model):
 
     def ordered_profiles(self) -> list:
         """The profiles in the order they are tried."""
-        return [link.profile for link in self.profile_links.select_related("profile").order_by("position")]
+        links = sorted(self.profile_links.all(), key=lambda link: (link.position, link.pk))
+        return [link.profile for link in links]
 
     def clean(self) -> None:
         super().clean()
