@@ -188,7 +188,7 @@ class DiscoveryJob(models.Model):
 
     class Meta:
         ordering = ("-created", "-pk")
-        verbose_name = "discovery job"
+        verbose_name = "sweep"
         indexes = (models.Index(fields=("group", "status"), name="discovery_job_group_status"),)
 
     def __str__(self) -> str:

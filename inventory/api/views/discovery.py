@@ -91,6 +91,7 @@ class DiscoveryJobViewSet(BaseModelViewSet):
     serializer_class = DiscoveryJobSerializer
     filterset_class = DiscoveryJobFilterSet
     permission_classes = (DiscoveryActionPermission,)
+    importable = False  # a sweep is started, not imported (the importer would bypass its profile order)
 
     def create_object(self, data: dict[str, Any]) -> models.Model:
         return discovery_job_create(data=data, user=self.request.user)
