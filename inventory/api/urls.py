@@ -11,6 +11,11 @@ from inventory.api.views import models as v
 from inventory.api.views.audit import CredentialFetchListView
 from inventory.api.views.cables import CableViewSet
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
+from inventory.api.views.discovery import (
+    DiscoveryJobViewSet,
+    DiscoveryProposalViewSet,
+    SysObjectIdMappingViewSet,
+)
 from inventory.api.views.discovery_collector import (
     CollectorDiscoveryClaimView,
     CollectorDiscoveryJobsView,
@@ -66,6 +71,11 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("platform-mappings", drift.PlatformMappingViewSet),
         ("slos", ServiceLevelObjectiveViewSet),
         ("maintenance-windows", MaintenanceWindowViewSet),
+    ],
+    "discovery": [
+        ("jobs", DiscoveryJobViewSet),
+        ("proposals", DiscoveryProposalViewSet),
+        ("sysobjectid-mappings", SysObjectIdMappingViewSet),
     ],
 }
 

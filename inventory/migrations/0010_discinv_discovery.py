@@ -215,7 +215,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "verbose_name": "discovery job",
+                "verbose_name": "sweep",
                 "ordering": ("-created", "-pk"),
             },
         ),

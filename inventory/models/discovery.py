@@ -188,7 +188,7 @@ class DiscoveryJob(models.Model):
 
     class Meta:
         ordering = ("-created", "-pk")
-        verbose_name = "discovery job"
+        verbose_name = "sweep"
         indexes = (models.Index(fields=("group", "status"), name="discovery_job_group_status"),)
 
     def __str__(self) -> str:
@@ -206,7 +206,8 @@ class DiscoveryJob(models.Model):
 
     def ordered_profiles(self) -> list:
         """The profiles in the order they are tried."""
-        return [link.profile for link in self.profile_links.select_related("profile").order_by("position")]
+        links = sorted(self.profile_links.all(), key=lambda link: (link.position, link.pk))
+        return [link.profile for link in links]
 
     def clean(self) -> None:
         super().clean()
