@@ -39,8 +39,6 @@ from collectors.targets import TargetError, parse_target
 
 MAX_CONCURRENCY = 128
 """Default cap of the addresses a sweep works on at once (``--discovery-concurrency``)."""
-MAX_HOSTS = 1 << 16
-"""The largest prefix a collector sweeps (the inventory refuses larger ones unless forced: /16)."""
 NO_ADDRESS = "0.0.0.0"  # a credential's target before it is given an address
 
 
@@ -183,8 +181,6 @@ def parse_job(entry: Any, where: str = "discovery job") -> Job:
         network = ipaddress.ip_network(str(entry.get("prefix")), strict=False)
     except ValueError:
         raise JobError(f"{where}: field 'prefix': not an IP prefix: {entry.get('prefix')!r}") from None
-    if _span(network)[1] > MAX_HOSTS:
-        raise JobError(f"{where}: field 'prefix': {network} is larger than a /16")
     done = _number(entry, "done", 0, int, where)
     rate = _number(entry, "rate", 50.0, float, where)
     timeout = _number(entry, "timeout", 1.0, float, where)

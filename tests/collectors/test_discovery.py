@@ -46,8 +46,8 @@ def test_a_job_is_parsed_and_errors_name_the_job_and_field():
     assert parsed.credentials[0].target.community == b"c" and parsed.credentials[0].target.timeout == 1.0
     with pytest.raises(JobError, match=r"discovery job 7: field 'prefix'"):
         parse_job(job(7, "10.0.0.0/33", [v2c(3, "c", 161)]))
-    with pytest.raises(JobError, match=r"larger than a /16"):
-        parse_job(job(7, "10.0.0.0/15", [v2c(3, "c", 161)]))
+    # the inventory refuses a prefix larger than a /16 unless forced: a forced one is swept like any other
+    assert parse_job(job(7, "10.0.0.0/15", [v2c(3, "c", 161)])).hosts == 2**17 - 2
     bad_v3 = {"profile_id": 4, "version": "3", "port": 161, "community": None,
               "v3": {"username": "u", "auth_protocol": "SHA-1000"}}  # fmt: skip
     with pytest.raises(JobError, match=r"discovery job 7: credentials\[0\].*'v3.auth_protocol'"):
