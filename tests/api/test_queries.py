@@ -105,10 +105,15 @@ def big(db, api):
             }
         )
         name = inv.devices[i].name if i % 3 == 0 else f"new-{i}"
+        facts = {"sysName": name, "sysObjectID": "1.3.6.1.4.1.9.1.5"}
         proposal_record(
-            address=f"127.77.{i}.1", facts={"sysName": name, "sysObjectID": "1.3.6.1.4.1.9.1.5"}, interfaces=[],
-            job=job, profile=inv.profiles[0], group=inv.group,
-        )  # fmt: skip
+            address=f"127.77.{i}.1",
+            facts=facts,
+            interfaces=[],
+            job=job,
+            profile=inv.profiles[0],
+            group=inv.group,
+        )
     api.get("/api/")  # the token's first use records last_used
     return inv
 
