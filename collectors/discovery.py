@@ -8,9 +8,10 @@ without network and broadcast address; /31, /32 and IPv6 every address), resumin
   modules' ``discovery: get`` name (``system.yaml``: sysName, sysDescr, sysObjectID, sysUpTime);
 - an address that answered is then read with the same credential: the ``find``/``get`` rows
   (``entity.yaml``: serial and model of the first chassis) and the ``walk`` columns (``if_mib.yaml``: the
-  columns of contract 2's interface objects), and becomes one result: ``{"address", "profile_id",
-  "facts", "interfaces"}``, the facts and interfaces built like observations
-  (:func:`collectors.observations.facts_from` / :func:`~collectors.observations.interfaces_from`).
+  columns of contract 2's interface objects; ``ip_mib.yaml``: ipAddrTable), and becomes one result:
+  ``{"address", "profile_id", "facts", "interfaces"[, "addresses"]}``, the facts and interfaces built like
+  observations (:mod:`collectors.observations`' ``facts_from`` / ``interfaces_from``), the addresses (with
+  mask length and ifIndex) by :func:`addresses_from`.
 
 Requests go through the collector's own wire client (:class:`collectors.snmp.SnmpClient`: v1/v2c and the
 USM path for v3), paced by a :class:`TokenBucket` (every request PDU costs a token, retransmissions and v3
@@ -23,6 +24,7 @@ sweep stopped at any moment resumes without skipping one.  No Django, no HTTP he
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import math
@@ -229,6 +231,27 @@ def discovery_plans(modules: dict[str, Module]) -> list[DiscoveryPlan]:
     return [m.discovery for m in modules.values() if m.discovery is not None]
 
 
+def addresses_from(columns: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The agent's IPv4 addresses from the ``ip_mib`` module's ipAddrTable columns (rows indexed by the
+    address): ``{"address", "prefix_length", "ifIndex"}``, the last two when the agent gave them."""
+    masks = columns.get("ipAdEntNetMask", {})
+    interfaces = columns.get("ipAdEntIfIndex", {})
+    out = []
+    for row in sorted(set(masks) | set(interfaces), key=_row_key):
+        try:
+            entry: dict[str, Any] = {"address": str(ipaddress.IPv4Address(row))}
+        except ValueError:
+            continue
+        mask = masks.get(row)
+        if isinstance(mask, str):
+            with contextlib.suppress(ValueError):  # not a contiguous mask: no length
+                entry["prefix_length"] = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
+        if isinstance(interfaces.get(row), int):
+            entry["ifIndex"] = interfaces[row]
+        out.append(entry)
+    return out
+
+
 def _outcome(res: WalkResult) -> str:
     return "ok" if res.ok else ("timeout" if res.error == "timeout" else "error")
 
@@ -324,12 +347,16 @@ class Sweep:
                     if value is not None:
                         columns[name] = {"0": value}
                 await self._details(target, columns)
-                return {
+                result = {
                     "address": address,
                     "profile_id": cred.profile_id,
                     "facts": facts_from(columns),
                     "interfaces": interfaces_from(columns),
                 }
+                addresses = addresses_from(columns)
+                if addresses:
+                    result["addresses"] = addresses
+                return result
             finally:
                 self.wire.forget_peer(target)
         return None
@@ -352,6 +379,6 @@ class Sweep:
                     columns[col_name] = {row: value}
         for name, oid in self._walks:
             res = await self._request(self.wire.walk, target, [oid])
-            values = {index: value for index, _tag, value in res.varbinds.get(oid, []) if "." not in index}
+            values = {index: value for index, _tag, value in res.varbinds.get(oid, [])}
             if values:
                 columns[name] = values

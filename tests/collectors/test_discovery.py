@@ -176,6 +176,7 @@ def test_sweep_of_a_loopback_28_finds_each_device_with_its_credential(lab):
     assert by_name["disc-rtr"]["facts"]["serial"] == chassis_serial("disc-rtr")
     ups = by_name["disc-ups"]  # no ENTITY-MIB: no serial, no model
     assert "serial" not in ups["facts"] and "model" not in ups["facts"] and ups["facts"]["sysDescr"]
+    assert "addresses" not in ups  # no ipAddrTable in the fixtures: the key is left out
     assert [i["ifName"] for i in ups["interfaces"]] == ["eth1"]
     # silent hosts: one timeout per credential; the router: the first credential timed out
     assert counts["timeout"] == 10 * 2 + 1 + 1  # + disc-rtr and disc-sw2 on the first credential
@@ -198,7 +199,8 @@ def test_sweep_with_snmpv3_against_snmpd(snmpd):
     [result] = s.take()
     assert result["address"] == "127.0.0.1" and result["profile_id"] == 9
     assert result["facts"]["sysName"] == "infrastrand-snmpd-test"
-    assert any(i.get("ifName") == "lo" or i.get("ifDescr") == "lo" for i in result["interfaces"])
+    lo = next(i for i in result["interfaces"] if i.get("ifDescr") == "lo")
+    assert {"address": "127.0.0.1", "prefix_length": 8, "ifIndex": lo["ifIndex"]} in result["addresses"]
     assert counts["timeout"] == 1 and counts["error"] == 0
 
 
