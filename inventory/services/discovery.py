@@ -559,7 +559,7 @@ def _username(user) -> str:
 def _locked(proposals: Iterable[DiscoveryProposal]) -> list[DiscoveryProposal]:
     ids = sorted({proposal.pk for proposal in proposals})
     locked = (
-        DiscoveryProposal.objects.select_for_update()
+        DiscoveryProposal.objects.select_for_update(of=("self",))  # not the nullable joined rows
         .filter(pk__in=ids)
         .select_related("job", "profile", "group", "manufacturer", "platform", "device_type")
         .order_by("pk")
