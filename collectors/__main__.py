@@ -20,6 +20,8 @@ import socket
 import sys
 from pathlib import Path
 
+from collectors.discovery import MAX_CONCURRENCY
+from collectors.discovery_jobs import DEFAULT_RATE, DiscoveryAgent, DiscoveryMetrics
 from collectors.inventory_client import InventoryClient, InventoryConfigError, TokenSource
 from collectors.metrics import CollectorMetrics
 from collectors.mibmodules import MODULES_DIR, ModuleError, load_modules
@@ -103,12 +105,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="HOST:PORT: join --group as an HA member whose devices Prometheus scrapes at this address "
         "(the inventory shares the group's devices among its live members; see deploy/SCALING.md)",
     )
+    p.add_argument(
+        "--discovery-rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help="discovery requests per second at most, whatever a job allows (default %(default)s)",
+    )
+    p.add_argument(
+        "--discovery-concurrency",
+        type=int,
+        default=MAX_CONCURRENCY,
+        help="addresses a discovery sweep works on at once, at most (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-discovery", action="store_true", help="run no discovery jobs (prefix sweeps) of the group"
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if args.member_address and (args.shard or not args.group or not args.inventory_url):
         p.error("--member-address needs --inventory-url and --group, and replaces --shard")
     if not args.inventory_url and not args.targets_file:
         p.error("give --inventory-url (with a token) or --targets-file")
+    if not args.discovery_rate > 0 or args.discovery_concurrency < 1:
+        p.error("--discovery-rate must be > 0 and --discovery-concurrency >= 1")
     if args.shard:
         try:
             args.shard = parse_shard(args.shard)
@@ -190,6 +209,19 @@ class Collector:
             observe=self.observations.put if self.observations else None,
         )
         self.scheduler = Scheduler(self.poller, self.metrics, max_in_flight=args.max_in_flight)
+        self.discovery = None  # prefix sweeps: with an inventory and a group only
+        if self.inventory is not None and not args.targets_file and args.group and not args.no_discovery:
+            self.discovery = DiscoveryAgent(
+                self.inventory,
+                collector=args.name,
+                group=args.group,
+                member=args.name if args.member_address else None,
+                wire=self.wire,
+                modules=self.modules,
+                metrics=DiscoveryMetrics(self.metrics.registry),
+                rate=args.discovery_rate,
+                concurrency=args.discovery_concurrency,
+            )
         self.trap_events = None
         self.traps = None
         if args.traps_listen:
@@ -251,6 +283,8 @@ class Collector:
         if self.observations:
             self.observations.retain({t.name for t in mine})
         self.loaded = True
+        if self.discovery is not None:  # jobs travel like targets: asked for at every refresh
+            await self.discovery.refresh()
 
     def ready(self) -> bool:
         """A target list is applied and the inventory knows the group."""
@@ -288,6 +322,8 @@ class Collector:
                     await asyncio.wait_for(self.stop.wait(), self.args.refresh)
         finally:
             log.info("collector stopping")
+            if self.discovery is not None:  # what is swept goes back; the rest resumes elsewhere
+                await self.discovery.stop()
             await self.scheduler.shutdown()
             if self.observations:
                 await self.observations.stop()

@@ -124,6 +124,21 @@ class Metric:
     own_label: bool = False  # a string metric whose name is already a label of its table (ifDescr)
 
 
+@dataclass(frozen=True, slots=True)
+class DiscoveryPlan:
+    """What a discovery sweep (:mod:`collectors.discovery`) reads of a module (its ``discovery:`` key).
+
+    ``get``: without ``find``, scalars whose instance ``.0`` every address is asked for in one GET (the
+    answer tells whether a credential works); with ``find``, columns read at the row ``find`` picks: the
+    lowest index whose ``find`` column equals its value, else the lowest index.  ``walk``: columns walked
+    for an address that answered.  Each entry is (metric name, column OID).
+    """
+
+    get: tuple[tuple[str, str], ...] = ()
+    walk: tuple[tuple[str, str], ...] = ()
+    find: tuple[str, str, int] | None = None  # (metric name, column OID, value)
+
+
 @dataclass(slots=True)
 class Module:
     """One compiled module: walk roots, and per root the columns found under it."""
@@ -140,6 +155,7 @@ class Module:
     # root -> walked index ("6.17") -> (column id, row "17"), or None when no column of the root has it;
     # the same indexes come back from every device and poll (bounded by ROW_SPLITS_MAX per root)
     row_splits: dict[str, dict[str, tuple[int, str] | None]] = field(default_factory=dict)
+    discovery: DiscoveryPlan | None = None  # what a discovery sweep reads of this module
 
 
 def decode_index(row: str, types: tuple[str, ...]) -> list[str] | None:
@@ -209,7 +225,9 @@ def _root_of(oid: str, walk: tuple[str, ...]) -> str | None:
 
 def compile_module(data: Any, path: str) -> Module:
     """Validate one module's parsed YAML and compile it; raises ModuleError naming file and key."""
-    _check_keys(path, "(top level)", data, {"module", "walk", "tables"}, {"description", "probe"})
+    _check_keys(
+        path, "(top level)", data, {"module", "walk", "tables"}, {"description", "probe", "discovery"}
+    )
     name = _check_name(path, "module", data["module"])
     if not isinstance(data["walk"], list) or not data["walk"]:
         raise _fail(path, "walk", "expected a non-empty list of OIDs")
@@ -318,7 +336,45 @@ def compile_module(data: Any, path: str) -> Module:
     roots = {root: (cid, ()) for root, cid in whole.items()}
     for root, by_prefix in groups.items():
         roots[root] = (None, tuple(sorted(by_prefix.items(), key=lambda kv: -len(kv[0]))))
-    return Module(name, path, walk, tuple(metrics), tuple(column_names), roots, probe)
+    discovery = _discovery_plan(path, data["discovery"], metrics) if "discovery" in data else None
+    return Module(name, path, walk, tuple(metrics), tuple(column_names), roots, probe, discovery=discovery)
+
+
+def _discovery_plan(path: str, data: Any, metrics: list[Metric]) -> DiscoveryPlan:
+    """Validate a module's ``discovery:`` key: metric names of this module, scalars for a plain ``get``."""
+    _check_keys(path, "discovery", data, set(), {"get", "walk", "find"})
+    by_name = {m.name: m for m in metrics}
+
+    def names(key: str) -> tuple[tuple[str, str], ...]:
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            raise _fail(path, f"discovery.{key}", "expected a list of metric names")
+        out = []
+        for i, name in enumerate(value):
+            if name not in by_name:
+                raise _fail(path, f"discovery.{key}[{i}]", f"{name!r} is not a metric of this module")
+            out.append((name, by_name[name].oid))
+        return tuple(out)
+
+    get, walk = names("get"), names("walk")
+    find = None
+    if "find" in data:
+        _check_keys(path, "discovery.find", data["find"], {"metric", "value"}, set())
+        metric = by_name.get(data["find"]["metric"])
+        if metric is None or not metric.table.index_names:
+            raise _fail(path, "discovery.find.metric", "expected a metric of an indexed table of this module")
+        if not isinstance(data["find"]["value"], int):
+            raise _fail(path, "discovery.find.value", "expected an integer")
+        find = (metric.name, metric.oid, data["find"]["value"])
+        if not get:
+            raise _fail(path, "discovery.get", "find needs the columns to read at the row it picks")
+    for i, (name, _oid) in enumerate(get):
+        if bool(by_name[name].table.index_names) != (find is not None):
+            what = "a column (with find)" if find else "a scalar (a table without indexes), or use find"
+            raise _fail(path, f"discovery.get[{i}]", f"{name!r} must be {what}")
+    if not get and not walk:
+        raise _fail(path, "discovery", "expected get or walk")
+    return DiscoveryPlan(get, walk, find)
 
 
 def load_module_file(path: Path) -> Module:

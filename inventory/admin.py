@@ -604,3 +604,35 @@ class CollectorMemberAdmin(ReadOnlyAdmin):
     list_display = ("name", "group", "exporter_address", "last_seen", "lease_expires")
     list_filter = ("group",)
     search_fields = ("name", "exporter_address")
+
+
+@admin.register(m.DiscoveryJob)
+class DiscoveryJobAdmin(ReadOnlyAdmin):
+    """Prefix sweeps (issue 15): created in the UI, API or ``manage.py discover``, run by collectors."""
+
+    list_display = ("id", "prefix", "group", "status", "done", "total", "answered", "claimed_by", "created")
+    list_filter = ("status", "group")
+    search_fields = ("prefix", "claimed_by", "description")
+    list_select_related = ("group",)
+
+
+@admin.register(m.DiscoveryJobProfile)
+class DiscoveryJobProfileAdmin(ReadOnlyAdmin):
+    list_display = ("job", "position", "profile")
+    list_select_related = ("job", "profile")
+
+
+@admin.register(m.DiscoveryProposal)
+class DiscoveryProposalAdmin(ReadOnlyAdmin):
+    """What discovery saw; decided in the UI or API (approve / reject)."""
+
+    list_display = ("__str__", "address", "source", "status", "matched_device", "device", "last_seen")
+    list_filter = ("status", "source")
+    search_fields = ("name", "address", "serial", "sys_object_id", "chassis_id")
+    list_select_related = ("matched_device", "device")
+
+
+@admin.register(m.SysObjectIdMapping)
+class SysObjectIdMappingAdmin(InventoryAdmin):
+    list_display = ("prefix", "manufacturer", "platform", "device_type", "description")
+    search_fields = ("prefix", "manufacturer", "platform", "device_type", "description")

@@ -195,6 +195,11 @@ class UsmEngines:
         self._peers.pop((target.address, target.port, target.usm), None)
         self.keys.forget(target.usm)
 
+    def drop_peer(self, target: SnmpTarget) -> None:
+        """Drop the engine state of one agent, keeping the user's cached keys."""
+        if target.usm is not None:
+            self._peers.pop((target.address, target.port, target.usm), None)
+
     def _encode(self, peer: Peer, rid: int, pdu_type: int, oids: list[bytes], nr: int, mr: int) -> bytes:
         """One request message, encrypted and signed: encoded once with the MAC's octets zero, the MAC
         computed over it and written into that slot."""

@@ -158,6 +158,11 @@ class SnmpClient:
         """Drop what the client remembers of a removed or changed target (SNMPv3 engine state, keys)."""
         self.usm.forget(target)
 
+    def forget_peer(self, target: SnmpTarget) -> None:
+        """Drop a v3 target's engine state but keep its user's keys (a discovery sweep's finished address:
+        the next address uses the same credentials)."""
+        self.usm.drop_peer(target)
+
     def sockname(self, family: int = socket.AF_INET):
         """Local address of the client's socket (for tests)."""
         return self.transport.sockname(family)

@@ -11,6 +11,16 @@ from inventory.api.views import models as v
 from inventory.api.views.audit import CredentialFetchListView
 from inventory.api.views.cables import CableViewSet
 from inventory.api.views.collector import CollectorObservationsView, CollectorTargetsView
+from inventory.api.views.discovery import (
+    DiscoveryJobViewSet,
+    DiscoveryProposalViewSet,
+    SysObjectIdMappingViewSet,
+)
+from inventory.api.views.discovery_collector import (
+    CollectorDiscoveryClaimView,
+    CollectorDiscoveryJobsView,
+    CollectorDiscoveryResultsView,
+)
 from inventory.api.views.events import AlertRecordViewSet, AlertWebhookView, CollectorEventsView, EventViewSet
 from inventory.api.views.importer import ImportView
 from inventory.api.views.jobs import JobViewSet
@@ -62,6 +72,11 @@ ROUTES: dict[str, list[tuple[str, type]]] = {
         ("slos", ServiceLevelObjectiveViewSet),
         ("maintenance-windows", MaintenanceWindowViewSet),
     ],
+    "discovery": [
+        ("jobs", DiscoveryJobViewSet),
+        ("proposals", DiscoveryProposalViewSet),
+        ("sysobjectid-mappings", SysObjectIdMappingViewSet),
+    ],
 }
 
 
@@ -91,4 +106,15 @@ urlpatterns = [
     path("collector/events/", CollectorEventsView.as_view(), name="collector-events"),
     path("collector/credential-fetches/", CredentialFetchListView.as_view(), name="credential-fetches"),
     path("import/", ImportView.as_view(), name="import"),
+    path("collector/discovery/", CollectorDiscoveryJobsView.as_view(), name="collector-discovery"),
+    path(
+        "collector/discovery/<int:pk>/claim/",
+        CollectorDiscoveryClaimView.as_view(),
+        name="collector-discovery-claim",
+    ),
+    path(
+        "collector/discovery/<int:pk>/results/",
+        CollectorDiscoveryResultsView.as_view(),
+        name="collector-discovery-results",
+    ),
 ]

@@ -83,7 +83,8 @@ def _build(name: str, model: type[models.Model], serializer_class) -> Target:
 
 @cache
 def targets() -> dict[str, Target]:
-    """``{"sites": Target, "devices": …}`` for every writable API endpoint (the API's URL names)."""
+    """``{"sites": Target, "devices": …}`` for every writable API endpoint (the API's URL names), but those
+    whose viewset says ``importable = False`` (operational records such as discovery jobs)."""
     from inventory.api.urls import ROUTES
     from inventory.api.views.base import BaseModelViewSet
 
@@ -92,7 +93,11 @@ def targets() -> dict[str, Target]:
         if app in EXCLUDED_APPS:
             continue
         for prefix, viewset in routes:
-            if issubclass(viewset, BaseModelViewSet) and "post" in viewset.http_method_names:
+            if (
+                issubclass(viewset, BaseModelViewSet)
+                and "post" in viewset.http_method_names
+                and getattr(viewset, "importable", True)
+            ):
                 found[prefix] = _build(prefix, viewset.queryset.model, viewset.serializer_class)
     return found
 

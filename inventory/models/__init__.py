@@ -15,6 +15,12 @@ from inventory.models.dcim import (
     Region,
     Site,
 )
+from inventory.models.discovery import (
+    DiscoveryJob,
+    DiscoveryJobProfile,
+    DiscoveryProposal,
+    SysObjectIdMapping,
+)
 from inventory.models.drift import DriftItem, PlatformMapping
 from inventory.models.events import AlertRecord, Event
 from inventory.models.extras import Tag
@@ -43,6 +49,9 @@ __all__ = [
     "DeviceObservation",
     "DeviceRole",
     "DeviceType",
+    "DiscoveryJob",
+    "DiscoveryJobProfile",
+    "DiscoveryProposal",
     "DriftItem",
     "Event",
     "IPAddress",
@@ -62,6 +71,7 @@ __all__ = [
     "ServiceLevelObjective",
     "Site",
     "SnmpProfile",
+    "SysObjectIdMapping",
     "Tag",
     "Tenant",
     "TenantGroup",

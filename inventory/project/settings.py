@@ -326,3 +326,8 @@ PROMETHEUS_TIMEOUT = float(os.environ.get("INFRASTRAND_PROMETHEUS_TIMEOUT", "3")
 TILE_URL = os.environ.get("INFRASTRAND_TILE_URL", "")
 if TILE_URL:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(tile_origin(TILE_URL))
+
+# Discovery (issue 15, contract 9): requests per second a collector may send for a sweep unless the job says
+# otherwise, and how long a collector's claim on a job lasts without a results post renewing it.
+DISCOVERY_RATE = float(os.environ.get("INFRASTRAND_DISCOVERY_RATE", "50"))
+DISCOVERY_LEASE = float(os.environ.get("INFRASTRAND_DISCOVERY_LEASE", "60"))

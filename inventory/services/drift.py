@@ -305,6 +305,13 @@ def _device_ids(devices: Iterable[int | Device] | models.QuerySet | None) -> lis
     return sorted({device.pk if isinstance(device, Device) else int(device) for device in devices})
 
 
+def lldp_proposals(*, device_ids: list[int], now: datetime) -> None:
+    """Discovery's hook (imported late: ``inventory.services.discovery`` imports this module)."""
+    from inventory.services.discovery import lldp_proposals as propose
+
+    propose(device_ids=device_ids, now=now)
+
+
 def detect_drift(
     *, devices: Iterable[int | Device] | models.QuerySet | None = None, now: datetime | None = None
 ) -> DriftCounts:
@@ -315,6 +322,7 @@ def detect_drift(
     for batch in _chunks(_device_ids(devices), BATCH_SIZE):
         with transaction.atomic():  # a batch's items change together (and commit once)
             counts.add(_detect_batch(batch, rules, now))
+            lldp_proposals(device_ids=batch, now=now)  # undocumented neighbours become proposals (issue 15)
     return counts
 
 

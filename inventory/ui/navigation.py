@@ -41,6 +41,7 @@ MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Customization", ("CustomField", "JournalEntry")),
+    ("Discovery", ("DiscoveryJob", "DiscoveryProposal", "SysObjectIdMapping")),
 )
 
 

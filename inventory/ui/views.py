@@ -432,4 +432,12 @@ for _drift_views in (drift.DriftItemViews, drift.PlatformMappingViews, drift.Int
 
 declare(cables.CableViews)
 
+from inventory.ui import discovery as _discovery  # noqa: E402  (issue 15: sweeps, proposals, sysObjectID mapping)
 from inventory.ui import slo as _slo  # noqa: E402, F401  (registers the SLO and maintenance view sets)
+
+for _discovery_views in (
+    _discovery.DiscoveryJobViews,
+    _discovery.DiscoveryProposalViews,
+    _discovery.SysObjectIdMappingViews,
+):
+    declare(_discovery_views)

@@ -26,6 +26,9 @@ EXAMPLES: dict[str, list[dict]] = {
     "platforms": [{"name": "Junos", "slug": "junos", "manufacturer": "Juniper"}],
     "interface-templates": [{"device_type": "MX204", "name": "xe-0/0/0", "type": "10gbase-x-sfpp"}],
     "platform-mappings": [{"platform": "junos", "sys_object_id_prefix": "1.3.6.1.4.1.2636"}],
+    "sysobjectid-mappings": [
+        {"prefix": "1.3.6.1.4.1.2636.1.1.1.2.29", "manufacturer": "Juniper", "device_type": "MX204"}
+    ],
     "snmp-profiles": [{"name": "v2c-rabat", "version": "2c", "community": "s3cret-community"}],
     "collector-groups": [{"name": "MA Rabat", "slug": "ma-rabat", "exporter_address": "127.0.0.1:9782"}],
     "devices": [

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from inventory import models as m
 from inventory.api.urls import ROUTES
+from inventory.services.discovery import discovery_job_create, proposal_record
 from inventory.services.jobs import enqueue_job
 from inventory.services.monitoring import observation_record
 from tests.api.data import build_inventory, create
@@ -94,6 +95,25 @@ def big(db, api):
                 a_interface=left.interfaces.get(name=name),
                 b_interface=right.interfaces.get(name=name),
             )
+    for i in range(12):  # discovery: a sweep each with two profiles, a proposal each (some documented)
+        job = discovery_job_create(
+            data={
+                "prefix": f"127.77.{i}.0/28",
+                "group": inv.group,
+                "profiles": inv.profiles,
+                "site": inv.sites[0],
+            }
+        )
+        name = inv.devices[i].name if i % 3 == 0 else f"new-{i}"
+        facts = {"sysName": name, "sysObjectID": "1.3.6.1.4.1.9.1.5"}
+        proposal_record(
+            address=f"127.77.{i}.1",
+            facts=facts,
+            interfaces=[],
+            job=job,
+            profile=inv.profiles[0],
+            group=inv.group,
+        )
     api.get("/api/")  # the token's first use records last_used
     return inv
 

@@ -23,6 +23,8 @@ from collectors.store import PollResult, SampleStore
 from collectors.targets import Target, parse_target
 from collectors.v3 import PysnmpClient
 
+from .discovery_inventory import Lab, start_lab
+
 KIND_MODULES = {
     "switch": ["system", "if_mib", "entity", "lldp"],
     "server": ["system", "if_mib", "host_resources", "ucd"],
@@ -203,3 +205,13 @@ def free_tcp_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- discovery (issue 15): the simulated /28 ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    """Four simulated devices on 127.91.0.0/28 (one port, their own communities), the rest silent."""
+    with start_lab(tmp_path_factory.mktemp("discovery-lab")) as lab:
+        yield lab

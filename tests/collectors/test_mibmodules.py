@@ -72,6 +72,7 @@ CONTRACT = {
         "upsOutputPercentLoad",
     ],
     "lldp": ["lldpRemSysName", "lldpRemPortId", "lldpRemPortDesc"],
+    "ip_mib": ["ipAdEntIfIndex", "ipAdEntNetMask"],  # ipAddrTable: discovery's addresses (contract 9)
 }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from inventory import models as m
 from inventory.services.demo import load_demo
+from inventory.services.discovery import discovery_job_create, proposal_record
 from inventory.services.jobs import enqueue_job
 from inventory.services.membership import heartbeat
 from inventory.services.monitoring import observation_record
@@ -30,6 +31,9 @@ READ_ONLY = {
     m.AlertRecord,
     m.DriftItem,
     m.CollectorMember,
+    m.DiscoveryJob,
+    m.DiscoveryJobProfile,
+    m.DiscoveryProposal,
 }
 
 
@@ -99,6 +103,10 @@ def one_of_each(inv, superuser):
         assigned_object_id=inv.device.pk,
         comments="demo note",
     )
+    job = discovery_job_create(
+        data={"prefix": "127.77.0.0/29", "group": inv.group, "profiles": [inv.profile]}
+    )
+    proposal_record(address="127.77.0.2", facts={"sysName": "demo-sw"}, interfaces=[], job=job)
     return inv
 
 
