@@ -295,6 +295,7 @@ class SnmpModuleChoices(ChoiceSet):
         ("entity_sensor", "entity_sensor (ENTITY-SENSOR-MIB)"),
         ("ups_mib", "ups_mib (UPS-MIB)"),
         ("lldp", "lldp (LLDP-MIB)"),
+        ("ip_mib", "ip_mib (IP-MIB ipAddrTable)"),
     ]
 
     DEFAULT: ClassVar = ["system", "if_mib"]

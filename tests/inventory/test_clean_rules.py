@@ -484,3 +484,11 @@ def test_effective_poll_interval_and_pollable(inv):
     d.save()
     assert not m.Device.objects.pollable().exists()
     assert make_profile().modules == ["system", "if_mib"]
+
+
+def test_every_collector_module_can_be_chosen_on_a_profile():
+    """A module shipped in collectors/modules/ that profiles cannot select is unusable for polling."""
+    from collectors.mibmodules import load_modules
+    from inventory.choices import SnmpModuleChoices
+
+    assert set(load_modules()) == set(SnmpModuleChoices.values())
