@@ -44,6 +44,7 @@ def test_web_bench_tls_quick_run():
         for caches in ("hot", "cold"):
             assert re.search(rf"^  {cipher} +{caches} +[\d.]+ +[\d.]+ +[\d.]+$", out.stdout, re.M), out.stdout
     assert re.search(r"AES-GCM of the body alone, OpenSSL 3.* 128-bit [\d.]+ µs", out.stdout), out.stdout
+    assert re.search(r"plain [\d.]+, memory BIOs \+ one send [\d.]+, SSLSocket .* [\d.]+$", out.stdout, re.M)
 
 
 def test_callgrind_dump_is_read(tmp_path: Path):

@@ -36,6 +36,7 @@ import contextlib
 import http.client
 import os
 import resource
+import select
 import shutil
 import socket
 import ssl
@@ -356,6 +357,73 @@ def breakdown_child(argv: Sequence[str]) -> None:
         print(
             srv.cipher()[0], "cold" if cold else "hot", *(f"{x / count / 1e3:.2f}" for x in parts), flush=True
         )
+    sockets = socket_paths(server, client_ctx, request, head + body, count)
+    print("socket", *(f"{sockets[path]:.2f}" for path in ("plain", "memory BIOs", "SSLSocket")), flush=True)
+
+
+def socket_paths(
+    server: ssl.SSLContext, client_ctx: ssl.SSLContext, request: bytes, response: bytes, count: int
+) -> dict[str, float]:
+    """Server-side thread CPU µs per keep-alive scrape over a loopback TCP connection (receive the request,
+    send the response; the client runs in this thread between them, untimed): plain, TLS over memory BIOs
+    with one send (as ``exporters.http``), and TLS on the socket (``SSLSocket``: OpenSSL sends each 16 KiB
+    record by itself)."""
+    clock = time.thread_time_ns
+    result = {}
+
+    def handshake(raw: socket.socket, peer: dict[str, ssl.SSLSocket]) -> None:
+        peer["c"] = client_ctx.wrap_socket(raw, server_hostname="localhost")
+
+    for path in ("plain", "memory BIOs", "SSLSocket"):
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            raw_client = socket.create_connection(listener.getsockname(), timeout=30)
+            raw_server, _ = listener.accept()
+        raw_server.settimeout(30)
+        peer: dict[str, ssl.SSLSocket] = {}
+        shaker = threading.Thread(target=handshake, args=(raw_client, peer))
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = server.wrap_bio(incoming, outgoing, server_side=True)
+        sock: socket.socket = raw_server
+        if path != "plain":
+            shaker.start()
+            if path == "SSLSocket":
+                sock = server.wrap_socket(raw_server, server_side=True)
+            else:
+                for _ in range(10):  # bounded: two flights
+                    try:
+                        tls.do_handshake()
+                        break
+                    except ssl.SSLWantReadError:
+                        raw_server.sendall(outgoing.read())
+                        incoming.write(raw_server.recv(65536))
+                raw_server.sendall(outgoing.read())
+            shaker.join(timeout=30)
+        client = peer.get("c", raw_client)
+        total = 0
+        for _ in range(count):
+            client.sendall(request)
+            if path == "memory BIOs":
+                data = raw_server.recv(65536)
+                t0 = clock()
+                incoming.write(data)
+                tls.read(65536)
+                tls.write(response)
+                raw_server.send(outgoing.read())
+            else:
+                select.select([sock], [], [], 30)
+                t0 = clock()
+                sock.recv(65536)
+                sock.sendall(response)
+            total += clock() - t0
+            received = 0
+            for _ in range(10_000):  # bounded: the response in pieces
+                if received >= len(response):
+                    break
+                received += len(client.recv(65536))
+        client.close()
+        sock.close()
+        result[path] = total / count / 1e3
+    return result
 
 
 def openssl_speed_us(cipher: str, size: int) -> float | None:
@@ -396,6 +464,14 @@ def tls_breakdown(quick: bool) -> list[str]:
                 capture_output=True, text=True, timeout=600, check=True, env=env,
             ).stdout  # fmt: skip
             for row in out.splitlines():
+                if row.startswith("socket "):
+                    plain, bios, sslsocket = row.split()[1:]
+                    cipher = lines[-1].split()[0]
+                    lines.append(
+                        f"  {cipher:24s} over loopback TCP, request + response: plain {plain}, "
+                        f"memory BIOs + one send {bios}, SSLSocket (a send per record) {sslsocket}"
+                    )
+                    continue
                 cipher, caches, request_in, copy, response_out = row.split()
                 lines.append(f"  {cipher:24s} {caches:6s} {request_in:>10s} {response_out:>12s} {copy:>28s}")
     system = []
