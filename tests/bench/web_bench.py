@@ -10,8 +10,11 @@
    Goal: TLS + basic auth ≤ 20 % more CPU per scrape than plain, with keep-alive.
    Then where the TLS µs go, in process over memory BIOs (no sockets, :func:`tls_breakdown`): the
    request's decryption, ``SSLObject.write`` of the response with the outgoing BIO read, the copy of
-   head + body that plain makes too, and AES-GCM of the body alone with the OpenSSL that Python's ``ssl``
-   uses (``openssl speed``) and with the newer one inside ``cryptography``.
+   head + body that plain makes too, with warm and with cold caches; over a loopback TCP connection, plain
+   vs memory BIOs + one send vs ``SSLSocket`` (TLS on the socket: a send per 16 KiB record); and AES-GCM of
+   the body alone with the OpenSSL that Python's ``ssl`` uses (``openssl speed``) and with the newer one
+   inside ``cryptography``.  Then instructions per keep-alive scrape under callgrind (load-independent;
+   ``--no-callgrind`` skips these few minutes).
 2. ``/snmp/all`` at 2 M series, scraped from another process: wall and this process's CPU of a cold
    scrape (every device rendered) and warm ones, RSS before/peak/after (peak = VmHWM, reset before each
    scrape), and the lateness of a stand-in polling loop (its own thread, 5 ms ticks) meanwhile.
@@ -23,8 +26,8 @@
    Once with the serving thread alone, once beside a stand-in polling thread that keeps the GIL busy
    (pure-Python work, as the collector's polling loop does).  Goal: p99 ≤ 50 ms.
 
-Run: ``python -m tests.bench.web_bench [--quick]``.  Every loop is bounded in count and time.
-Every section prints the load average it ran under.
+Run: ``python -m tests.bench.web_bench [--quick] [--tls-only] [--no-callgrind]``.  Every loop is bounded in
+count and time.  Every section prints the load average it ran under.
 """
 
 from __future__ import annotations
