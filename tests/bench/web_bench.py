@@ -6,7 +6,9 @@
    in interleaved rounds (a busy host slows every scenario alike), best and median round, and the cipher
    suite negotiated.  The scraper offers TLS 1.3 suites in Go's order (AES-128-GCM first, as Prometheus
    does on AES hardware; an OpenSSL config in its environment) or in Python's (AES-256-GCM first); new
-   connections with a full handshake and with a resumed session are separate rows.
+   connections with a full handshake and with a resumed session are separate rows.  Then the real
+   scraper: Prometheus 2.42 scraping a plain and a TLS + basic auth server at once, each device every
+   second (scrapes apart, as in production, rather than back to back).
    Goal: TLS + basic auth ≤ 20 % more CPU per scrape than plain, with keep-alive.
    Then where the TLS µs go, in process over memory BIOs (no sockets, :func:`tls_breakdown`): the
    request's decryption, ``SSLObject.write`` of the response with the outgoing BIO read, the copy of
@@ -498,6 +500,93 @@ def tls_breakdown(quick: bool) -> list[str]:
     return lines
 
 
+def bench_prometheus(quick: bool) -> list[str]:
+    """The real scraper: Prometheus 2.42 scraping the same 20 devices from a plain and a TLS + basic auth
+    server at once (one job each, every second), for a window; serving-thread CPU per scrape, each scrape
+    meeting the caches as a production scrape does (apart, not back to back)."""
+    import httpx
+
+    from tests.deploy.servers import prometheus, wait_until
+
+    store = filled_store(20, interfaces=96, started=time.time())
+    seconds = 5 if quick else 30
+    lines = [
+        f"Prometheus 2.42 as the scraper ({len(store)} devices x 1,920 series per job, every second, "
+        f"{seconds} s window):",
+        f"  {'job':24s} {'scrapes':>7s} {'CPU µs/scrape':>13s} {'x plain':>7s}  cipher",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        material = pki(directory)
+        servers = {
+            "plain HTTP": serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True),
+            "TLS + basic auth": serve(
+                store, CollectorRegistry(), "127.0.0.1:0", lambda: True,
+                web=web_config(directory, tls=True, mtls=False, auth=True),
+            ),
+        }  # fmt: skip
+        try:
+            (directory / "password").write_text(PASSWORD)
+            jobs = []
+            for name, serving in servers.items():
+                job = {
+                    "job_name": name.replace(" ", "-").replace("+", "and"),
+                    "metrics_path": "/snmp",
+                    "scrape_interval": "1s",
+                    "scrape_timeout": "900ms",
+                    "static_configs": [{"targets": sorted(store.devices())}],
+                    "relabel_configs": [
+                        {"source_labels": ["__address__"], "target_label": "__param_target"},
+                        {"target_label": "__address__", "replacement": f"127.0.0.1:{serving.server.port}"},
+                    ],
+                }
+                if serving.server.url.startswith("https"):
+                    job |= {
+                        "scheme": "https",
+                        "tls_config": {"ca_file": str(material["ca"].cert_file)},
+                        "basic_auth": {
+                            "username": "prometheus",
+                            "password_file": str(directory / "password"),
+                        },
+                    }
+                jobs.append(job)
+            config = directory / "prometheus.yml"
+            config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}))
+            workdir = directory / "prometheus"
+            workdir.mkdir()
+            with prometheus(config, workdir) as base:
+
+                def all_up() -> bool:
+                    targets = httpx.get(f"{base}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+                    return sum(t["health"] == "up" for t in targets) == 2 * len(store)
+
+                wait_until(all_up, seconds=120, what="Prometheus scraping every device of both jobs")
+
+                def scrapes(serving) -> float:
+                    return serving.server.metrics.requests.labels("snmp", "200")._value.get()
+
+                before = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
+                time.sleep(seconds)  # the measurement window (Prometheus keeps scraping meanwhile)
+                after = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
+            plain_us = None
+            for name, serving in servers.items():
+                count = after[name][1] - before[name][1]
+                us = (after[name][0] - before[name][0]) / max(count, 1) * 1e6
+                plain_us = plain_us or us
+                ciphers = {
+                    sample.labels["cipher"]
+                    for metric in serving.server.registry.collect()
+                    for sample in metric.samples
+                    if sample.name == "infrastrand_exporter_tls_handshakes_total"
+                }
+                cipher = ",".join(sorted(ciphers)) or "-"
+                lines.append(f"  {name:24s} {count:7.0f} {us:13.1f} {us / plain_us:7.2f}  {cipher}")
+        finally:
+            for serving in servers.values():
+                serving.stop()
+    return lines
+
+
 SSL_CALLS = ("_ssl__SSLSocket_", "_ssl_MemoryBIO_")
 """CPython's ``ssl`` entry points (SSLObject and MemoryBIO methods): their inclusive cost is the TLS work."""
 
@@ -884,6 +973,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"== exporter serving ({load_average()}) ==", flush=True)
     for line in bench_tls(args.quick):
+        print(line, flush=True)
+    print(f"  ({load_average()})", flush=True)
+    for line in bench_prometheus(args.quick):
         print(line, flush=True)
     print(f"  ({load_average()})", flush=True)
     for line in tls_breakdown(args.quick):
