@@ -1,6 +1,7 @@
 """Smoke test of the TLS part of the exporter serving benchmark (``python -m tests.bench.web_bench --quick
 --tls-only``): it runs, the scraper negotiates the suite it prefers (Go's order: AES-128-GCM; Python's:
-AES-256-GCM), sessions are resumed, and the callgrind dump is read.
+AES-256-GCM), sessions are resumed, Prometheus 2.42 scrapes both servers (AES-128-GCM), and the callgrind
+dump is read.
 
 Performance is measured by ``make bench``, not asserted here."""
 
@@ -40,10 +41,13 @@ def test_web_bench_tls_quick_run():
     assert re.search(
         r"TLS_AES_128_GCM_SHA256, (\d+) resumed$", rows["TLS + basic auth, new connection, resumed"]
     )
+    prometheus = re.search(r"^  TLS \+ basic auth +(\d+) +[\d.]+ +[\d.]+  (\S+)$", out.stdout, re.M)
+    assert prometheus and int(prometheus[1]) > 0 and prometheus[2] == "TLS_AES_128_GCM_SHA256", out.stdout
     for cipher in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"):
         for caches in ("hot", "cold"):
             assert re.search(rf"^  {cipher} +{caches} +[\d.]+ +[\d.]+ +[\d.]+$", out.stdout, re.M), out.stdout
     assert re.search(r"AES-GCM of the body alone, OpenSSL 3.* 128-bit [\d.]+ µs", out.stdout), out.stdout
+    assert re.search(r"plain [\d.]+, memory BIOs \+ one send [\d.]+, SSLSocket .* [\d.]+$", out.stdout, re.M)
 
 
 def test_callgrind_dump_is_read(tmp_path: Path):

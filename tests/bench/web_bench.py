@@ -6,12 +6,17 @@
    in interleaved rounds (a busy host slows every scenario alike), best and median round, and the cipher
    suite negotiated.  The scraper offers TLS 1.3 suites in Go's order (AES-128-GCM first, as Prometheus
    does on AES hardware; an OpenSSL config in its environment) or in Python's (AES-256-GCM first); new
-   connections with a full handshake and with a resumed session are separate rows.
+   connections with a full handshake and with a resumed session are separate rows.  Then the real
+   scraper: Prometheus 2.42 scraping a plain and a TLS + basic auth server at once, each device every
+   second (scrapes apart, as in production, rather than back to back).
    Goal: TLS + basic auth ≤ 20 % more CPU per scrape than plain, with keep-alive.
    Then where the TLS µs go, in process over memory BIOs (no sockets, :func:`tls_breakdown`): the
    request's decryption, ``SSLObject.write`` of the response with the outgoing BIO read, the copy of
-   head + body that plain makes too, and AES-GCM of the body alone with the OpenSSL that Python's ``ssl``
-   uses (``openssl speed``) and with the newer one inside ``cryptography``.
+   head + body that plain makes too, with warm and with cold caches; over a loopback TCP connection, plain
+   vs memory BIOs + one send vs ``SSLSocket`` (TLS on the socket: a send per 16 KiB record); and AES-GCM of
+   the body alone with the OpenSSL that Python's ``ssl`` uses (``openssl speed``) and with the newer one
+   inside ``cryptography``.  Then instructions per keep-alive scrape under callgrind (load-independent;
+   ``--no-callgrind`` skips these few minutes).
 2. ``/snmp/all`` at 2 M series, scraped from another process: wall and this process's CPU of a cold
    scrape (every device rendered) and warm ones, RSS before/peak/after (peak = VmHWM, reset before each
    scrape), and the lateness of a stand-in polling loop (its own thread, 5 ms ticks) meanwhile.
@@ -25,8 +30,8 @@
    switch interval), and beside the stand-in as before (asyncio's loop, CPython's 5 ms interval).
    Goal: p99 ≤ 50 ms.
 
-Run: ``python -m tests.bench.web_bench [--quick]``.  Every loop is bounded in count and time.
-Every section prints the load average it ran under.
+Run: ``python -m tests.bench.web_bench [--quick] [--tls-only] [--no-callgrind]``.  Every loop is bounded in
+count and time.  Every section prints the load average it ran under.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import contextlib
 import http.client
 import os
 import resource
+import select
 import shutil
 import socket
 import ssl
@@ -359,6 +365,73 @@ def breakdown_child(argv: Sequence[str]) -> None:
         print(
             srv.cipher()[0], "cold" if cold else "hot", *(f"{x / count / 1e3:.2f}" for x in parts), flush=True
         )
+    sockets = socket_paths(server, client_ctx, request, head + body, count)
+    print("socket", *(f"{sockets[path]:.2f}" for path in ("plain", "memory BIOs", "SSLSocket")), flush=True)
+
+
+def socket_paths(
+    server: ssl.SSLContext, client_ctx: ssl.SSLContext, request: bytes, response: bytes, count: int
+) -> dict[str, float]:
+    """Server-side thread CPU µs per keep-alive scrape over a loopback TCP connection (receive the request,
+    send the response; the client runs in this thread between them, untimed): plain, TLS over memory BIOs
+    with one send (as ``exporters.http``), and TLS on the socket (``SSLSocket``: OpenSSL sends each 16 KiB
+    record by itself)."""
+    clock = time.thread_time_ns
+    result = {}
+
+    def handshake(raw: socket.socket, peer: dict[str, ssl.SSLSocket]) -> None:
+        peer["c"] = client_ctx.wrap_socket(raw, server_hostname="localhost")
+
+    for path in ("plain", "memory BIOs", "SSLSocket"):
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            raw_client = socket.create_connection(listener.getsockname(), timeout=30)
+            raw_server, _ = listener.accept()
+        raw_server.settimeout(30)
+        peer: dict[str, ssl.SSLSocket] = {}
+        shaker = threading.Thread(target=handshake, args=(raw_client, peer))
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = server.wrap_bio(incoming, outgoing, server_side=True)
+        sock: socket.socket = raw_server
+        if path != "plain":
+            shaker.start()
+            if path == "SSLSocket":
+                sock = server.wrap_socket(raw_server, server_side=True)
+            else:
+                for _ in range(10):  # bounded: two flights
+                    try:
+                        tls.do_handshake()
+                        break
+                    except ssl.SSLWantReadError:
+                        raw_server.sendall(outgoing.read())
+                        incoming.write(raw_server.recv(65536))
+                raw_server.sendall(outgoing.read())
+            shaker.join(timeout=30)
+        client = peer.get("c", raw_client)
+        total = 0
+        for _ in range(count):
+            client.sendall(request)
+            if path == "memory BIOs":
+                data = raw_server.recv(65536)
+                t0 = clock()
+                incoming.write(data)
+                tls.read(65536)
+                tls.write(response)
+                raw_server.send(outgoing.read())
+            else:
+                select.select([sock], [], [], 30)
+                t0 = clock()
+                sock.recv(65536)
+                sock.sendall(response)
+            total += clock() - t0
+            received = 0
+            for _ in range(10_000):  # bounded: the response in pieces
+                if received >= len(response):
+                    break
+                received += len(client.recv(65536))
+        client.close()
+        sock.close()
+        result[path] = total / count / 1e3
+    return result
 
 
 def openssl_speed_us(cipher: str, size: int) -> float | None:
@@ -399,6 +472,14 @@ def tls_breakdown(quick: bool) -> list[str]:
                 capture_output=True, text=True, timeout=600, check=True, env=env,
             ).stdout  # fmt: skip
             for row in out.splitlines():
+                if row.startswith("socket "):
+                    plain, bios, sslsocket = row.split()[1:]
+                    cipher = lines[-1].split()[0]
+                    lines.append(
+                        f"  {cipher:24s} over loopback TCP, request + response: plain {plain}, "
+                        f"memory BIOs + one send {bios}, SSLSocket (a send per record) {sslsocket}"
+                    )
+                    continue
                 cipher, caches, request_in, copy, response_out = row.split()
                 lines.append(f"  {cipher:24s} {caches:6s} {request_in:>10s} {response_out:>12s} {copy:>28s}")
     system = []
@@ -419,6 +500,93 @@ def tls_breakdown(quick: bool) -> list[str]:
         f"  AES-GCM of the body alone, {backend.openssl_version_text()} (in cryptography, VAES): "
         + ", ".join(newer)
     )
+    return lines
+
+
+def bench_prometheus(quick: bool) -> list[str]:
+    """The real scraper: Prometheus 2.42 scraping the same 20 devices from a plain and a TLS + basic auth
+    server at once (one job each, every second), for a window; serving-thread CPU per scrape, each scrape
+    meeting the caches as a production scrape does (apart, not back to back)."""
+    import httpx
+
+    from tests.deploy.servers import prometheus, wait_until
+
+    store = filled_store(20, interfaces=96, started=time.time())
+    seconds = 5 if quick else 30
+    lines = [
+        f"Prometheus 2.42 as the scraper ({len(store)} devices x 1,920 series per job, every second, "
+        f"{seconds} s window):",
+        f"  {'job':24s} {'scrapes':>7s} {'CPU µs/scrape':>13s} {'x plain':>7s}  cipher",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        material = pki(directory)
+        servers = {
+            "plain HTTP": serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True),
+            "TLS + basic auth": serve(
+                store, CollectorRegistry(), "127.0.0.1:0", lambda: True,
+                web=web_config(directory, tls=True, mtls=False, auth=True),
+            ),
+        }  # fmt: skip
+        try:
+            (directory / "password").write_text(PASSWORD)
+            jobs = []
+            for name, serving in servers.items():
+                job = {
+                    "job_name": name.replace(" ", "-").replace("+", "and"),
+                    "metrics_path": "/snmp",
+                    "scrape_interval": "1s",
+                    "scrape_timeout": "900ms",
+                    "static_configs": [{"targets": sorted(store.devices())}],
+                    "relabel_configs": [
+                        {"source_labels": ["__address__"], "target_label": "__param_target"},
+                        {"target_label": "__address__", "replacement": f"127.0.0.1:{serving.server.port}"},
+                    ],
+                }
+                if serving.server.url.startswith("https"):
+                    job |= {
+                        "scheme": "https",
+                        "tls_config": {"ca_file": str(material["ca"].cert_file)},
+                        "basic_auth": {
+                            "username": "prometheus",
+                            "password_file": str(directory / "password"),
+                        },
+                    }
+                jobs.append(job)
+            config = directory / "prometheus.yml"
+            config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}))
+            workdir = directory / "prometheus"
+            workdir.mkdir()
+            with prometheus(config, workdir) as base:
+
+                def all_up() -> bool:
+                    targets = httpx.get(f"{base}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+                    return sum(t["health"] == "up" for t in targets) == 2 * len(store)
+
+                wait_until(all_up, seconds=120, what="Prometheus scraping every device of both jobs")
+
+                def scrapes(serving) -> float:
+                    return serving.server.metrics.requests.labels("snmp", "200")._value.get()
+
+                before = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
+                time.sleep(seconds)  # the measurement window (Prometheus keeps scraping meanwhile)
+                after = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
+            plain_us = None
+            for name, serving in servers.items():
+                count = after[name][1] - before[name][1]
+                us = (after[name][0] - before[name][0]) / max(count, 1) * 1e6
+                plain_us = plain_us or us
+                ciphers = {
+                    sample.labels["cipher"]
+                    for metric in serving.server.registry.collect()
+                    for sample in metric.samples
+                    if sample.name == "infrastrand_exporter_tls_handshakes_total"
+                }
+                cipher = ",".join(sorted(ciphers)) or "-"
+                lines.append(f"  {name:24s} {count:7.0f} {us:13.1f} {us / plain_us:7.2f}  {cipher}")
+        finally:
+            for serving in servers.values():
+                serving.stop()
     return lines
 
 
@@ -816,6 +984,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"== exporter serving ({load_average()}) ==", flush=True)
     for line in bench_tls(args.quick):
+        print(line, flush=True)
+    print(f"  ({load_average()})", flush=True)
+    for line in bench_prometheus(args.quick):
         print(line, flush=True)
     print(f"  ({load_average()})", flush=True)
     for line in tls_breakdown(args.quick):
