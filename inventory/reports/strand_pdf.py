@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from itertools import zip_longest
+from xml.sax.saxutils import escape
 
 import matplotlib
 
@@ -17,7 +18,7 @@ matplotlib.use("Agg")  # no display: render to memory only
 from matplotlib import pyplot as plt
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -25,8 +26,20 @@ from inventory.reports.strand import SCOPE_TITLES, Availability, StrandReport
 
 SECTION_SCOPES = (("country", "Availability by country"), ("strand", "Availability by strand"))
 AGENCY_SECTION = ("tenant", "Availability by agency")
-MAX_CHANGE_EVENTS = 60
-"""Change events listed in the PDF (the CSV has them all)."""
+MAX_EVENTS = 60
+"""Drift and change events listed in the PDF, the month's last (the CSV has them all)."""
+_CELL = ParagraphStyle("cell", fontSize=7, leading=8.5)
+
+
+def _wrapped(text: str) -> Paragraph:
+    """A table cell that wraps within its column."""
+    return Paragraph(escape(text), _CELL)
+
+
+def _more(shown: int, total: int, what: str, styles) -> list:
+    if total <= shown:
+        return []
+    return [Paragraph(f"The last {shown} of {total} {what} events (all in the CSV).", styles["Normal"])]
 
 
 def _pct(value: float | None) -> str:
@@ -66,9 +79,10 @@ def _chart(rows: list[Availability], title: str) -> Image:
     return Image(buffer, width=17 * cm, height=17 * cm * 2.6 / 7)
 
 
-def _table(header: Iterable[str], rows: list[list[str]]) -> Table:
+def _table(header: Iterable[str], rows: list[list], widths: list[float] | None = None) -> Table:
     table = Table(
-        [list(header), *rows] if rows else [list(header), ["none"] + [""] * (len(list(header)) - 1)]
+        [list(header), *rows] if rows else [list(header), ["none"] + [""] * (len(list(header)) - 1)],
+        colWidths=widths,
     )
     table.setStyle(
         TableStyle(
@@ -125,32 +139,30 @@ def render_pdf(report: StrandReport) -> bytes:
         )
     )
     story += [Paragraph("Drift", styles["Heading2"])]
+    shown = report.drift[-MAX_EVENTS:]
     story.append(
         _table(
             ("Time (UTC)", "Device", "What"),
             [
-                [f"{e.time:%Y-%m-%d %H:%M}", e.device.name if e.device else "", e.text[:80]]
-                for e in report.drift
+                [f"{e.time:%Y-%m-%d %H:%M}", e.device.name if e.device else "", _wrapped(e.text)]
+                for e in shown
             ],
+            [2.6 * cm, 3 * cm, 11.4 * cm],
         )
     )
+    story += _more(len(shown), len(report.drift), "drift", styles)
     story += [Paragraph("Inventory changes", styles["Heading2"])]
     story.append(_table(("Object type", "Action", "Changes"), [[m, a, str(n)] for m, a, n in report.changes]))
     story += [Spacer(1, 0.2 * cm)]
-    shown = report.change_events[-MAX_CHANGE_EVENTS:]
+    shown = report.change_events[-MAX_EVENTS:]
     story.append(
         _table(
             ("Time (UTC)", "Change", "By"),
-            [[f"{e.time:%Y-%m-%d %H:%M}", e.text[:90], e.details.get("user", "")] for e in shown],
+            [[f"{e.time:%Y-%m-%d %H:%M}", _wrapped(e.text), e.details.get("user", "")] for e in shown],
+            [2.6 * cm, 11.4 * cm, 3 * cm],
         )
     )
-    if len(report.change_events) > len(shown):
-        story.append(
-            Paragraph(
-                f"The last {len(shown)} of {len(report.change_events)} change events (all in the CSV).",
-                styles["Normal"],
-            )
-        )
+    story += _more(len(shown), len(report.change_events), "change", styles)
     story += [Paragraph("Devices added and retired", styles["Heading2"])]
     story.append(
         _table(

@@ -102,8 +102,11 @@ def drift_event(
     )
     where = f"{device_name} {subject}" if subject else device_name
     text = f"{where}: {(DriftKindChoices.label(kind) or kind).lower()} drift {transition}"
-    if opening:
-        text += f" (documented {documented!r}, observed {observed!r})"
+    values = [
+        f"{name} {value!r}" for name, value in (("documented", documented), ("observed", observed)) if value
+    ]
+    if opening and values:
+        text += f" ({', '.join(values)})"
     elif note:
         text += f": {note}"
     return Event(

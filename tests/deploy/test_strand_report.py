@@ -216,3 +216,25 @@ def test_strand_report_without_a_prometheus_says_what_to_set(db, client, django_
     client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.invalid", "x" * 16))
     page = client.get("/monitoring/strand-report/", {"month": "2026-11"})
     assert page.status_code == 502 and "INFRASTRAND_PROMETHEUS_URL" in page.content.decode()
+
+
+def test_the_pdf_lists_the_months_last_events_and_wraps_them(tmp_path):
+    """A month with thousands of drift events (a fleet's first detection) keeps the PDF short; long texts
+    wrap instead of being cut."""
+    from datetime import date
+
+    from inventory.reports.strand import StrandReport, month_bounds
+    from inventory.reports.strand_pdf import MAX_EVENTS, render_pdf
+
+    start, end = month_bounds(date(2026, 11, 1))
+    long_text = "lux-sw01 Gi1/0/1: lldp neighbour not documented drift opened (observed " + "x" * 60 + " END)"
+    drift = [
+        m.Event(time=start + timedelta(minutes=n), source="drift", text=f"item {n:03d}") for n in range(70)
+    ]
+    drift[-1].text = long_text
+    report = StrandReport(month=date(2026, 11, 1), start=start, end=end, drift=drift)
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(report))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert f"The last {MAX_EVENTS} of 70 drift events (all in the CSV)." in text
+    assert "item 009" not in text and "item 010" in text and "END)" in text

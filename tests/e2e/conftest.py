@@ -71,7 +71,9 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
                 f"--snmp-port={snmp_port}",
                 f"--poll-interval={POLL_INTERVAL}",
                 f"--scrape-interval={SCRAPE_INTERVAL}",
-                "--max-seconds=1500",  # room for the 5-minute "for" of the demo's deliberate alert
+                # room for the 5-minute "for" of the demo's deliberate alert, and for the month report's
+                # wait on the alert history after the take-down (tests/e2e/test_demo_strand_report.py)
+                "--max-seconds=2400",
             ],
             cwd=ROOT,
             env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
