@@ -5,6 +5,8 @@ monitoring settings (change-logged, all or nothing); the jobs, proposals and map
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -289,21 +291,30 @@ def test_undocumented_lldp_neighbours_become_one_proposal_each(inv, api):
         {"local_port": "Gi0/1", "local_port_num": 2, "chassis_id": "SN00001", "sys_name": "rtr-001",
          "port_id": "Gi0/0", "port_descr": ""},
     ]  # fmt: skip
-    for _ in range(2):
+
+    def observe(device: m.Device, rows: list[dict]) -> None:
         observation_record(
-            device=inv.devices[0], collector="c1", polled_at=timezone.now(), up=True,
-            facts={"sysName": "rtr-000"}, interfaces=[], lldp_neighbors=neighbours,
+            device=device, collector="c1", polled_at=timezone.now(), up=True,
+            facts={"sysName": device.name}, interfaces=[], lldp_neighbors=rows,
         )  # fmt: skip
+
+    observe(inv.devices[0], neighbours)
     (proposal,) = m.DiscoveryProposal.objects.all()
+    first_seen = proposal.last_seen
+    observe(inv.devices[0], neighbours)  # within LLDP_REFRESH: not written again
+    proposal.refresh_from_db()
+    assert proposal.last_seen == first_seen and m.DiscoveryProposal.objects.count() == 1
+    m.DiscoveryProposal.objects.update(last_seen=first_seen - timedelta(minutes=6))
+    observe(inv.devices[0], neighbours)  # older than that: refreshed, still one
+    (proposal,) = m.DiscoveryProposal.objects.all()
+    assert proposal.last_seen > first_seen
     assert (proposal.source, proposal.name, proposal.chassis_id, proposal.address) == (
         "lldp", "far-sw", "AA:BB:CC:00:00:01", None,
     )  # fmt: skip
     assert proposal.seen_from == inv.devices[0] and proposal.status == "open"
     assert api.post(f"/api/discovery/proposals/{proposal.pk}/reject/").status_code == 200
-    observation_record(
-        device=inv.devices[1], collector="c1", polled_at=timezone.now(), up=True,
-        facts={"sysName": "rtr-001"}, interfaces=[], lldp_neighbors=neighbours[:1],
-    )  # fmt: skip
+    m.DiscoveryProposal.objects.update(last_seen=first_seen - timedelta(minutes=6))
+    observe(inv.devices[1], neighbours[:1])
     assert list(m.DiscoveryProposal.objects.values_list("status", flat=True)) == ["rejected"]
 
 
