@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from inventory import models as m
+from inventory.data import load_sysobjectid_mappings
 from inventory.services.discovery import discovery_job_create, proposal_record
 from inventory.services.monitoring import observation_record
 from tests.api.data import SECRETS
@@ -19,6 +20,12 @@ GROUP = "ma-casablanca"
 PREFIX = "127.77.0.0/28"
 CISCO = "1.3.6.1.4.1.9.1.1208"
 UNMAPPED = "1.3.6.1.4.1.99999.1"
+
+
+@pytest.fixture(autouse=True)
+def shipped_mappings(db) -> None:
+    """The mappings migration 0010 loads (a transactional test run before this one flushes them)."""
+    load_sysobjectid_mappings(m.SysObjectIdMapping)
 
 
 @pytest.fixture
@@ -419,3 +426,15 @@ def test_no_secret_in_discovery_answers(collector, job, inv, api):
     for content in answers:
         text = content.decode()
         assert not any(secret in text for secret in SECRETS), text[:300]
+
+
+def test_loading_the_shipped_mappings_again_adds_nothing_and_keeps_edits(api):
+    cisco = m.SysObjectIdMapping.objects.get(prefix="1.3.6.1.4.1.9.1")
+    response = api.patch(
+        f"/api/discovery/sysobjectid-mappings/{cisco.pk}/", {"platform": "IOS-XE"}, format="json"
+    )
+    assert response.status_code == 200
+    m.SysObjectIdMapping.objects.filter(prefix="1.3.6.1.4.1.2636").delete()
+    assert load_sysobjectid_mappings(m.SysObjectIdMapping) == 1  # only the deleted one comes back
+    assert load_sysobjectid_mappings(m.SysObjectIdMapping) == 0
+    assert m.SysObjectIdMapping.objects.get(prefix="1.3.6.1.4.1.9.1").platform == "IOS-XE"
