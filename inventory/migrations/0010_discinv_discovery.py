@@ -5,31 +5,14 @@ import django.db.models.deletion
 import inventory.models.discovery
 import inventory.models.drift
 from django.conf import settings
-from pathlib import Path
-
-import yaml
 from django.db import migrations, models
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "sysobjectid.yaml"
+from inventory.data import load_sysobjectid_mappings
 
 
 def load_shipped_mappings(apps, schema_editor):
     """Add the shipped sysObjectID mappings whose prefix is not there yet (idempotent; edits are kept)."""
-    mapping = apps.get_model("inventory", "SysObjectIdMapping")
-    rows = yaml.safe_load(SHIPPED.read_text())["mappings"]
-    existing = set(mapping.objects.values_list("prefix", flat=True))
-    for row in rows:
-        prefix = str(row["prefix"])
-        if prefix in existing:
-            continue
-        mapping.objects.create(
-            prefix=prefix,
-            manufacturer=row["manufacturer"],
-            platform=row.get("platform", ""),
-            device_type=row.get("device_type", ""),
-            description=row.get("description", ""),
-        )
-        existing.add(prefix)
+    load_sysobjectid_mappings(apps.get_model("inventory", "SysObjectIdMapping"))
 
 
 class Migration(migrations.Migration):

@@ -494,39 +494,59 @@ def proposal_record(
     return proposal
 
 
+LLDP_REFRESH = timedelta(minutes=5)
+"""An LLDP neighbour proposed (or rejected) less than this ago is not written again: the drift hook runs for
+every observation batch, light ones included, and re-reads the stored neighbours each time."""
+
+
 def lldp_proposals(*, device_ids: Iterable[int], now: datetime | None = None) -> list[DiscoveryProposal]:
     """Propose the LLDP neighbours of these devices' latest observations that match no documented device
     (by chassis ID: serial or interface MAC; else sysName): one proposal per neighbour (chassis ID, else
-    sysName), updated by later observations, never one for a rejected neighbour."""
+    sysName), refreshed by later observations at most every :data:`LLDP_REFRESH`, never one for a rejected
+    neighbour."""
     from inventory.services.drift_cables import _Index, _neighbours_of, _text
 
+    now = now or timezone.now()
     neighbours = _neighbours_of(list(device_ids))
     rows = [(pk, n) for pk, values in neighbours.items() for n in values]
     if not rows:
         return []
     index = _Index([n for _, n in rows], list(neighbours))
-    seen: set[str] = set()
-    found = []
-    local = Device.objects.in_bulk([pk for pk, _ in rows])
+    candidates: dict[str, tuple[int, str, str]] = {}
     for device_id, neighbour in rows:
         if index.device_of(neighbour) is not None:
             continue
         chassis = _text(neighbour.get("chassis_id"))
         name = _text(neighbour.get("sys_name"))
-        key = (chassis or name).casefold()
-        if not key or key in seen:
-            continue
-        seen.add(key)
         mac = normalize_mac(chassis) if MAC_RE.match(chassis) else ""
+        key = (mac or chassis or name).casefold()
+        if key and key not in candidates:
+            candidates[key] = (device_id, mac or chassis, name)
+    if not candidates:
+        return []
+    recent = DiscoveryProposal.objects.filter(
+        Q(last_seen__gt=now - LLDP_REFRESH) | Q(status=Status.STATUS_REJECTED), source=Source.SOURCE_LLDP
+    ).filter(
+        Q(chassis_id__in=[chassis for _, chassis, _ in candidates.values() if chassis])
+        | Q(chassis_id="", name__in=[name for _, chassis, name in candidates.values() if not chassis])
+    )
+    fresh = {(chassis or name).casefold() for chassis, name in recent.values_list("chassis_id", "name")}
+    local = Device.objects.select_related("collector_group").in_bulk(
+        [device_id for device_id, _, _ in candidates.values()]
+    )
+    found = []
+    for key, (device_id, chassis, name) in candidates.items():
+        if key in fresh:
+            continue
         facts = {"sysName": name} if name else {}
-        if chassis and not mac:
+        if chassis and not MAC_RE.match(chassis):
             facts["chassis_id"] = chassis
         proposal = proposal_record(
             address=None,
             facts=facts,
             interfaces=[],
             source=Source.SOURCE_LLDP,
-            chassis_id=mac or chassis,
+            chassis_id=chassis,
             seen_from=local.get(device_id),
             group=local[device_id].collector_group if device_id in local else None,
             now=now,

@@ -330,7 +330,7 @@ def decide(request: HttpRequest, verb: str, ids: list[int], back: str) -> HttpRe
         else:
             messages.error(request, "Choose approve or reject.")
     except ProposalErrors as exc:
-        messages.error(request, f"Nothing was written: {exc}.")
+        messages.error(request, f"Nothing was written: {str(exc).rstrip('.')}.")
     return HttpResponseRedirect(back)
 
 

@@ -5,10 +5,13 @@ monitoring settings (change-logged, all or nothing); the jobs, proposals and map
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from inventory import models as m
+from inventory.data import load_sysobjectid_mappings
 from inventory.services.discovery import discovery_job_create, proposal_record
 from inventory.services.monitoring import observation_record
 from tests.api.data import SECRETS
@@ -17,6 +20,12 @@ GROUP = "ma-casablanca"
 PREFIX = "127.77.0.0/28"
 CISCO = "1.3.6.1.4.1.9.1.1208"
 UNMAPPED = "1.3.6.1.4.1.99999.1"
+
+
+@pytest.fixture(autouse=True)
+def shipped_mappings(db) -> None:
+    """The mappings migration 0010 loads (a transactional test run before this one flushes them)."""
+    load_sysobjectid_mappings(m.SysObjectIdMapping)
 
 
 @pytest.fixture
@@ -289,21 +298,30 @@ def test_undocumented_lldp_neighbours_become_one_proposal_each(inv, api):
         {"local_port": "Gi0/1", "local_port_num": 2, "chassis_id": "SN00001", "sys_name": "rtr-001",
          "port_id": "Gi0/0", "port_descr": ""},
     ]  # fmt: skip
-    for _ in range(2):
+
+    def observe(device: m.Device, rows: list[dict]) -> None:
         observation_record(
-            device=inv.devices[0], collector="c1", polled_at=timezone.now(), up=True,
-            facts={"sysName": "rtr-000"}, interfaces=[], lldp_neighbors=neighbours,
+            device=device, collector="c1", polled_at=timezone.now(), up=True,
+            facts={"sysName": device.name}, interfaces=[], lldp_neighbors=rows,
         )  # fmt: skip
+
+    observe(inv.devices[0], neighbours)
     (proposal,) = m.DiscoveryProposal.objects.all()
+    first_seen = proposal.last_seen
+    observe(inv.devices[0], neighbours)  # within LLDP_REFRESH: not written again
+    proposal.refresh_from_db()
+    assert proposal.last_seen == first_seen and m.DiscoveryProposal.objects.count() == 1
+    m.DiscoveryProposal.objects.update(last_seen=first_seen - timedelta(minutes=6))
+    observe(inv.devices[0], neighbours)  # older than that: refreshed, still one
+    (proposal,) = m.DiscoveryProposal.objects.all()
+    assert proposal.last_seen > first_seen
     assert (proposal.source, proposal.name, proposal.chassis_id, proposal.address) == (
         "lldp", "far-sw", "AA:BB:CC:00:00:01", None,
     )  # fmt: skip
     assert proposal.seen_from == inv.devices[0] and proposal.status == "open"
     assert api.post(f"/api/discovery/proposals/{proposal.pk}/reject/").status_code == 200
-    observation_record(
-        device=inv.devices[1], collector="c1", polled_at=timezone.now(), up=True,
-        facts={"sysName": "rtr-001"}, interfaces=[], lldp_neighbors=neighbours[:1],
-    )  # fmt: skip
+    m.DiscoveryProposal.objects.update(last_seen=first_seen - timedelta(minutes=6))
+    observe(inv.devices[1], neighbours[:1])
     assert list(m.DiscoveryProposal.objects.values_list("status", flat=True)) == ["rejected"]
 
 
@@ -408,3 +426,15 @@ def test_no_secret_in_discovery_answers(collector, job, inv, api):
     for content in answers:
         text = content.decode()
         assert not any(secret in text for secret in SECRETS), text[:300]
+
+
+def test_loading_the_shipped_mappings_again_adds_nothing_and_keeps_edits(api):
+    cisco = m.SysObjectIdMapping.objects.get(prefix="1.3.6.1.4.1.9.1")
+    response = api.patch(
+        f"/api/discovery/sysobjectid-mappings/{cisco.pk}/", {"platform": "IOS-XE"}, format="json"
+    )
+    assert response.status_code == 200
+    m.SysObjectIdMapping.objects.filter(prefix="1.3.6.1.4.1.2636").delete()
+    assert load_sysobjectid_mappings(m.SysObjectIdMapping) == 1  # only the deleted one comes back
+    assert load_sysobjectid_mappings(m.SysObjectIdMapping) == 0
+    assert m.SysObjectIdMapping.objects.get(prefix="1.3.6.1.4.1.9.1").platform == "IOS-XE"

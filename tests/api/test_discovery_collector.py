@@ -293,3 +293,22 @@ def test_collectors_racing_to_claim_get_one_200():
     assert codes == [200, 409, 409, 409], report
     winner = next(name for name, code in report["answers"].items() if code == 200)
     assert report["holder"] == winner
+
+
+@pytest.mark.parametrize(
+    ("interface", "field"),
+    [
+        ({"ifName": "Gi1"}, "ifIndex"),
+        ({"ifIndex": True}, "ifIndex"),
+        ({"ifIndex": -1}, "ifIndex"),
+        ({"ifIndex": 1, "ifName": 7}, "ifName"),
+        ({"ifIndex": 1, "ifAlias": "x" * 256}, "ifAlias"),
+        ({"ifIndex": 1, "speed_bps": True}, "speed_bps"),
+        ({"ifIndex": 1, "speed_bps": -5}, "speed_bps"),
+    ],
+)
+def test_each_interface_is_checked_and_named(collector_a, job, inv, interface, field):
+    claim(collector_a, job.pk)
+    row = {**result("127.77.0.3", inv.profiles[0].pk), "interfaces": [{"ifIndex": 0}, interface]}
+    (rejected,) = post_results(collector_a, job.pk, [row]).json()["rejected"]
+    assert field in rejected["errors"]["interfaces"]["1"]

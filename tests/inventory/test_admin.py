@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory import models as m
+from inventory.data import load_sysobjectid_mappings
 from inventory.services.demo import load_demo
 from inventory.services.discovery import discovery_job_create, proposal_record
 from inventory.services.jobs import enqueue_job
@@ -107,6 +108,9 @@ def one_of_each(inv, superuser):
         data={"prefix": "127.77.0.0/29", "group": inv.group, "profiles": [inv.profile]}
     )
     proposal_record(address="127.77.0.2", facts={"sysName": "demo-sw"}, interfaces=[], job=job)
+    load_sysobjectid_mappings(
+        m.SysObjectIdMapping
+    )  # migration data; a transactional test may have flushed it
     return inv
 
 

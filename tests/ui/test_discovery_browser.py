@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inventory import models as m
+from inventory.data import load_sysobjectid_mappings
 from inventory.services.discovery import discovery_job_create
 from inventory.services.tokens import token_create
 from tests.ui import data as d
@@ -31,6 +32,7 @@ def collector_post(base_url: str, key: str, path: str, body: dict) -> dict:
 
 @pytest.mark.usefixtures("transactional_db")
 def test_approve_a_swept_device_with_one_click_then_open_it_and_the_topology(live_server, page: Page):
+    load_sysobjectid_mappings(m.SysObjectIdMapping)  # flushed by an earlier transactional test
     site, role, group, profile = (
         d.make_site(name="Rabat DC", slug="rabat-dc"),
         d.make_role(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.test import Client, TestCase
 
 from inventory import models as m
+from inventory.data import load_sysobjectid_mappings
 from inventory.services.discovery import discovery_job_create, proposal_record
 from tests.ui import data as d
 from tests.ui.base import ObjectViewTests
@@ -34,6 +35,7 @@ class TestSysObjectIdMappingViews(ObjectViewTests, TestCase):
 
 class DiscoveryPageTests(TestCase):
     def setUp(self) -> None:
+        load_sysobjectid_mappings(m.SysObjectIdMapping)  # flushed by an earlier transactional test
         self.writer = d.make_writer()
         self.reader = d.make_reader()
         self.client = Client()
