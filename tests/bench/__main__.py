@@ -114,7 +114,7 @@ OTHER_BENCHES = (
     "tests.bench.drift_bench",  # drift: 10,000 devices x 48 interfaces, full and incremental
     "tests.bench.ha_bench",  # issue 16: HA collectors + vmagent + VictoriaMetrics at 3,000 devices
     "tests.bench.discovery_bench",  # issue 15: a /22 sweep by the collector while it polls
-    "tests.bench.discovery_inventory_bench",  # issue 15: a /22 sweep's results and bulk approval, inventory side
+    "tests.bench.discovery_inventory_bench",  # issue 15: a /22 sweep's results and approval, inventory side
 )
 """Run after the SNMP table by ``make bench`` (``--snmp-only`` skips them)."""
 

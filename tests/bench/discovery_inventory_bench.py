@@ -1,6 +1,7 @@
 """Discovery, inventory side: what a /22 sweep's results and their approval cost the inventory.
 
-    python -m tests.bench.discovery_inventory_bench [--devices 1000] [--prefix-length 22] [--answering 0.1] [--rounds 3]
+    python -m tests.bench.discovery_inventory_bench [--devices 1000] [--prefix-length 22] [--answering 0.1] \
+        [--rounds 3]
     python -m tests.bench.discovery_inventory_bench --sqlite
 
 On PostgreSQL (``infrastrand_bench_discovery``, dropped and created) or SQLite (temporary file). The inventory

@@ -1,4 +1,5 @@
-"""The discovery bench (tests/bench/discovery_inventory_bench.py) runs end to end on a tiny inventory in SQLite."""
+"""The inventory-side discovery bench (tests/bench/discovery_inventory_bench.py) runs end to end on a tiny
+SQLite inventory."""
 
 from __future__ import annotations
 
