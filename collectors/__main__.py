@@ -144,6 +144,15 @@ def start_http(store, registry, args: argparse.Namespace, ready):
     return http.serve(store, registry, args.listen, ready, web=web, event_loop=args.event_loop)
 
 
+def prerenderer():
+    """`exporters.exposition.prerender` (a poll's body rendered on the polling thread, not by the serving
+    thread at its scrape), or None when `exporters` is not there."""
+    try:
+        return importlib.import_module("exporters.exposition").prerender
+    except ImportError:
+        return None
+
+
 class Collector:
     """Wires targets, scheduler, SNMP clients, store, observations and HTTP together."""
 
@@ -188,6 +197,7 @@ class Collector:
             wire=self.wire,
             pysnmp=self.pysnmp,
             observe=self.observations.put if self.observations else None,
+            render=prerenderer(),
         )
         self.scheduler = Scheduler(self.poller, self.metrics, max_in_flight=args.max_in_flight)
         self.trap_events = None
