@@ -109,6 +109,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--member-address needs --inventory-url and --group, and replaces --shard")
     if not args.inventory_url and not args.targets_file:
         p.error("give --inventory-url (with a token) or --targets-file")
+    if not args.switch_interval > 0:
+        p.error("--switch-interval must be a positive number of seconds")
     if args.shard:
         try:
             args.shard = parse_shard(args.shard)
