@@ -128,6 +128,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("give --inventory-url (with a token) or --targets-file")
     if not args.discovery_rate > 0 or args.discovery_concurrency < 1:
         p.error("--discovery-rate must be > 0 and --discovery-concurrency >= 1")
+    if not args.switch_interval > 0:
+        p.error("--switch-interval must be a positive number of seconds")
     if args.shard:
         try:
             args.shard = parse_shard(args.shard)
@@ -161,6 +163,15 @@ def start_http(store, registry, args: argparse.Namespace, ready):
         web = webconfig.load(args.web_config_file, health_without_auth=args.health_without_auth)
     http.raise_fd_limit()
     return http.serve(store, registry, args.listen, ready, web=web, event_loop=args.event_loop)
+
+
+def prerenderer():
+    """`exporters.exposition.prerender` (a poll's body rendered on the polling thread, not by the serving
+    thread at its scrape), or None when `exporters` is not there."""
+    try:
+        return importlib.import_module("exporters.exposition").prerender
+    except ImportError:
+        return None
 
 
 class Collector:
@@ -207,6 +218,7 @@ class Collector:
             wire=self.wire,
             pysnmp=self.pysnmp,
             observe=self.observations.put if self.observations else None,
+            render=prerenderer(),
         )
         self.scheduler = Scheduler(self.poller, self.metrics, max_in_flight=args.max_in_flight)
         self.discovery = None  # prefix sweeps: with an inventory and a group only

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 GC_THRESHOLDS = (100_000, 50, 50)
-SWITCH_INTERVAL = 0.001
+SWITCH_INTERVAL = 0.002
 """Seconds a thread that wants the GIL waits before asking the holder to drop it (CPython: 0.005)."""
 
 

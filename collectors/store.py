@@ -116,6 +116,7 @@ class StoreEntry:
     polled: bool = True
     queued_since: float | None = None
     polling_since: float | None = None
+    scraped: bool = False  # its /snmp?target= body was asked for (the next poll is then rendered at once)
 
 
 class SampleStore:

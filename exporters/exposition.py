@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -300,6 +301,13 @@ def target_body(entry: StoreEntry, fmt: str, now: float, gzip_ok: bool) -> tuple
     text = _render_target(entry, fmt, state)
     packed = rendered[view + ":gzip"] = compress(text)
     return (packed, True) if gzip_ok else (text, False)
+
+
+def prerender(entry: StoreEntry, now: float | None = None) -> None:
+    """Fill ``entry``'s cache with the gzip body Prometheus scrapes (text format, the state at ``now``),
+    right after its poll is stored: rendering then runs on the polling thread, and the serving thread,
+    which shares the GIL, only writes the cached bytes (``Poller(render=...)``)."""
+    target_body(entry, TEXT, time.time() if now is None else now, gzip_ok=True)
 
 
 def render_target(entry: StoreEntry, fmt: str, now: float) -> bytes:

@@ -3,7 +3,9 @@
 It runs on **its own thread and event loop** (:class:`ServingThread`, started by :func:`serve`), never on
 the polling loop: a burst of scrapers or a pile of idle connections cannot delay a poll, and a busy
 polling loop cannot delay ``/-/healthy``.  It only reads the store's cached bodies, so a request costs
-little CPU (the GIL is shared with the polling thread).
+little CPU (the GIL is shared with the polling thread).  Its loop is uvloop when installed (as the
+polling loop's, ``collectors.runtime.new_event_loop``): asyncio's selector loop gives the GIL up around
+every system call, and each time takes it back only after the polling thread's switch interval.
 
 Cost per request (issue 18, issue 10.8): a request for a cached body is parsed and answered inside
 :meth:`HttpConnection.data_received`, with no task, stream or timer of its own (one sweeper task checks
@@ -898,6 +900,7 @@ class Server:
             return Response(HTTPStatus.NOT_FOUND, f"unknown target {targets[0]!r}\n".encode())
         fmt = device_format(request)
         body, compressed = exposition.target_body(entry, fmt, self.clock(), accepts_gzip(request))
+        entry.scraped = True  # its device's next poll is rendered on the polling thread
         return self._exposition(body, fmt, body if compressed else None)
 
     def _metrics(self, request: Request) -> Response:

@@ -898,6 +898,14 @@ class PollingStandIn:
         self._thread.join(timeout=10)
 
 
+HEALTH_VARIANTS = (  # (label, stand-in, serving loop, GIL switch interval)
+    ("serving alone", False, "auto", SWITCH_INTERVAL),
+    ("beside a GIL-busy polling stand-in", True, "auto", SWITCH_INTERVAL),
+    ("  same, before (asyncio loop, 5 ms)", True, "asyncio", 0.005),
+)
+"""The runner's settings alone and beside the stand-in, and beside it as before issue 10's last fix."""
+
+
 def bench_health(quick: bool) -> list[str]:
     devices, scrapers, idle, seconds = (20, 50, 200, 5) if quick else (100, 200, 1100, 12)
     store = filled_store(devices, interfaces=96, started=time.time())
@@ -908,13 +916,8 @@ def bench_health(quick: bool) -> list[str]:
     with contextlib.suppress(ValueError, OSError):  # 1,100 server-side sockets live in this process
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
-    variants = (  # (label, stand-in, serving loop, GIL switch interval)
-        ("serving alone", False, "auto", SWITCH_INTERVAL),
-        ("beside a GIL-busy polling stand-in", True, "auto", SWITCH_INTERVAL),
-        ("  same, before (asyncio loop, 5 ms)", True, "asyncio", 0.005),
-    )
     default_interval = sys.getswitchinterval()
-    for label, stand_in, event_loop, interval in variants:
+    for label, stand_in, event_loop, interval in HEALTH_VARIANTS:
         sys.setswitchinterval(interval)  # as the runner sets it (collectors.runtime.tune_switch_interval)
         serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, event_loop=event_loop)
         host, port = serving.server.host, str(serving.server.port)

@@ -12,6 +12,7 @@ import threading
 import time
 import tracemalloc
 
+import pytest
 import uvloop
 from prometheus_client import CollectorRegistry
 
@@ -162,9 +163,12 @@ def test_collector_tunes_the_gil_switch_interval_at_start(tmp_path, monkeypatch)
     try:
         assert collector_main.main(["--targets-file", str(targets), "--listen", "127.0.0.1:0"]) == 0
         assert seen == [(runtime.SWITCH_INTERVAL, "auto")]
-        assert runtime.SWITCH_INTERVAL <= 0.001 < before
-        collector_main.main(["--targets-file", str(targets), "--switch-interval", "0.002"])
-        assert seen[-1][0] == 0.002
+        assert runtime.SWITCH_INTERVAL <= 0.002 < before
+        collector_main.main(["--targets-file", str(targets), "--switch-interval", "0.001"])
+        assert seen[-1][0] == 0.001
+        with pytest.raises(SystemExit) as exit_:  # a usage error, not a ValueError traceback
+            collector_main.parse_args(["--targets-file", str(targets), "--switch-interval", "0"])
+        assert exit_.value.code == 2
     finally:
         sys.setswitchinterval(before)
 
