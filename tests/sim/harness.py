@@ -264,6 +264,10 @@ class Simulation:
             "-retentionPeriod=1d", "-search.latencyOffset=0s", "-loggerLevel=WARN",
             "-search.maxQueryDuration=300s",  # a loaded host: a slow answer, not a failed query
             f"-search.maxStalenessInterval={2 * self.timing.scrape}s",
+            # VictoriaMetrics closes every connection after 2 min by default (to spread load behind a
+            # balancer); a vmagent block written as it closes is retried ("broken pipe"), which the test
+            # counts as a remote-write error.  A single node behind no balancer keeps them.
+            "-http.connTimeout=24h",
         ]  # fmt: skip
         proc = self.procs["vm"] = Proc("vm", args, self.workdir / "vm.log").start()
         wait_until(lambda: self._ok(proc, f"{self.vm}/health"), seconds=120, what="VictoriaMetrics")
