@@ -143,7 +143,7 @@ class Scheduler:
         self._timer_at = float("inf")
         self._loop_task: asyncio.Task | None = None
         self._stopping = False
-        self._epoch = self.clock.monotonic()  # phases are offsets from here
+        self._epoch = self.clock.monotonic()  # phases are offsets from here (the first apply())
         self._applied = False  # the first target list is spread over the interval, always
 
     @property
@@ -166,6 +166,8 @@ class Scheduler:
                 self._remove(name)
                 removed += 1
         now = self.clock.monotonic()
+        if not self._applied:
+            self._epoch = now  # the first list's devices are due at epoch + phase: the stable phases
         for name, target in new.items():
             old = self.devices.get(name)
             if old is not None and old.target == target:
