@@ -32,7 +32,15 @@ from collectors.scheduler import Scheduler
 from collectors.snmp import SnmpClient
 from collectors.snmp.keystore import KeyStore
 from collectors.store import SampleStore
-from collectors.targets import FileSource, InventorySource, Membership, TargetError, parse_shard, select_shard
+from collectors.targets import (
+    FileSource,
+    Handover,
+    InventorySource,
+    Membership,
+    TargetError,
+    parse_shard,
+    select_shard,
+)
 from collectors.trap_events import TrapEventSender
 from collectors.traps import TrapMetrics, TrapReceiver
 from collectors.v3 import PysnmpClient
@@ -119,6 +127,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--no-discovery", action="store_true", help="run no discovery jobs (prefix sweeps) of the group"
+    )
+    p.add_argument(
+        "--handover-grace",
+        type=float,
+        default=120.0,
+        help="with --member-address: seconds a device that moved to another member (a peer came back) is "
+        "still polled and served here: until the new member has polled it (within one interval) and the "
+        "scrapers' http_sd has followed (60 s in the shipped prometheus.yml), so no scrape fails and no "
+        "device reads pending (default %(default)s)",
     )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
@@ -220,7 +237,14 @@ class Collector:
             observe=self.observations.put if self.observations else None,
             render=prerenderer(),
         )
-        self.scheduler = Scheduler(self.poller, self.metrics, max_in_flight=args.max_in_flight)
+        self.scheduler = Scheduler(
+            self.poller,
+            self.metrics,
+            max_in_flight=args.max_in_flight,
+            # an HA member polls a dead peer's devices within one lease (3 refreshes, the inventory's
+            # default) of taking them over, not up to one interval later
+            first_poll_spread=3 * args.refresh if args.member_address else None,
+        )
         self.discovery = None  # prefix sweeps: with an inventory and a group only
         if self.inventory is not None and not args.targets_file and args.group and not args.no_discovery:
             self.discovery = DiscoveryAgent(
@@ -249,6 +273,7 @@ class Collector:
                 TrapMetrics(self.traps, lambda: self.trap_events.dropped if self.trap_events else {})
             )
         self.metrics.bind_state(self.state)
+        self.handover = Handover(args.handover_grace) if args.member_address else None
         self.stop = asyncio.Event()
         self.loaded = False
 
@@ -288,6 +313,8 @@ class Collector:
         if targets is None:  # no list known yet (inventory away, no cache): not ready, not "0 targets"
             return
         mine = select_shard(targets, self.args.shard)
+        if self.handover is not None:
+            mine = self.handover.targets(mine)
         self.scheduler.apply(mine)
         if self.traps is not None:
             self.traps.apply(targets)  # traps from any device of the group are attributed
@@ -329,9 +356,13 @@ class Collector:
         log.info("collector %s started (%d MIB modules)", self.args.name, len(self.modules))
         try:
             while not self.stop.is_set():
+                started = loop.time()
                 await self.refresh()
+                # a fixed rate, not a fixed pause: an HA member's lease is --refresh x 3 from the request's
+                # start, so a slow answer must not stretch the time between heartbeats
+                pause = max(0.0, self.args.refresh - (loop.time() - started))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), self.args.refresh)
+                    await asyncio.wait_for(self.stop.wait(), pause)
         finally:
             log.info("collector stopping")
             if self.discovery is not None:  # what is swept goes back; the rest resumes elsewhere

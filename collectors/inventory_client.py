@@ -197,8 +197,11 @@ class InventoryClient:
         response = await self._http().get(self.url(path), params=params, headers=self._headers(headers))
         return unbind(response)
 
-    async def post(self, path: str, *, json: Any) -> httpx.Response:
-        return unbind(await self._http().post(self.url(path), json=json, headers=self._headers(None)))
+    async def post(self, path: str, *, json: Any, timeout: float | None = None) -> httpx.Response:
+        """POST ``json``; ``timeout`` (seconds) replaces the client's for this request."""
+        extra = {"timeout": timeout} if timeout is not None else {}
+        response = await self._http().post(self.url(path), json=json, headers=self._headers(None), **extra)
+        return unbind(response)
 
     def describe(self, exc: BaseException) -> str:
         """One line for a failed request, naming the CA file on a certificate error; never a secret."""

@@ -185,6 +185,10 @@ def _digest(observation: dict[str, Any]) -> int:
 
 
 OBSERVATIONS_PATH = "/api/collector/observations/"
+POST_TIMEOUT = 120.0
+"""Seconds a batch may take.  Longer than the client's 10 s on purpose: the inventory keeps working on a
+batch the collector gave up on, so resending it early only queued a second copy behind the first one's
+row locks; under load the copies piled up until PostgreSQL ran out of connections."""
 
 
 class ObservationSender(PeriodicFlush):
@@ -200,6 +204,7 @@ class ObservationSender(PeriodicFlush):
         batch_size: int = 500,
         flush_interval: float = 10.0,
         resend_interval: float = 300.0,
+        timeout: float = POST_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -209,6 +214,7 @@ class ObservationSender(PeriodicFlush):
         self.collector = collector
         self.batch_size = batch_size
         self.flush_interval = flush_interval
+        self.timeout = timeout
         self._pending: dict[str, dict[str, Any]] = {}  # device -> latest unsent observation
         self.sent = 0
         self.failures = 0  # flushes that failed (kept for the next flush)
@@ -272,7 +278,9 @@ class ObservationSender(PeriodicFlush):
             batch = [self._pending[d] for d in devices]
             try:
                 response = await self.client.post(
-                    OBSERVATIONS_PATH, json={"collector": self.collector, "observations": batch}
+                    OBSERVATIONS_PATH,
+                    json={"collector": self.collector, "observations": batch},
+                    timeout=self.timeout,
                 )
                 if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
                     # refused as such: retrying the same batch would block every later one

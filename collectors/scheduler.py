@@ -15,6 +15,12 @@
   walks only when the device answers: a device that comes back is seen within one interval.
 - Every poll has a deadline (its interval, or one request's whole retry budget if that is longer) so
   no walk holds a slot for up to ``max_pdus`` requests.
+- With ``first_poll_spread`` (an HA member: one lease, 3 refreshes) a device added to a running
+  scheduler (not the first target list, which is always spread over the interval) is first polled
+  within that spread instead of within its interval: a member that takes over a dead peer's devices
+  polls them within one lease (issue 16: "polled by the other within the lease period"), not up to one
+  interval later.  After that first poll the device returns to its stable phase (at least half an
+  interval on), so the takeover's burst does not repeat every interval.
 - ``apply()`` adds, removes and replaces devices when the target list changes; a poll of a removed
   or changed target that finishes later is discarded (the store checks the target's generation).
 - ``shutdown(grace)`` stops starting polls, lets running ones finish for up to ``grace`` seconds,
@@ -33,6 +39,7 @@ import hashlib
 import heapq
 import itertools
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -99,6 +106,7 @@ class Device:
     polled: bool = False
     last_error: str = ""
     queued: bool = False  # due and waiting for an in-flight slot
+    realign: bool = False  # polled early (``first_poll_spread``): next poll back on its stable phase
     task: asyncio.Task | None = field(default=None, repr=False)  # the poll running now
 
 
@@ -114,8 +122,10 @@ class Scheduler:
         max_in_flight_failing: int | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        first_poll_spread: float | None = None,
     ) -> None:
         self.poller = poller
+        self.first_poll_spread = first_poll_spread
         self.metrics = metrics
         self.clock = clock or Clock()
         self.rng = rng or random.Random()
@@ -133,6 +143,8 @@ class Scheduler:
         self._timer_at = float("inf")
         self._loop_task: asyncio.Task | None = None
         self._stopping = False
+        self._epoch = self.clock.monotonic()  # phases are offsets from here (the first apply())
+        self._applied = False  # the first target list is spread over the interval, always
 
     @property
     def targets(self) -> dict[str, Target]:
@@ -154,12 +166,19 @@ class Scheduler:
                 self._remove(name)
                 removed += 1
         now = self.clock.monotonic()
+        if not self._applied:
+            self._epoch = now  # the first list's devices are due at epoch + phase: the stable phases
         for name, target in new.items():
             old = self.devices.get(name)
             if old is not None and old.target == target:
                 continue
+            realign = False
             if old is None:
-                due = now + phase(name, target.interval)
+                spread = target.interval
+                quick = self.first_poll_spread is not None and self._applied
+                if quick and self.first_poll_spread < spread:
+                    spread, realign = self.first_poll_spread, True
+                due = now + phase(name, spread)
                 added += 1
             else:
                 self.poller.forget(old.target)
@@ -167,12 +186,13 @@ class Scheduler:
                     old.due if old.target.interval == target.interval else now + phase(name, target.interval)
                 )
                 changed += 1
-            device = Device(target, next(self._generations), due)
+            device = Device(target, next(self._generations), due, realign=realign)
             if old is not None:
                 device.task = old.task  # still running: the new target waits for it (never two at once)
             self.devices[name] = device
             self.poller.store.register(name, device.generation, dict(target.labels), target.interval)
             self._push(device)
+        self._applied = True
         if added or removed or changed:
             log.info("targets: %d added, %d removed, %d changed, %d total", added, removed, changed, len(new))
             self._poke()
@@ -294,6 +314,9 @@ class Scheduler:
             device.last_error = ""
             interval = target.interval
             device.due += interval
+            if device.realign:
+                device.realign = False
+                device.due = self.stable_due(name, interval, after=device.due - interval / 2)
             if device.due <= now:  # the poll overran: skip the runs it missed
                 missed = int((now - device.due) // interval) + 1
                 self.metrics.overruns.inc(missed)
@@ -306,6 +329,11 @@ class Scheduler:
             delay = backoff_delay(target.interval, device.failures)
             device.due = now + delay * self.rng.uniform(1.0 - BACKOFF_JITTER, 1.0)
         self._push(device)
+
+    def stable_due(self, name: str, interval: float, *, after: float) -> float:
+        """The first time at or after ``after`` on the device's stable phase (``phase`` from the epoch)."""
+        start = self._epoch + phase(name, interval)
+        return start + max(0, math.ceil((after - start) / interval)) * interval
 
     # --- state and shutdown ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,6 +283,33 @@ class Membership:
 
     def params(self) -> dict[str, str]:
         return {"member": self.name, "address": self.address, "refresh": f"{self.refresh:g}"}
+
+
+class Handover:
+    """An HA member keeps polling and serving the devices it just lost for ``grace`` seconds.
+
+    When a device moves to another member (a peer came back), Prometheus or vmagent keeps scraping this
+    member for it until its next http_sd refresh; dropped at once, those scrapes would fail (404).  So
+    :meth:`targets` adds the devices lost less than ``grace`` ago to the assigned ones (a short double
+    poll with the new owner); set it above the scrapers' http_sd refresh interval.
+    """
+
+    def __init__(self, grace: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.grace = grace
+        self.clock = clock
+        self._last: dict[str, Target] = {}
+        self._leaving: dict[str, tuple[Target, float]] = {}  # name -> (last target, when it was lost)
+
+    def targets(self, assigned: list[Target]) -> list[Target]:
+        now = self.clock()
+        names = {t.name for t in assigned}
+        for name, target in self._last.items():
+            if name not in names and name not in self._leaving:
+                self._leaving[name] = (target, now)
+        for name in [n for n, (_t, lost) in self._leaving.items() if n in names or now - lost >= self.grace]:
+            del self._leaving[name]
+        self._last = {t.name: t for t in assigned}
+        return [*assigned, *(target for target, _lost in self._leaving.values())]
 
 
 class UnknownGroup(ValueError):

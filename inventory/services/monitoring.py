@@ -3,10 +3,12 @@ show (up -> down, down -> up, a reboot seen from sysUpTime going backwards), wri
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from inventory.choices import EventSeverityChoices, EventSourceChoices
 from inventory.models import Device, DeviceObservation
@@ -89,6 +91,61 @@ def observation_record(
         if detect_drift:
             drift.detect_drift(devices=[device.pk])
     return observation
+
+
+def observations_record(*, collector: str, observations: list[tuple[Device, dict[str, Any]]]) -> None:
+    """Keep a collector's batch of observations (``(device, validated contract-2 row)``, in device order)
+    in one transaction, then bring the batch's drift items up to date once.
+
+    Most of a steady batch is *light* observations (no facts, interfaces or neighbours) of devices that
+    answered their previous poll and answer again: nothing but the poll time changes and no event is
+    due, so those rows are written with one locking read and one pipelined ``executemany`` update
+    instead of four statements each (a light 500-device batch: ~2,000 statements before).  Every other
+    observation (full, down, first, a device listed twice in the batch) goes through
+    :func:`observation_record`.
+    """
+    with transaction.atomic():
+        ids = [device.pk for device, _row in observations]
+        twice = {pk for pk, n in Counter(ids).items() if n > 1}
+        current = {
+            o.device_id: o
+            for o in DeviceObservation.objects.select_for_update()
+            .filter(device_id__in=ids)
+            .order_by("device_id")
+            .only("device_id", "up", "polled_at")
+        }
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(timezone.now())
+        touched: list[tuple] = []
+        for device, row in observations:
+            stored = current.get(device.pk)
+            light = all(row.get(key) is None for key in ("facts", "interfaces", "lldp_neighbors"))
+            if light and row["up"] and stored is not None and stored.up and device.pk not in twice:
+                if stored.polled_at <= row["polled_at"]:  # an older one than the stored is ignored
+                    polled = adapt(row["polled_at"])
+                    touched.append((collector, polled, now, polled, row.get("duration_seconds"), device.pk))
+                continue
+            observation_record(
+                device=device,
+                collector=collector,
+                polled_at=row["polled_at"],
+                up=row["up"],
+                duration_seconds=row.get("duration_seconds"),
+                error=row.get("error", ""),
+                facts=row.get("facts"),
+                interfaces=row.get("interfaces"),
+                lldp_neighbors=row.get("lldp_neighbors"),
+                detect_drift=False,
+            )
+        if touched:
+            table = connection.ops.quote_name(DeviceObservation._meta.db_table)
+            with connection.cursor() as cursor:  # executemany: pipelined on psycopg 3, native on SQLite
+                cursor.executemany(
+                    f"UPDATE {table} SET collector = %s, polled_at = %s, received_at = %s, answered_at = %s, "
+                    "duration_seconds = %s, error = '' WHERE device_id = %s",
+                    touched,
+                )
+        drift.detect_drift(devices=ids)
 
 
 def poll_state_events(

@@ -250,3 +250,33 @@ def test_light_observations_refresh_the_poll_and_keep_the_facts(collector, inv):
     post("2026-11-29T06:02:00Z", True, facts={"sysName": "rtr-000b"})  # full without interfaces
     stored.refresh_from_db()
     assert stored.facts == {"sysName": "rtr-000b"} and stored.interfaces == []
+
+
+def test_a_light_batch_is_written_in_a_bounded_number_of_statements(collector, inv):
+    """Issue 16 at 3,000 devices: a steady batch (light observations of devices that answer again) was
+    four statements per device; 500-device batches took the loaded inventory > 10 s.  Now the number of
+    statements does not grow with the batch, and the rows still say who polled when."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = next(d for d in inv.devices if d.collector_group_id)
+    fields = ("site", "device_type", "role", "snmp_profile", "collector_group", "status", "monitored")
+    devices = [first] + [
+        m.Device.objects.create(name=f"batch-{i:02d}", **{f: getattr(first, f) for f in fields})
+        for i in range(20)
+    ]
+
+    def post(polled_at: str, **extra) -> None:
+        rows = [{"device_id": d.pk, "polled_at": polled_at, "up": True, **extra} for d in devices]
+        payload = {"collector": "c2", "observations": rows}
+        response = collector.post("/api/collector/observations/", payload, format="json")
+        assert response.status_code == 200 and response.json()["accepted"] == len(devices)
+
+    post("2026-11-29T06:00:00Z", facts={"sysName": "x"})
+    with CaptureQueriesContext(connection) as light:
+        post("2026-11-29T06:01:00Z", duration_seconds=0.25)
+    assert len(light.captured_queries) < 25 + len(devices), [q["sql"][:80] for q in light.captured_queries]
+    post("2026-11-29T06:00:30Z")  # older than the stored ones: ignored
+    for stored in m.DeviceObservation.objects.filter(device__in=devices):
+        assert stored.polled_at.isoformat() == stored.answered_at.isoformat() == "2026-11-29T06:01:00+00:00"
+        assert (stored.collector, stored.duration_seconds, stored.facts) == ("c2", 0.25, {"sysName": "x"})

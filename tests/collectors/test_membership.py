@@ -66,3 +66,24 @@ def test_member_address_needs_a_group_and_excludes_shard(extra, capsys):
 def test_member_address_is_accepted_with_a_group():
     args = parse_args([*BASE, "--group", "g", "--member-address", "127.0.0.1:9781", "--name", "c1"])
     assert (args.member_address, args.name, args.shard) == ("127.0.0.1:9781", "c1", None)
+
+
+def test_handover_keeps_a_lost_device_for_the_grace_then_drops_it():
+    """Issue 16: a device that moved to another member stays polled and served here for ``grace``
+    seconds, so scrapes sent before the scraper's http_sd refresh do not fail; then it goes."""
+    from collectors.targets import Handover, parse_targets
+    from tests.collectors.test_targets import document
+
+    now = [0.0]
+    handover = Handover(15.0, clock=lambda: now[0])
+    a, b, c = parse_targets(document(3), "test")
+    assert handover.targets([a, b]) == [a, b]
+    now[0] = 5.0
+    assert handover.targets([a]) == [a, b]  # b moved away: still here for the grace
+    now[0] = 19.9
+    assert handover.targets([a, c]) == [a, c, b]
+    now[0] = 20.0
+    assert handover.targets([a, c]) == [a, c]  # 15 s after it was lost
+    now[0] = 21.0
+    assert handover.targets([c]) == [c, a]
+    assert handover.targets([a, c]) == [a, c]  # given back: no longer leaving, listed once

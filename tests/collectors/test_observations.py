@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,6 +21,7 @@ class Endpoint:
         self.batches: list[dict] = []
         self.fail_next = 0
         self.refuse_next = 0
+        self.delay = 0.0  # seconds the endpoint takes to answer (a loaded inventory)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +47,7 @@ class Endpoint:
                     self.end_headers()
                     return
                 doc = json.loads(body)
+                time.sleep(outer.delay)  # the slow inventory being simulated, not a synchronisation
                 outer.batches.append(doc)
                 answer = json.dumps({"accepted": len(doc["observations"])}).encode()
                 self.send_response(200)
@@ -219,3 +222,21 @@ def test_an_uptime_going_backwards_goes_out_in_full_at_once(endpoint):
     asyncio.run(sender.flush())
     sent = [o for b in endpoint.batches for o in b["observations"]]
     assert sent[-1]["facts"]["uptime_seconds"] == 30.0
+
+
+def test_a_batch_slower_than_the_client_timeout_is_not_abandoned(endpoint):
+    """Issue 16 at 3,000 devices: batches the loaded inventory took > 10 s to write were given up by the
+    client's timeout and sent again while the first copy still held their rows' locks; the copies piled
+    up until PostgreSQL refused connections.  A batch now has its own, longer timeout."""
+    endpoint.delay = 1.5
+    client = InventoryClient(endpoint.url, TokenSource(TOKEN), timeout=0.5)
+    sender = ObservationSender(client, "c", timeout=30)
+    sender.put(obs("dev-a"))
+
+    async def go():
+        sent = await sender.flush()
+        await client.aclose()
+        return sent
+
+    assert asyncio.run(go()) == 1
+    assert sender.failures == 0 and len(endpoint.batches) == 1

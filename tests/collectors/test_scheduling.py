@@ -439,3 +439,56 @@ def test_an_observation_says_where_the_device_was_polled(agents):
             assert observation["up"] and observation["facts"]["address"] == "127.0.0.1"
 
     asyncio.run(go())
+
+
+def test_an_ha_member_polls_a_device_it_is_given_within_the_first_poll_spread(agents):
+    """Issue 16: a member taking over a dead peer's devices polls them within ``first_poll_spread`` (one
+    lease), not up to one interval later; after that first poll the device is back on its stable phase,
+    at least half an interval on, so a takeover's burst does not repeat every interval.  The first
+    target list is still spread over the interval."""
+    from collectors.scheduler import phase
+
+    agent = agents()
+    name = next(n for n in (f"taken{i}" for i in range(200)) if phase(n, INTERVAL) > 0.6 * INTERVAL)
+    spread = 1.0
+
+    async def go():
+        async with running(first_poll_spread=spread) as run:
+            run.scheduler.apply([target(agent, name)])  # the first list: at its phase, as without HA
+            run.clock.advance(spread)
+            await run.settle()
+            assert agent.requests == []
+            run.scheduler.apply([])
+            run.scheduler.apply([target(agent, name)])  # taken over by a running member
+            run.clock.advance(spread)
+            await run.until(lambda: run.store.get(name).polled, "the first poll, within the spread")
+            first = len(agent.requests)
+            await run.scheduler.idle()
+            device = run.scheduler.devices[name]
+            stable = run.scheduler._epoch + phase(name, INTERVAL)
+            assert device.due >= run.clock.now + INTERVAL / 2 - spread
+            assert (device.due - stable) % INTERVAL == pytest.approx(0.0, abs=1e-6)
+            run.advance_to(device.due - 0.01)
+            await run.settle()
+            assert len(agent.requests) == first  # nothing before its stable phase
+            run.advance_to(device.due)
+            await run.until(started(agent, first), "the second poll, on the stable phase")
+
+    asyncio.run(go())
+
+
+def test_without_a_first_poll_spread_a_new_device_waits_for_its_phase(agents):
+    """The default (no HA): a device's first poll is at its phase within the interval, as before."""
+    from collectors.scheduler import phase
+
+    agent = agents()
+    name = next(n for n in (f"taken{i}" for i in range(200)) if phase(n, INTERVAL) > 0.6 * INTERVAL)
+
+    async def go():
+        async with running() as run:
+            run.scheduler.apply([target(agent, name)])
+            run.clock.advance(1.0)
+            await run.settle()
+            assert agent.requests == [] and not run.store.get(name).polled
+
+    asyncio.run(go())

@@ -7,7 +7,6 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -24,9 +23,8 @@ from inventory.choices import SnmpVersionChoices
 from inventory.models import Device, IPAddress, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
 from inventory.models.monitoring import split_host_port
-from inventory.services.drift import detect_drift
 from inventory.services.membership import assigned, heartbeat, live_members
-from inventory.services.monitoring import observation_record
+from inventory.services.monitoring import observations_record
 from inventory.services.tokens import credential_fetch_record
 
 MAX_OBSERVATIONS = 10_000
@@ -321,21 +319,9 @@ class CollectorObservationsView(ApiVersionMixin, APIView):
         # HA failover two members report the same devices, and batches locking them in different
         # orders deadlocked on PostgreSQL.
         admitted.sort(key=lambda item: item[0].pk)
-        with transaction.atomic():
-            for device, row in admitted:
-                observation_record(
-                    device=device,
-                    collector=batch.validated_data["collector"],
-                    polled_at=row["polled_at"],
-                    up=row["up"],
-                    duration_seconds=row.get("duration_seconds"),
-                    error=row.get("error", "")[:MAX_ERROR_LENGTH],
-                    facts=row.get("facts"),
-                    interfaces=row.get("interfaces"),
-                    lldp_neighbors=row.get("lldp_neighbors"),
-                    detect_drift=False,
-                )
-            detect_drift(devices=[device.pk for device, _row in admitted])
+        for _device, row in admitted:
+            row["error"] = row.get("error", "")[:MAX_ERROR_LENGTH]
+        observations_record(collector=batch.validated_data["collector"], observations=admitted)
         return Response(
             {
                 "accepted": len(admitted),
