@@ -20,7 +20,7 @@ from inventory.api.permissions import CollectorTokenOnly
 from inventory.api.scope import collector_scope
 from inventory.api.views.base import ApiVersionMixin
 from inventory.choices import SnmpVersionChoices
-from inventory.models import Device, IPAddress, SnmpProfile
+from inventory.models import CollectorGroup, Device, IPAddress, SnmpProfile
 from inventory.models.dcim import DEFAULT_POLL_INTERVAL
 from inventory.models.monitoring import split_host_port
 from inventory.services.membership import assigned, heartbeat, live_members
@@ -100,6 +100,18 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in [item.removeprefix("W/") for item in candidates]
 
 
+def requested_group(request) -> CollectorGroup:
+    """The ``?group=`` this collector token may read (400 without it; a refusal is recorded as a fetch)."""
+    slug = request.query_params.get("group", "").strip()
+    if not slug:
+        raise ValidationError({"group": ["Give the collector group's slug: ?group=<slug>."]})
+    try:
+        return collector_scope(request).group(slug)
+    except APIException as exc:
+        credential_fetch_record(request=request, group_slug=slug, group=None, status=exc.status_code)
+        raise
+
+
 def member_params(request) -> tuple[str, str, float] | None:
     """``(name, address, refresh)`` of an HA member's heartbeat (``?member=&address=&refresh=``), or None."""
     name = request.query_params.get("member", "").strip()
@@ -156,14 +168,7 @@ class CollectorTargetsView(ApiVersionMixin, APIView):
         operation_id="collector_targets",
     )
     def get(self, request):
-        slug = request.query_params.get("group", "").strip()
-        if not slug:
-            raise ValidationError({"group": ["Give the collector group's slug: ?group=<slug>."]})
-        try:
-            group = collector_scope(request).group(slug)
-        except APIException as exc:
-            credential_fetch_record(request=request, group_slug=slug, group=None, status=exc.status_code)
-            raise
+        group = requested_group(request)
         member = member_params(request)
         rows = device_rows(
             Device.objects.pollable().filter(collector_group=group),

@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.api.permissions import CollectorTokenOnly
 from inventory.api.scope import collector_scope
 from inventory.api.views.base import ApiVersionMixin
-from inventory.api.views.collector import _v3, _without_nul
+from inventory.api.views.collector import _v3, _without_nul, requested_group
 from inventory.models import DiscoveryJob, SnmpProfile
 from inventory.models.discovery import DiscoveryJobStatusChoices
 from inventory.services.discovery import JobConflict, discovery_job_claim, discovery_job_results
@@ -85,14 +85,7 @@ class CollectorDiscoveryJobsView(ApiVersionMixin, APIView):
         operation_id="collector_discovery_jobs",
     )
     def get(self, request):
-        slug = request.query_params.get("group", "").strip()
-        if not slug:
-            raise ValidationError({"group": ["Give the collector group's slug: ?group=<slug>."]})
-        try:
-            group = collector_scope(request).group(slug)
-        except APIException as exc:
-            credential_fetch_record(request=request, group_slug=slug, group=None, status=exc.status_code)
-            raise
+        group = requested_group(request)
         jobs = (
             DiscoveryJob.objects.filter(group=group, status__in=DiscoveryJobStatusChoices.OPEN)
             .prefetch_related("profile_links__profile")
