@@ -8,7 +8,8 @@ proposal,
 de-duplicated against documented devices (serial, sysName, any documented IP: then ``documented`` with
 ``matched_device``), against earlier proposals (one open proposal per address / serial / name) and against
 rejected ones (remembered by address + sysName or serial). :func:`approve_proposals` creates the documented
-objects through the services (change-logged), all or nothing; :func:`reject_proposals`.
+objects in bulk with the importer's machinery (checked first, one change record per object), all or
+nothing; :func:`reject_proposals`.
 :func:`lldp_proposals` proposes the undocumented LLDP neighbours of polled devices.
 """
 
