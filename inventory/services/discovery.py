@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -941,7 +941,19 @@ def approve_proposals(
             raise ProposalErrors(
                 [{"id": p.pk, "name": p.name, "errors": errors[p.pk]} for p in locked if p.pk in errors]
             )
-        _write(approvals)
+        try:
+            with transaction.atomic():
+                _write(approvals)
+        except IntegrityError as exc:  # a concurrent write won the race past the checks: find it again
+            clashes = _check_unique(approvals) or {
+                a.proposal.pk: {
+                    "device": [f"The database refused the approval (a concurrent change?): {exc}"]
+                }
+                for a in approvals
+            }
+            raise ProposalErrors(
+                [{"id": p.pk, "name": p.name, "errors": clashes[p.pk]} for p in locked if p.pk in clashes]
+            ) from None
         for approval in approvals:
             approval.proposal.status = Status.STATUS_APPROVED
             approval.proposal.device = approval.device
