@@ -39,7 +39,7 @@ from inventory.importer.references import ReferenceCache, Unresolved
 from inventory.importer.targets import Target, target
 from inventory.models import Device, Interface, ObjectChange, Site
 from inventory.services.change_events import import_event_record, summarised_change_events
-from inventory.services.changelog import change_context, serialize_object
+from inventory.services.changelog import bulk_record, change_context, serialize_object
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages ``checking`` and ``writing``."""
@@ -451,26 +451,18 @@ class _Import:
                     postchange["tags"] = sorted({tag.name for tag in row.tags})
                 else:
                     postchange["tags"] = (row.prechange or {}).get("tags", [])
-            parent = row.instance.changelog_parent()
             records.append(
-                ObjectChange(  # FKs by id: no related-object descriptor work per record
-                    user_id=context.user_id,
-                    user_name=context.username,
-                    request_id=context.request_id,
+                bulk_record(
+                    row.instance,
                     action=(
                         ObjectChangeActionChoices.ACTION_UPDATE
                         if row.prechange is not None
                         else ObjectChangeActionChoices.ACTION_CREATE
                     ),
-                    changed_object_type_id=content_type.pk,
-                    changed_object_id=row.instance.pk,
-                    related_object_type_id=(
-                        ContentType.objects.get_for_model(type(parent)).pk if parent else None
-                    ),
-                    related_object_id=parent.pk if parent is not None else None,
-                    object_repr=str(row.instance)[:200],
-                    prechange_data=row.prechange,
-                    postchange_data=postchange,
+                    prechange=row.prechange,
+                    postchange=postchange,
+                    context=context,
+                    content_type_id=content_type.pk,
                 )
             )
         inserts.insert(ObjectChange, records)

@@ -35,8 +35,11 @@ def _address_key(instance: IPAddress) -> tuple | None:
     return (value.version, int(value.ip), instance.vrf_id)
 
 
-def check(model: type[models.Model], instances: list[tuple[int, models.Model]]) -> list[RowError]:
-    """Errors for rows that repeat an earlier row's prefix or address (``(row number, instance)``)."""
+def check(
+    model: type[models.Model], instances: list[tuple[int, models.Model]], *, label: str = "row"
+) -> list[RowError]:
+    """Errors for rows that repeat an earlier row's prefix or address (``(row number, instance)``;
+    ``label`` names what the numbers count in messages)."""
     errors: list[RowError] = []
     if model is Prefix:
         first: dict[tuple, int] = {}
@@ -47,7 +50,7 @@ def check(model: type[models.Model], instances: list[tuple[int, models.Model]]) 
             if key in first:
                 where = f" in VRF {instance.vrf}" if instance.vrf_id else ""
                 errors.append(
-                    RowError(number, "prefix", f"Prefix {key[0]}{where} is also in row {first[key]}.")
+                    RowError(number, "prefix", f"Prefix {key[0]}{where} is also in {label} {first[key]}.")
                 )
             else:
                 first[key] = number
@@ -65,7 +68,7 @@ def check(model: type[models.Model], instances: list[tuple[int, models.Model]]) 
                     RowError(
                         number,
                         "address",
-                        f"Address {host} is also in row {earlier[0][0]} "
+                        f"Address {host} is also in {label} {earlier[0][0]} "
                         f"(only {', '.join(shared)} may repeat).",
                     )
                 )

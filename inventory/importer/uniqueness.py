@@ -119,11 +119,14 @@ def _existing(model: type[models.Model], rule: _Rule, keys: set[tuple]) -> Itera
                 yield row["pk"], key
 
 
-def check(model: type[models.Model], instances: list[tuple[int, models.Model]]) -> list[RowError]:
+def check(
+    model: type[models.Model], instances: list[tuple[int, models.Model]], *, label: str = "row"
+) -> list[RowError]:
     """Errors for rows that collide with an earlier row of the file or with another database row.
 
     ``instances`` are ``(row number, unsaved or updated instance)``; rows being updated do not collide
-    with their own database row.
+    with their own database row. ``label`` names what the numbers count in messages (a discovery
+    approval numbers by proposal id).
     """
     errors: list[RowError] = []
     own = {instance.pk for _, instance in instances if instance.pk is not None}
@@ -136,7 +139,7 @@ def check(model: type[models.Model], instances: list[tuple[int, models.Model]]) 
             if key is None:
                 continue
             if key in first_row:
-                errors.append(RowError(number, rule.field, f"{rule.message} (as row {first_row[key]})"))
+                errors.append(RowError(number, rule.field, f"{rule.message} (as {label} {first_row[key]})"))
                 continue
             first_row[key] = number
             keyed.append((number, key))

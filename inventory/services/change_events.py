@@ -19,11 +19,12 @@ month and double the import's inserts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
@@ -181,6 +182,24 @@ def change_event_record(*, record: ObjectChange, instance: models.Model) -> Even
     if event is not None:
         event.save()
     return event
+
+
+def change_events_of(pairs: Iterable[tuple[ObjectChange, models.Model]]) -> list[Event]:
+    """The ``change`` events of change records written in bulk (saved, with their ids and times), unsaved:
+    the writer inserts them in bulk. The same events :func:`change_event_record` writes one by one."""
+    if _summarised.get():
+        return []
+    events = []
+    for record, instance in pairs:
+        handler = HANDLERS.get(type(instance))
+        if handler is None:
+            continue
+        # the type by the cached lookup, not a query per record through the foreign key
+        record.changed_object_type = ContentType.objects.get_for_id(record.changed_object_type_id)
+        event = handler(record, instance)
+        if event is not None:
+            events.append(event)
+    return events
 
 
 def import_event_record(*, model: type[models.Model], created: int, updated: int) -> Event:

@@ -149,6 +149,36 @@ def _record(
     )
 
 
+def bulk_record(
+    instance: ChangeLoggedModel,
+    *,
+    action: str,
+    prechange: dict | None,
+    postchange: dict | None,
+    context: RequestContext,
+    content_type_id: int | None = None,
+) -> ObjectChange:
+    """The record the signals would write for ``instance``, unsaved: for writers that insert objects and
+    their records in bulk (imports, discovery approvals). FKs by id (no related-object descriptor work per
+    record); ``content_type_id`` saves the per-object lookup of ``instance``'s type."""
+    parent = instance.changelog_parent()
+    if content_type_id is None:
+        content_type_id = ContentType.objects.get_for_model(type(instance)).pk
+    return ObjectChange(
+        user_id=context.user_id,
+        user_name=context.username,
+        request_id=context.request_id,
+        action=action,
+        changed_object_type_id=content_type_id,
+        changed_object_id=instance.pk,
+        related_object_type_id=ContentType.objects.get_for_model(type(parent)).pk if parent else None,
+        related_object_id=parent.pk if parent is not None else None,
+        object_repr=str(instance)[:200],
+        prechange_data=prechange,
+        postchange_data=postchange,
+    )
+
+
 # -- signal handlers ---------------------------------------------------------------------------------
 
 

@@ -8,7 +8,8 @@ proposal,
 de-duplicated against documented devices (serial, sysName, any documented IP: then ``documented`` with
 ``matched_device``), against earlier proposals (one open proposal per address / serial / name) and against
 rejected ones (remembered by address + sysName or serial). :func:`approve_proposals` creates the documented
-objects through the services (change-logged), all or nothing; :func:`reject_proposals`.
+objects in bulk with the importer's machinery (checked first, one change record per object), all or
+nothing; :func:`reject_proposals`.
 :func:`lldp_proposals` proposes the undocumented LLDP neighbours of polled devices.
 """
 
@@ -18,16 +19,19 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from inventory.choices import DeviceStatusChoices, InterfaceTypeChoices
+from inventory.choices import DeviceStatusChoices, InterfaceTypeChoices, ObjectChangeActionChoices
+from inventory.importer import inserts, samefile, uniqueness
+from inventory.middleware import current_request
 from inventory.models import (
     CollectorGroup,
     Device,
@@ -36,9 +40,12 @@ from inventory.models import (
     DiscoveryJob,
     DiscoveryJobProfile,
     DiscoveryProposal,
+    Event,
     Interface,
+    InterfaceTemplate,
     IPAddress,
     Manufacturer,
+    ObjectChange,
     Platform,
     Site,
     SnmpProfile,
@@ -63,8 +70,8 @@ from inventory.models.discovery import (
     parse_prefix,
 )
 from inventory.models.sortkeys import host_key
-from inventory.services.changelog import change_context
-from inventory.services.dcim import device_create, interface_add_ip
+from inventory.services.change_events import change_events_of
+from inventory.services.changelog import bulk_record, change_context, serialize_object
 from inventory.services.drift import short_name
 from inventory.services.objects import create_object
 
@@ -581,7 +588,17 @@ def _locked(proposals: Iterable[DiscoveryProposal]) -> list[DiscoveryProposal]:
     locked = (
         DiscoveryProposal.objects.select_for_update(of=("self",))  # not the nullable joined rows
         .filter(pk__in=ids)
-        .select_related("job", "profile", "group", "manufacturer", "platform", "device_type")
+        .select_related(
+            "job__site",
+            "job__role",
+            "job__tenant",
+            "job__group",
+            "profile",
+            "group",
+            "manufacturer",
+            "platform",
+            "device_type",
+        )
         .order_by("pk")
     )
     return list(locked)
@@ -635,21 +652,73 @@ def _address_with_mask(proposal: DiscoveryProposal) -> tuple[str, int | None]:
     return f"{ip}/{ip.max_prefixlen}", None
 
 
-def _approve_one(
+@dataclass
+class _Approval:
+    """One proposal's objects, built and checked before anything is written."""
+
+    proposal: DiscoveryProposal
+    device: Device
+    interfaces: list[Interface]
+    """The new interfaces: the device type's templates first, then the observed ones."""
+    ip: IPAddress | None = None
+
+
+class _Named:
+    """Device types, manufacturers and platforms by name (found or created through the services), and the
+    interface templates of device types: looked up once per approval, not once per proposal."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self.found: dict[tuple, Any] = {}
+        self.manufacturers: dict[int, Manufacturer] = {}
+        self.templates: dict[int, list[InterfaceTemplate]] = {}
+
+    def get(self, model, name: str, **extra):
+        manufacturer = extra.get("manufacturer")
+        key = (model, name.casefold(), manufacturer.pk if manufacturer is not None else None)
+        if key not in self.found:
+            self.found[key] = _ensure_named(model, name, self.user, **extra)
+        return self.found[key]
+
+    def manufacturer_of(self, device_type: DeviceType) -> Manufacturer:
+        if device_type.manufacturer_id not in self.manufacturers:
+            self.manufacturers[device_type.manufacturer_id] = device_type.manufacturer
+        return self.manufacturers[device_type.manufacturer_id]
+
+    def templates_of(self, device_type: DeviceType) -> list[InterfaceTemplate]:
+        if device_type.pk not in self.templates:
+            self.templates[device_type.pk] = list(InterfaceTemplate.objects.filter(device_type=device_type))
+        return self.templates[device_type.pk]
+
+
+@cache
+def _references(model) -> tuple[str, ...]:
+    """The foreign keys of ``model``: the objects an approval holds already, not looked up again."""
+    return tuple(f.name for f in model._meta.concrete_fields if f.is_relation)
+
+
+def _field_errors(instance) -> dict[str, list[str]]:
+    """``full_clean()`` without a query per foreign key or per unique constraint (those are checked for
+    the whole approval at once: :func:`_check_unique`)."""
+    try:
+        instance.clean_fields(exclude=_references(type(instance)))
+    except ValidationError as exc:
+        return _error_dict(exc)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        return _error_dict(exc)
+    return {}
+
+
+def _prechecked(
     proposal: DiscoveryProposal,
     *,
     site: Site | None,
     role: DeviceRole | None,
-    tenant: Tenant | None,
     device_type: DeviceType | None,
-    user,
-    now: datetime,
-) -> Device:
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    job = proposal.job
-    site = site or (job.site if job else None)
-    role = role or (job.role if job else None)
-    tenant = tenant if tenant is not None else (job.tenant if job else None)
     if proposal.status != Status.STATUS_OPEN:
         label = Status.label(proposal.status) or proposal.status
         errors["status"] = [f"Only open proposals are approved; this one is {label.lower()}."]
@@ -669,76 +738,159 @@ def _approve_one(
         errors["device_type"] = [
             f"No sysObjectID mapping gives a device type (sysObjectID {oid}): choose one, or add a mapping."
         ]
+    return errors
+
+
+def _build(
+    proposal: DiscoveryProposal,
+    *,
+    site: Site | None,
+    role: DeviceRole | None,
+    tenant: Tenant | None,
+    device_type: DeviceType | None,
+    named: _Named,
+) -> _Approval | dict[str, list[str]]:
+    """The proposal's device, interfaces and address, unsaved and checked; or the errors that stop it."""
+    job = proposal.job
+    site = site or (job.site if job else None)
+    role = role or (job.role if job else None)
+    tenant = tenant if tenant is not None else (job.tenant if job else None)
+    errors = _prechecked(proposal, site=site, role=role, device_type=device_type)
     if errors:
-        raise ProposalErrors([{"id": proposal.pk, "name": proposal.name, "errors": errors}])
+        return errors
+    names = proposal.mapping or {}
     if device_type is None:
         device_type = proposal.device_type
     if device_type is None:
-        manufacturer = proposal.manufacturer or _ensure_named(Manufacturer, names["manufacturer"], user)
-        device_type = _ensure_named(DeviceType, names["device_type"], user, manufacturer=manufacturer)
+        manufacturer = proposal.manufacturer or named.get(Manufacturer, names["manufacturer"])
+        device_type = named.get(DeviceType, names["device_type"], manufacturer=manufacturer)
     platform = proposal.platform
     if platform is None and names.get("platform"):
-        manufacturer = (
-            device_type.manufacturer if device_type.manufacturer.name == names.get("manufacturer") else None
-        )
-        platform = _ensure_named(Platform, names["platform"], user, manufacturer=manufacturer)
+        manufacturer = named.manufacturer_of(device_type)
+        manufacturer = manufacturer if manufacturer.name == names.get("manufacturer") else None
+        platform = named.get(Platform, names["platform"], manufacturer=manufacturer)
     monitored = bool(
         proposal.profile_id and (proposal.group_id or (job and job.group_id)) and proposal.address
     )
-    data: dict[str, Any] = {
-        "name": proposal.name[:64],
-        "device_type": device_type,
-        "role": role,
-        "site": site,
-        "tenant": tenant,
-        "platform": platform,
-        "serial": proposal.serial,
-        "status": DeviceStatusChoices.STATUS_ACTIVE,
-    }
+    device = Device(
+        name=proposal.name[:64],
+        device_type=device_type,
+        role=role,
+        site=site,
+        tenant=tenant,
+        platform=platform,
+        serial=proposal.serial,
+        status=DeviceStatusChoices.STATUS_ACTIVE,
+    )
     if monitored:
-        data.update(
-            monitored=True, snmp_profile=proposal.profile, collector_group=proposal.group or job.group
+        device.monitored = True
+        device.snmp_profile = proposal.profile
+        device.collector_group = proposal.group or job.group
+    errors = _field_errors(device)
+    if errors:
+        return errors
+    interfaces: dict[str, Interface] = {}
+    for template in named.templates_of(device_type):
+        interfaces.setdefault(
+            template.name,
+            Interface(
+                device=device,
+                name=template.name,
+                label=template.label,
+                type=template.type,
+                enabled=template.enabled,
+                mgmt_only=template.mgmt_only,
+                description=template.description,
+            ),
         )
-    try:
-        device = device_create(data=data, user=user)
-    except ValidationError as exc:
-        raise ProposalErrors(
-            [{"id": proposal.pk, "name": proposal.name, "errors": _error_dict(exc)}]
-        ) from None
-    existing = set(device.interfaces.values_list("name", flat=True))
     by_index: dict[int, Interface] = {}
     for row in proposal.interfaces or []:
         values = _interface_values(row) if isinstance(row, dict) else None
         if values is None:
             continue
-        if values["name"] in existing:
-            interface = device.interfaces.get(name=values["name"])
-        else:
-            interface = create_object(model=Interface, data={"device": device, **values}, user=user)
-            existing.add(values["name"])
+        interface = interfaces.setdefault(values["name"], Interface(device=device, **values))
         if isinstance(row.get("ifIndex"), int):
             by_index.setdefault(row["ifIndex"], interface)
+    ip = None
     if proposal.address:
         address, if_index = _address_with_mask(proposal)
         interface = by_index.get(if_index) if if_index is not None else None
         if interface is None:
-            interface = device.interfaces.filter(name=MGMT_INTERFACE).first() or create_object(
-                model=Interface,
-                data={"device": device, "name": MGMT_INTERFACE, "type": InterfaceTypeChoices.TYPE_VIRTUAL},
-                user=user,
+            interface = interfaces.setdefault(
+                MGMT_INTERFACE,
+                Interface(device=device, name=MGMT_INTERFACE, type=InterfaceTypeChoices.TYPE_VIRTUAL),
             )
-        try:
-            interface_add_ip(interface=interface, address=address, primary=True, user=user)
-        except ValidationError as exc:
-            raise ProposalErrors(
-                [{"id": proposal.pk, "name": proposal.name, "errors": {"address": exc.messages}}]
-            ) from None
-    proposal.status = Status.STATUS_APPROVED
-    proposal.device = device
-    proposal.decided_by = _username(user)
-    proposal.decided_at = now
-    proposal.save(update_fields=["status", "device", "decided_by", "decided_at"])
-    return device
+        ip = IPAddress(address=address, assigned_object=interface)
+    for interface in interfaces.values():
+        for name, texts in _field_errors(interface).items():
+            errors.setdefault("interfaces", []).extend(f"{interface.name}: {name}: {text}" for text in texts)
+    if ip is not None:
+        ip_errors = _field_errors(ip)
+        if ip_errors:
+            errors["address"] = [text for texts in ip_errors.values() for text in texts]
+    if errors:
+        return errors
+    return _Approval(proposal=proposal, device=device, interfaces=list(interfaces.values()), ip=ip)
+
+
+def _check_unique(approvals: list[_Approval]) -> dict[int, dict[str, list[str]]]:
+    """What the database and the other proposals of this approval forbid: a device name taken at the site
+    (for the tenant), an address documented twice; by proposal id."""
+    errors: dict[int, dict[str, list[str]]] = {}
+    found = [
+        *uniqueness.check(Device, [(a.proposal.pk, a.device) for a in approvals], label="proposal"),
+        *samefile.check(
+            IPAddress, [(a.proposal.pk, a.ip) for a in approvals if a.ip is not None], label="proposal"
+        ),
+    ]
+    for error in found:
+        errors.setdefault(error.row, {}).setdefault(error.field, []).append(error.message)
+    return errors
+
+
+def _stored(objs: list) -> list:
+    for obj in objs:
+        if hasattr(obj, "set_stored_values"):
+            obj.set_stored_values()
+    return objs
+
+
+def _write(approvals: list[_Approval]) -> None:
+    """Insert the devices, interfaces and addresses in bulk (the importer's prepared inserts), set the
+    primary IPs, then one change record per created object and the device-created events."""
+    devices = _stored([a.device for a in approvals])
+    inserts.create(Device, devices)
+    interfaces = []
+    for approval in approvals:
+        for interface in approval.interfaces:
+            interface.device = approval.device  # now with its id
+        interfaces.extend(approval.interfaces)
+    inserts.create(Interface, _stored(interfaces))
+    addressed = [a for a in approvals if a.ip is not None]
+    for approval in addressed:
+        approval.ip.assigned_object = approval.ip.assigned_object  # now with its id
+    inserts.create(IPAddress, _stored([a.ip for a in addressed]))
+    for approval in addressed:
+        setattr(approval.device, "primary_ip4" if approval.ip.family == 4 else "primary_ip6", approval.ip)
+    Device.objects.bulk_update(
+        [a.device for a in addressed], ["primary_ip4", "primary_ip6"], batch_size=inserts.BATCH
+    )
+    context = current_request.get()
+    records: list[ObjectChange] = []
+    created: list[tuple[ObjectChange, Device]] = []
+    for approval in approvals:
+        for obj in (approval.device, *approval.interfaces, *([approval.ip] if approval.ip else [])):
+            postchange = serialize_object(obj, with_m2m=False)
+            postchange.update({f.name: [] for f in type(obj)._meta.many_to_many})  # a new object: no tags
+            record = bulk_record(
+                obj, action=ObjectChangeActionChoices.ACTION_CREATE, prechange=None, postchange=postchange,
+                context=context,
+            )  # fmt: skip
+            records.append(record)
+            if obj is approval.device:
+                created.append((record, obj))
+    inserts.create(ObjectChange, records)
+    inserts.insert(Event, change_events_of(created))
 
 
 def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
@@ -757,36 +909,60 @@ def approve_proposals(
     user=None,
 ) -> list[Device]:
     """Document each proposal as an active device — its device type (given, or from the mapping: created
-    with its manufacturer if missing), platform, serial, observed interfaces, the swept address as primary
-    IP (on the interface it was observed on, else a virtual ``mgmt0``) and the monitoring settings (the
-    profile that answered, the job's collector group) — through the services, change-logged, all or nothing.
+    with its manufacturer if missing), platform, serial, the device type's template interfaces and the
+    observed ones, the swept address as primary IP (on the interface it was observed on, else a virtual
+    ``mgmt0``) and the monitoring settings (the profile that answered, the job's collector group) —
+    change-logged (one record per created object, a ``device created`` event per device), all or nothing.
 
     ``site``/``role``/``tenant`` default to the job's. :class:`ProposalErrors` names every proposal that
     cannot be approved and the field; then nothing is written.
+
+    Every object is built and checked first (the models' ``clean()``, uniqueness over the database and the
+    whole batch at once), then written in bulk with the importer's machinery: a few queries per batch, not
+    a few per interface, so a /22's proposals are approved within one request.
     """
     now = timezone.now()
     with transaction.atomic(), change_context(user=user):
         locked = _locked(proposals)
-        devices, errors = [], []
+        named = _Named(user)
+        approvals, errors = [], {}
         for proposal in locked:
-            try:
-                with transaction.atomic():
-                    devices.append(
-                        _approve_one(
-                            proposal,
-                            site=site,
-                            role=role,
-                            tenant=tenant,
-                            device_type=device_type,
-                            user=user,
-                            now=now,
-                        )
-                    )
-            except ProposalErrors as exc:
-                errors.extend(exc.errors)
+            built = _build(
+                proposal, site=site, role=role, tenant=tenant, device_type=device_type, named=named
+            )
+            if isinstance(built, _Approval):
+                approvals.append(built)
+            else:
+                errors[proposal.pk] = built
+        for pk, found in _check_unique(approvals).items():
+            for name, texts in found.items():
+                errors.setdefault(pk, {}).setdefault(name, []).extend(texts)
         if errors:
-            raise ProposalErrors(errors)
-    return devices
+            raise ProposalErrors(
+                [{"id": p.pk, "name": p.name, "errors": errors[p.pk]} for p in locked if p.pk in errors]
+            )
+        try:
+            with transaction.atomic():
+                _write(approvals)
+        except IntegrityError as exc:  # a concurrent write won the race past the checks: find it again
+            clashes = _check_unique(approvals) or {
+                a.proposal.pk: {
+                    "device": [f"The database refused the approval (a concurrent change?): {exc}"]
+                }
+                for a in approvals
+            }
+            raise ProposalErrors(
+                [{"id": p.pk, "name": p.name, "errors": clashes[p.pk]} for p in locked if p.pk in clashes]
+            ) from None
+        for approval in approvals:
+            approval.proposal.status = Status.STATUS_APPROVED
+            approval.proposal.device = approval.device
+            approval.proposal.decided_by = _username(user)
+            approval.proposal.decided_at = now
+        DiscoveryProposal.objects.bulk_update(
+            locked, ["status", "device", "decided_by", "decided_at"], batch_size=inserts.BATCH
+        )
+    return [approval.device for approval in approvals]
 
 
 def reject_proposals(*, proposals: Iterable[DiscoveryProposal], user=None) -> list[DiscoveryProposal]:
