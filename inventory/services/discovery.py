@@ -84,6 +84,20 @@ OPEN_OR_DOCUMENTED = (Status.STATUS_OPEN, Status.STATUS_DOCUMENTED)
 # -- jobs ------------------------------------------------------------------------------------------------
 
 
+APPROVE_PERMS = (
+    "inventory.change_discoveryproposal",
+    "inventory.add_device",
+    "inventory.change_device",
+    "inventory.add_interface",
+    "inventory.add_ipaddress",
+    "inventory.add_manufacturer",
+    "inventory.add_platform",
+    "inventory.add_devicetype",
+)
+"""Approving creates a device, its interfaces and its address, and the manufacturer, platform and device type
+the sysObjectID mapping names when they do not exist yet."""
+
+
 def job_hosts(prefix: str) -> Iterator[str]:
     """The addresses a sweep visits, ascending (contract 9: IPv4 shorter than /31 without network and
     broadcast address; /31, /32 and IPv6 every address)."""

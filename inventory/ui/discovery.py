@@ -33,6 +33,7 @@ from inventory.models.discovery import (
     ProposalStatusChoices,
 )
 from inventory.services.discovery import (
+    APPROVE_PERMS,
     ProposalErrors,
     approve_proposals,
     discovery_job_cancel,
@@ -47,13 +48,6 @@ from inventory.ui.forms_base import ObjectForm
 from inventory.ui.generic import ObjectListView, ObjectPermissionView, ObjectViews, safe_return_url, user_can
 from inventory.ui.tables_base import ChoiceBadgeColumn, LinkColumn, ObjectTable
 
-APPROVE_PERMS = (
-    "inventory.change_discoveryproposal",
-    "inventory.add_device",
-    "inventory.change_device",
-    "inventory.add_interface",
-    "inventory.add_ipaddress",
-)
 REFRESH_SECONDS = 5
 """A running sweep's page reloads itself this often (``<meta http-equiv="refresh">``, no JavaScript)."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory import models as m
 from inventory.data import load_sysobjectid_mappings
-from inventory.services.discovery import discovery_job_create, proposal_record
+from inventory.services.discovery import APPROVE_PERMS, discovery_job_create, proposal_record
 from inventory.services.monitoring import observation_record
 from tests.api.data import SECRETS
 
@@ -279,13 +279,26 @@ def test_a_documented_proposal_is_not_approved(collector, job, inv, api):
 
 def test_approving_needs_the_permissions_to_document_a_device(collector, job, inv, make_token, client_for):
     sweep(collector, job, answer("127.77.0.3", inv.profiles[0], name="sw-3"))
+    sweep(collector, job, answer("127.77.0.4", inv.profiles[0], name="sw-4"))
     proposal = proposal_at("127.77.0.3")
     reader = client_for(make_token("view_discoveryproposal", "change_discoveryproposal"))
+    assert reader.post(f"/api/discovery/proposals/{proposal_at('127.77.0.4').pk}/reject/").status_code == 200
     assert reader.get("/api/discovery/proposals/").status_code == 200
     assert (
         reader.post(f"/api/discovery/proposals/{proposal.pk}/approve/", {}, format="json").status_code == 403
     )
-    assert reader.post(f"/api/discovery/proposals/{proposal.pk}/reject/").status_code == 200
+    # approval may create the mapped manufacturer, platform and device type: their add permissions are needed
+    documenter = client_for(make_token("view_discoveryproposal", *APPROVE_PERMS[:5]))
+    assert (
+        documenter.post(f"/api/discovery/proposals/{proposal.pk}/approve/", {}, format="json").status_code
+        == 403
+    )
+    approver = client_for(make_token("view_discoveryproposal", *APPROVE_PERMS))
+    assert (
+        approver.post(f"/api/discovery/proposals/{proposal.pk}/approve/", {}, format="json").status_code
+        == 200
+    )
+    assert m.Device.objects.filter(name="sw-3").exists()
 
 
 # -- LLDP -------------------------------------------------------------------------------------------------

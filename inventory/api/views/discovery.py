@@ -30,6 +30,7 @@ from inventory.api.serializers.discovery import (
 from inventory.api.views.base import BaseModelViewSet, ReadOnlyViewSet, select_brief
 from inventory.models import DiscoveryJob, DiscoveryProposal, SysObjectIdMapping
 from inventory.services.discovery import (
+    APPROVE_PERMS,
     ProposalErrors,
     approve_proposals,
     discovery_job_cancel,
@@ -37,15 +38,6 @@ from inventory.services.discovery import (
     discovery_job_update,
     reject_proposals,
 )
-
-APPROVE_PERMS = (
-    "inventory.change_discoveryproposal",
-    "inventory.add_device",
-    "inventory.change_device",
-    "inventory.add_interface",
-    "inventory.add_ipaddress",
-)
-"""Approving creates a device, its interfaces and its address (and may create its type and platform)."""
 
 
 class DiscoveryActionPermission(TokenPermissions):
