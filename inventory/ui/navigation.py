@@ -1,4 +1,7 @@
-"""The navigation bar: menu groups of model pages, filtered by what the user may see."""
+"""The navigation bar: menu groups of model pages, filtered by what the user may see.
+
+Contacts sit under Organization and the pages that are not a model's (events, change log, import, topology)
+under one Operations menu, as in NetBox, so the bar stays one line on a 1280 px screen."""
 
 from __future__ import annotations
 
@@ -12,8 +15,20 @@ from inventory.ui import registry
 from inventory.ui.generic import user_can
 
 MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Organization", ("Region", "Site", "Location", "TenantGroup", "Tenant", "Tag")),
-    ("Contacts", ("Contact", "ContactRole", "ContactAssignment")),
+    (
+        "Organization",
+        (
+            "Region",
+            "Site",
+            "Location",
+            "TenantGroup",
+            "Tenant",
+            "Tag",
+            "Contact",
+            "ContactRole",
+            "ContactAssignment",
+        ),
+    ),
     (
         "Devices",
         (

@@ -79,3 +79,27 @@ def test_column_chooser_and_search(live_server, laptop):
     laptop.fill(".navsearch input", "casa-access-switch-01")
     laptop.keyboard.press("Enter")
     expect(laptop.locator(".search-group")).to_contain_text("casa-access-switch-01-long-hostname")
+
+
+def test_the_navigation_bar_is_one_line_at_1280_px(live_server, browser):
+    """Every menu, the search box and the user's name on one line of a 1280 px screen (a writer sees all)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        d.make_writer()
+        log_in(page, live_server.url, "writer", d.PASSWORD)
+        page.goto(f"{live_server.url}/")
+        items = page.locator("nav.navbar summary, nav.navbar .navsearch input, nav.navbar .user span")
+        expect(page.locator("nav.navbar summary", has_text="Discovery")).to_be_visible()
+        boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+        assert len(boxes) >= 9 and all(boxes), boxes
+        middles = {round(b["y"] + b["height"] / 2) for b in boxes}
+        layout = [(round(b["x"]), round(b["y"]), round(b["width"])) for b in boxes]
+        assert max(middles) - min(middles) <= 4, layout  # one row, not wrapped
+        assert max(b["x"] + b["width"] for b in boxes) <= 1280, boxes
+        page.click("nav summary:text-is('Operations')")
+        page.get_by_role("link", name="Events", exact=True).click()
+        page.wait_for_url(f"{live_server.url}/monitoring/events/")
+    finally:
+        context.close()
