@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from tests.deploy.certs import CertificateAuthority
+from tests.certs import Authority
 from tests.deploy.servers import free_port, process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,9 +163,10 @@ def production_server(workdir: Path) -> Iterator[ProductionServer]:
             check=True,
         )
         # the unit serves TLS itself (deploy/README.md "TLS to the inventory"): a CA and certificate made here
-        ca = CertificateAuthority.create()
-        ca_file = ca.write_cert(workdir / "ca.pem")
-        cert, key = ca.issue_server(workdir, "inventory")
+        ca = Authority(workdir, "inventory")
+        ca_file = ca.cert_file
+        served = ca.issue("inventory", server=True)
+        cert, key = served.cert_file, served.key_file
         tls = {
             "/etc/infrastrand/tls/inventory.crt": str(cert),
             "/etc/infrastrand/tls/inventory.key": str(key),

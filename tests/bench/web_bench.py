@@ -63,7 +63,7 @@ from prometheus_client import CollectorRegistry
 from collectors.runtime import SWITCH_INTERVAL
 from exporters import webconfig
 from exporters.http import serve
-from tests.exporters.certs import Authority
+from tests.certs import Authority
 from tests.exporters.synthetic import filled_store
 
 PASSWORD = "bench-password"

@@ -29,8 +29,9 @@ from collectors.targets import (
     select_shard,
     shard_of,
 )
+from tests.certs import Authority, Issued
 
-from .tls import CA, Issued, TlsHttpServer
+from .tls import TlsHttpServer
 
 TOKEN = "collector-token-for-tests"
 
@@ -66,7 +67,7 @@ class Inventory:
     and takes observations (contract 2); ``tls`` (server certificate, optional client CA) serves HTTPS.
     """
 
-    def __init__(self, tls: tuple[Issued, CA | None] | None = None) -> None:
+    def __init__(self, tls: tuple[Issued, Authority | None] | None = None) -> None:
         self.document = document()
         self.requests: list[dict] = []
         self.observations: list[dict] = []
@@ -462,7 +463,7 @@ def test_a_broken_targets_file_names_the_file(tmp_path):
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     directory = tmp_path_factory.mktemp("pki")
-    ca, other = CA(directory, "inventory-ca"), CA(directory, "unrelated-ca")
+    ca, other = Authority(directory, "inventory"), Authority(directory, "unrelated")
     return {
         "ca": ca,
         "other": other,
@@ -475,12 +476,12 @@ def pki(tmp_path_factory):
 def test_tls_with_private_ca_and_client_certificate(pki, tmp_path):
     inv = Inventory(tls=(pki["server"], pki["ca"]))  # mTLS: client certificates of our CA only
     try:
-        good = source(inv.url, tmp_path, ca_file=pki["ca"].cert_path, client_cert=pki["client"].cert,
-                      client_key=pki["client"].key)  # fmt: skip
+        good = source(inv.url, tmp_path, ca_file=pki["ca"].cert_file, client_cert=pki["client"].cert_file,
+                      client_key=pki["client"].key_file)  # fmt: skip
         assert len(asyncio.run(good.refresh())) == 3 and good.state.inventory_up
         for cert in (None, pki["stranger"]):  # no client certificate, or one of another CA: refused
-            options = {"client_cert": cert.cert, "client_key": cert.key} if cert else {}
-            bad = source(inv.url, tmp_path / "other", ca_file=pki["ca"].cert_path, timeout=3, **options)
+            options = {"client_cert": cert.cert_file, "client_key": cert.key_file} if cert else {}
+            bad = source(inv.url, tmp_path / "other", ca_file=pki["ca"].cert_file, timeout=3, **options)
             assert asyncio.run(bad.refresh()) is None and not bad.state.inventory_up
             assert bad.state.last_error  # a TLS alert or a closed connection, depending on timing
             sender = ObservationSender(bad.client, "c")  # the same refusal never kills the flush loop
@@ -495,9 +496,9 @@ def test_tls_with_private_ca_and_client_certificate(pki, tmp_path):
 def test_wrong_ca_is_one_clear_line_and_the_cached_targets_stay(pki, tmp_path, caplog):
     inv = Inventory(tls=(pki["server"], None))
     try:
-        first = source(inv.url, tmp_path, ca_file=pki["ca"].cert_path)
+        first = source(inv.url, tmp_path, ca_file=pki["ca"].cert_file)
         assert len(asyncio.run(first.refresh())) == 3  # fills the cache
-        wrong = source(inv.url, tmp_path, ca_file=pki["other"].cert_path, timeout=3)
+        wrong = source(inv.url, tmp_path, ca_file=pki["other"].cert_file, timeout=3)
 
         async def twice():
             return await wrong.refresh(), await wrong.refresh()
@@ -510,9 +511,9 @@ def test_wrong_ca_is_one_clear_line_and_the_cached_targets_stay(pki, tmp_path, c
     assert wrong.state.from_cache and not wrong.state.inventory_up
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("collectors")]
     assert len(lines) == 1, lines  # one line, not one per refresh
-    assert f"not trusted by --ca-file {pki['other'].cert_path}" in lines[0]
+    assert f"not trusted by --ca-file {pki['other'].cert_file}" in lines[0]
     assert "polling cached targets" in lines[0]
-    key_text = pki["server"].key.read_text()
+    key_text = pki["server"].key_file.read_text()
     assert TOKEN not in caplog.text and "PRIVATE KEY" not in caplog.text and key_text not in caplog.text
 
 
@@ -522,11 +523,11 @@ def test_unloadable_certificate_files_are_named(pki, tmp_path):
     missing = tmp_path / "missing-ca.pem"
     with pytest.raises(InventoryConfigError, match=f"--ca-file {missing}: cannot load"):
         client("https://127.0.0.1:1", ca_file=missing)
-    with pytest.raises(InventoryConfigError, match=f"--client-cert {pki['client'].key}") as exc:
-        client("https://127.0.0.1:1", client_cert=pki["client"].key, client_key=pki["client"].key)
+    with pytest.raises(InventoryConfigError, match=f"--client-cert {pki['client'].key_file}") as exc:
+        client("https://127.0.0.1:1", client_cert=pki["client"].key_file, client_key=pki["client"].key_file)
     assert "PRIVATE" not in str(exc.value)  # names the file, never its content
     with pytest.raises(InventoryConfigError, match="--client-key needs --client-cert"):
-        client("https://127.0.0.1:1", client_key=pki["client"].key)
+        client("https://127.0.0.1:1", client_key=pki["client"].key_file)
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ import pytest
 from deploy import prometheus_config
 from deploy.demo.stack import PYTHON, Service
 from inventory import demo
+from tests.certs import Authority
 from tests.deploy import servers
-from tests.deploy.certs import CertificateAuthority
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "systemd" / "infrastrand-inventory.service"
@@ -53,10 +53,11 @@ def unit_gunicorn_args(**values: str) -> list[str]:
 def tls_inventory(tmp_path_factory) -> Iterator[dict]:
     """The demo inventory (SQLite) under gunicorn with a certificate of a CA made here."""
     workdir = tmp_path_factory.mktemp("inventory-tls")
-    ca = CertificateAuthority.create()
-    ca_file = ca.write_cert(workdir / "ca.pem")
-    cert, key = ca.issue_server(workdir, "inventory")
-    wrong_ca_file = CertificateAuthority.create("some other CA").write_cert(workdir / "wrong-ca.pem")
+    ca = Authority(workdir, "inventory")
+    ca_file = ca.cert_file
+    served = ca.issue("inventory", server=True)
+    cert, key = served.cert_file, served.key_file
+    wrong_ca_file = Authority(workdir, "some-other").cert_file
     address = f"127.0.0.1:{servers.free_port()}"
     # One process migrates, loads the demo and makes the tokens (each manage.py start costs seconds).
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}

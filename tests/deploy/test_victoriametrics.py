@@ -16,7 +16,7 @@ import yaml
 
 from deploy import prometheus_config
 from deploy.victoriametrics import config as vm
-from tests.deploy.certs import CertificateAuthority
+from tests.certs import Authority
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("vmagent") and shutil.which("vmalert")), reason="Debian victoria-metrics not installed"
@@ -29,16 +29,16 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def files(tmp_path) -> dict[str, Path]:
-    ca = CertificateAuthority.create()
-    cert, key = ca.issue_server(tmp_path, "prometheus")
+    ca = Authority(tmp_path, "deploy")
+    served = ca.issue("prometheus", server=True)
     token = tmp_path / "token"
     token.write_text("s3cret\n")
     password = tmp_path / "password"
     password.write_text("pw\n")
     return {
-        "ca": ca.write_cert(tmp_path / "ca.crt"),
-        "cert": cert,
-        "key": key,
+        "ca": ca.cert_file,
+        "cert": served.cert_file,
+        "key": served.key_file,
         "token": token,
         "pw": password,
     }

@@ -19,9 +19,9 @@ import yaml
 
 from deploy import prometheus_config
 from exporters import webconfig
+from tests.certs import Authority
 from tests.deploy import synthetic
 from tests.deploy.servers import instant_query, prometheus, wait_until
-from tests.exporters.certs import Authority
 from tests.exporters.synthetic import device_result, filled_store
 
 PASSWORD = "correct horse battery staple"
