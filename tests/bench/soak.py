@@ -8,11 +8,12 @@
 - ``python -m collectors`` against it with targets refreshed and observations flushed every
   ``--cycle`` seconds (accelerated from 30 s / 10 s);
 - healthy and slow devices removed and others added through the API while the collector runs;
-- for part of the run, 200 concurrent scrapers and 1,100 idle connections on the collector;
+- for part of the run, 200 concurrent keep-alive scrapers and 1,100 idle connections on the collector (one
+  load process), and a ``/-/healthy`` probe (another);
 - SIGTERM at the end with polls in flight.
 
 It prints the RSS slope after warm-up (MiB per 1,000 refresh+flush cycles, counted from the inventory's
-request log; goal ≤ 1), the healthy devices' poll-interval p99 deviation (goal ≤ 1 s), ``/-/healthy``
+request log; goal ≤ 1) in each phase (quiet, churn, after the HTTP load) and the step across the load, the healthy devices' poll-interval p99 deviation (goal ≤ 1 s), ``/-/healthy``
 p99 under the HTTP load (goal ≤ 50 ms), ghosts after removal (goal 0), and polls in flight vs cancelled
 on SIGTERM.  Figures are printed, not asserted; the exit status is non-zero only if the harness broke.
 """
@@ -24,7 +25,6 @@ import contextlib
 import http.client
 import json
 import os
-import random
 import re
 import resource
 import signal
@@ -235,66 +235,42 @@ class Sampler(threading.Thread):
 
 
 class HttpLoad:
-    """``scrapers`` threads scraping healthy devices in a loop, ``idle`` open connections, and a
-    ``/-/healthy`` probe every 50 ms on a new connection (what a health checker does) for ``seconds``.
+    """``scrapers`` keep-alive connections scraping healthy devices back to back and ``idle`` open
+    connections (``web_bench --scrape-load``), and a ``/-/healthy`` probe every 50 ms on a new
+    connection (what a health checker does, ``web_bench --health-probe``), for ``seconds``.
 
-    The probe runs in a process of its own (``web_bench --health-probe``): in this process it would wait
-    for the GIL behind the 200 scraper threads, and that wait is not the collector's latency.
+    Both run in processes of their own, as Prometheus and a health checker do: 200 scraper threads in
+    this process would make the probe wait for this process's GIL, and keep the sampler that times the
+    healthy devices' polls from running on time; neither wait is the collector's.
     """
 
-    def __init__(self, port: int, targets: list[str], scrapers: int, idle: int, seconds: float) -> None:
+    def __init__(self, port: int, targets: list[str], scrapers: int, idle: int, seconds: float,
+                 workdir: Path) -> None:  # fmt: skip
         self.port, self.targets, self.scrapers, self.idle = port, targets, scrapers, idle
         self.seconds = seconds
+        self.names = workdir / "scraped-devices.txt"
+        self.load: subprocess.Popen | None = None
         self.probe: subprocess.Popen | None = None
         self.load_average = ""
-        self.stop = threading.Event()
         self.healthy_ms: list[float] = []
         self.healthy_failures = 0
         self.scrapes = 0
         self.scrape_errors = 0
-        self.idle_opened = 0
-        self._sockets: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
 
     def start(self) -> None:
-        for _ in range(self.idle):
-            with contextlib.suppress(OSError):
-                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-                self._sockets.append(s)
-        self.idle_opened = len(self._sockets)
-        for i in range(self.scrapers):
-            th = threading.Thread(target=self._scrape, args=(i,), daemon=True)
-            th.start()
-            self._threads.append(th)
+        self.names.write_text("\n".join(self.targets) + "\n")
+        self.load = subprocess.Popen(
+            [PYTHON, "-m", "tests.bench.web_bench", "--scrape-load", "127.0.0.1", str(self.port),
+             str(self.scrapers), str(self.idle), f"@{self.names}", str(self.seconds + 120)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        if self.load.stdout.readline().strip() != "loaded":
+            raise RuntimeError("the scrape load process did not start")
         self.probe = subprocess.Popen(
             [PYTHON, "-m", "tests.bench.web_bench", "--health-probe", "127.0.0.1", str(self.port),
              str(self.seconds)],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-
-    def _scrape(self, i: int) -> None:
-        rng = random.Random(i)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        for _ in range(1_000_000):
-            if self.stop.is_set():
-                break
-            try:
-                conn.request(
-                    "GET", f"/snmp?target={rng.choice(self.targets)}", headers={"Accept-Encoding": "gzip"}
-                )
-                response = conn.getresponse()
-                response.read()
-                ok = response.status in (200, 404)
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                self.stop.wait(0.05)
-            with self._lock:
-                self.scrapes += 1
-                self.scrape_errors += not ok
-        conn.close()
 
     def close(self) -> None:
         if self.probe is not None:
@@ -306,11 +282,17 @@ class HttpLoad:
             self.healthy_ms = [float(x) for x in out.split()]  # a failed probe reads as its 5 s timeout
             self.healthy_failures = sum(x >= 5000.0 for x in self.healthy_ms)
         self.load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        self.stop.set()
-        for th in self._threads:
-            th.join(40)
-        for s in self._sockets:
-            s.close()
+        if self.load is not None:
+            try:
+                out, _ = self.load.communicate("", timeout=120)  # stdin EOF ends the load
+            except subprocess.TimeoutExpired:
+                self.load.kill()
+                out, _ = self.load.communicate(timeout=30)
+            summary = out.split()  # scrapes <n> errors <n>
+            if len(summary) == 4:
+                self.scrapes, self.scrape_errors = int(summary[1]), int(summary[3])
+            else:
+                self.scrape_errors = -1
 
 
 def slope_per_1000(samples: list[tuple[float, float, int]]) -> float:
@@ -342,7 +324,7 @@ class Plan:
     quiet: float = 60.0  # no churn, no HTTP load: the RSS slope of refresh+flush cycles alone
     churn_phase: float = 30.0
     load: float = 50.0
-    after: float = 30.0
+    after: float = 90.0  # long enough for a slope after the load's step
     cycle: float = 0.25
     scrapers: int = 200
     idle: int = 1100
@@ -436,12 +418,12 @@ def run(plan: Plan, workdir: Path) -> int:
             print(f"  t={time.monotonic() - t0:5.0f} s: removed {len(gone)}, added {plan.churn}", flush=True)
 
         time.sleep(max(0.0, t0 + quiet_end + plan.churn_phase - time.monotonic()))
-        load = HttpLoad(listen_port, fleet.names["healthy"], plan.scrapers, plan.idle, plan.load)
+        present = [n for n in fleet.names["healthy"] if n not in set(removed)]
+        load = HttpLoad(listen_port, present, plan.scrapers, plan.idle, plan.load, workdir)
         t_load = time.monotonic()
         load.start()
         print(
-            f"  t={t_load - t0:5.0f} s: HTTP load on: {plan.scrapers} scrapers, {load.idle_opened} idle "
-            "connections",
+            f"  t={t_load - t0:5.0f} s: HTTP load on: {plan.scrapers} scrapers, {plan.idle} idle connections",
             flush=True,
         )
         time.sleep(max(0.0, t_load + plan.load - time.monotonic()))
@@ -478,18 +460,27 @@ def run(plan: Plan, workdir: Path) -> int:
             s for s in sampler.rss if s[0] >= t0 + plan.warmup and not t_load <= s[0] <= t_load_end + 5
         ]
         quiet = [s for s in sampler.rss if t0 + plan.warmup <= s[0] < t0 + quiet_end]
+        churning = [s for s in after_warmup if t0 + quiet_end <= s[0] < t_load]
+        after_load = [s for s in after_warmup if s[0] > t_load_end + 5]
         all_dev = [d for _, d in sampler.deviations]
         load_dev = [d for t, d in sampler.deviations if t_load <= t <= t_load_end]
         print()
         print(f"fleet: {counts}; poll interval {INTERVAL} s; refresh and flush every {plan.cycle:g} s")
         if after_warmup:
             first, last = after_warmup[0], after_warmup[-1]
+
+            def phase(samples: list[tuple[float, float, int]]) -> str:
+                cycles = samples[-1][1] - samples[0][1] if samples else 0
+                return f"{slope_per_1000(samples):.2f} over {cycles:.0f} cycles"
+
+            step = (after_load[0][2] - churning[-1][2]) / 1024 if churning and after_load else float("nan")
             print(
                 f"RSS after warm-up: {first[2] / 1024:.1f} -> {last[2] / 1024:.1f} MiB over "
-                f"{last[1] - first[1]:.0f} refresh+flush cycles; slope "
-                f"{slope_per_1000(after_warmup):.2f} MiB per 1,000 cycles; without churn and HTTP load "
-                f"{slope_per_1000(quiet):.2f} over {quiet[-1][1] - quiet[0][1] if quiet else 0:.0f} cycles "
-                "(goal ≤ 1)"
+                f"{last[1] - first[1]:.0f} refresh+flush cycles; slope in MiB per 1,000 cycles (goal ≤ 1): "
+                f"quiet {phase(quiet)}, with churn {phase(churning)}, after the HTTP load "
+                f"{phase(after_load)}; across the HTTP load a step of {step:+.1f} MiB (its connections' "
+                f"buffers, kept by the allocator, not a slope); whole run with the step "
+                f"{slope_per_1000(after_warmup):.2f}"
             )
         print(
             f"healthy poll-interval deviation p99: {p99(all_dev):.3f} s over {len(all_dev)} intervals "
@@ -534,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small fleet and short phases: proves the harness")
     ap.add_argument("--cycle", type=float, default=Plan.cycle, help="seconds between refreshes and flushes")
+    ap.add_argument("--after", type=float, default=Plan.after, help="seconds measured after the HTTP load")
     args = ap.parse_args(argv)
-    plan = Plan(cycle=args.cycle)
+    plan = Plan(cycle=args.cycle, after=args.after)
     if args.quick:
         plan = Plan(
             healthy=12,
@@ -549,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
             quiet=8,
             churn_phase=4,
             load=6,
-            after=12,
+            after=min(args.after, 12),
             cycle=args.cycle,
             scrapers=20,
             idle=50,

@@ -41,6 +41,7 @@ import asyncio
 import base64
 import contextlib
 import http.client
+import itertools
 import os
 import resource
 import select
@@ -512,11 +513,11 @@ def bench_prometheus(quick: bool) -> list[str]:
     from tests.deploy.servers import prometheus, wait_until
 
     store = filled_store(20, interfaces=96, started=time.time())
-    seconds = 5 if quick else 30
+    windows, seconds = (1, 5) if quick else (9, 10)
     lines = [
         f"Prometheus 2.42 as the scraper ({len(store)} devices x 1,920 series per job, every second, "
-        f"{seconds} s window):",
-        f"  {'job':24s} {'scrapes':>7s} {'CPU µs/scrape':>13s} {'x plain':>7s}  cipher",
+        f"{windows} windows of {seconds} s):",
+        f"  {'job':24s} {'scrapes':>7s} {'CPU µs/scrape':>13s} {'x plain':>7s} {'range':>10s}  cipher",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -568,14 +569,23 @@ def bench_prometheus(quick: bool) -> list[str]:
                 def scrapes(serving) -> float:
                     return serving.server.metrics.requests.labels("snmp", "200")._value.get()
 
-                before = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
-                time.sleep(seconds)  # the measurement window (Prometheus keeps scraping meanwhile)
-                after = {name: (s.cpu_seconds(), scrapes(s)) for name, s in servers.items()}
-            plain_us = None
+                def reading() -> dict[str, tuple[float, float, float]]:
+                    return {name: (s.cpu_seconds(), scrapes(s), handshakes(s)) for name, s in servers.items()}
+
+                readings = [reading()]
+                for _ in range(windows):  # Prometheus keeps scraping meanwhile
+                    time.sleep(seconds)
+                    readings.append(reading())
+            per_window: dict[str, list[float]] = {name: [] for name in servers}  # CPU µs per scrape
+            for before, after in itertools.pairwise(readings):
+                for name in servers:
+                    count = after[name][1] - before[name][1]
+                    per_window[name].append((after[name][0] - before[name][0]) / max(count, 1) * 1e6)
+            plain = per_window["plain HTTP"]
             for name, serving in servers.items():
-                count = after[name][1] - before[name][1]
-                us = (after[name][0] - before[name][0]) / max(count, 1) * 1e6
-                plain_us = plain_us or us
+                count = readings[-1][name][1] - readings[0][name][1]
+                us = (readings[-1][name][0] - readings[0][name][0]) / max(count, 1) * 1e6
+                ratios = [a / b for a, b in zip(per_window[name], plain, strict=True)]
                 ciphers = {
                     sample.labels["cipher"]
                     for metric in serving.server.registry.collect()
@@ -583,11 +593,30 @@ def bench_prometheus(quick: bool) -> list[str]:
                     if sample.name == "infrastrand_exporter_tls_handshakes_total"
                 }
                 cipher = ",".join(sorted(ciphers)) or "-"
-                lines.append(f"  {name:24s} {count:7.0f} {us:13.1f} {us / plain_us:7.2f}  {cipher}")
+                shakes = readings[-1][name][2] - readings[0][name][2]
+                lines.append(
+                    f"  {name:24s} {count:7.0f} {us:13.1f} {statistics.median(ratios):7.2f} "
+                    f"{min(ratios):5.2f}-{max(ratios):4.2f}  {cipher}"
+                    + (f", {shakes:.0f} handshakes while measured" if cipher != "-" else "")
+                )
+            lines.append(
+                "  (x plain: median of the windows' ratios, and their range; both jobs are scraped in every"
+                " window, so a busy moment slows both)"
+            )
         finally:
             for serving in servers.values():
                 serving.stop()
     return lines
+
+
+def handshakes(serving) -> float:
+    """TLS handshakes the server has completed (``infrastrand_exporter_tls_handshakes_total``)."""
+    return sum(
+        sample.value
+        for metric in serving.server.registry.collect()
+        for sample in metric.samples
+        if sample.name == "infrastrand_exporter_tls_handshakes_total"
+    )
 
 
 SSL_CALLS = ("_ssl__SSLSocket_", "_ssl_MemoryBIO_")
@@ -805,8 +834,13 @@ def load_average() -> str:
 def scrape_load(argv: Sequence[str]) -> None:
     """Child process: ``idle`` connections that never send a byte and ``scrapers`` keep-alive
     connections scraping devices back to back; prints ``loaded`` once all are open, and at stdin EOF
-    (or after ``seconds``) ``scrapes <n> errors <n>``."""
+    (or after ``seconds``) ``scrapes <n> errors <n>``.  ``devices`` is a count (``dev00000``...) or
+    ``@file`` naming the devices one per line."""
     host, port, scrapers, idle, devices, seconds = argv
+    if devices.startswith("@"):
+        names = Path(devices[1:]).read_text().split()
+    else:
+        names = [f"dev{i:05d}" for i in range(int(devices))]
 
     async def run() -> tuple[int, int]:
         held = []
@@ -820,7 +854,7 @@ def scrape_load(argv: Sequence[str]) -> None:
             for n in range(10_000_000):
                 if stop.is_set():
                     break
-                name = f"dev{(index + n) % int(devices):05d}"
+                name = names[(index + n) % len(names)]
                 writer.write(
                     f"GET /snmp?target={name} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n".encode()
                 )
