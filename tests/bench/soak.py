@@ -13,9 +13,10 @@
 - SIGTERM at the end with polls in flight.
 
 It prints the RSS slope after warm-up (MiB per 1,000 refresh+flush cycles, counted from the inventory's
-request log; goal ≤ 1) in each phase (quiet, churn, after the HTTP load) and the step across the load, the healthy devices' poll-interval p99 deviation (goal ≤ 1 s), ``/-/healthy``
-p99 under the HTTP load (goal ≤ 50 ms), ghosts after removal (goal 0), and polls in flight vs cancelled
-on SIGTERM.  Figures are printed, not asserted; the exit status is non-zero only if the harness broke.
+request log; goal ≤ 1) in each phase (quiet, churn, after the HTTP load) and the step across the load,
+the healthy devices' poll-interval p99 deviation (goal ≤ 1 s), ``/-/healthy`` p99 under the HTTP load
+(goal ≤ 50 ms), ghosts after removal (goal 0), and polls in flight vs cancelled on SIGTERM.  Figures
+are printed, not asserted; the exit status is non-zero only if the harness broke.
 """
 
 from __future__ import annotations

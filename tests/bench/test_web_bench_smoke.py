@@ -41,7 +41,11 @@ def test_web_bench_tls_quick_run():
     assert re.search(
         r"TLS_AES_128_GCM_SHA256, (\d+) resumed$", rows["TLS + basic auth, new connection, resumed"]
     )
-    prometheus = re.search(r"^  TLS \+ basic auth +(\d+) +[\d.]+ +[\d.]+  (\S+)$", out.stdout, re.M)
+    prometheus = re.search(
+        r"^  TLS \+ basic auth +(\d+) +[\d.]+ +[\d.]+ +[\d.]+-[\d.]+  (\S+), \d+ handshakes while measured$",
+        out.stdout,
+        re.M,
+    )
     assert prometheus and int(prometheus[1]) > 0 and prometheus[2] == "TLS_AES_128_GCM_SHA256", out.stdout
     for cipher in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"):
         for caches in ("hot", "cold"):
