@@ -50,6 +50,7 @@ INTERVAL = 5  # the inventory's smallest poll interval
 STAMP = re.compile(r"^infrastrand_last_poll_timestamp_seconds (\S+)$", re.M)
 IN_FLIGHT = re.compile(r"^infrastrand_collector_in_flight (\S+)$", re.M)
 TARGETS = re.compile(r'^infrastrand_collector_targets\{state="\w+"\} (\S+)$', re.M)
+SERIES = re.compile(r"^infrastrand_collector_store_series (\S+)$", re.M)
 POLLS = re.compile(r'^infrastrand_collector_polls_total\{result="(\w+)"\} (\S+)$', re.M)
 
 
@@ -296,6 +297,13 @@ class HttpLoad:
                 self.scrape_errors = -1
 
 
+def store_series(port: int) -> float:
+    """``infrastrand_collector_store_series`` of the collector on ``port``."""
+    _, body = get(port, "/metrics")
+    found = SERIES.search(body.decode(errors="replace"))
+    return float(found.group(1)) if found else float("nan")
+
+
 def slope_per_1000(samples: list[tuple[float, float, int]]) -> float:
     """Least-squares slope of RSS (MiB) against refresh+flush cycles, per 1,000 cycles."""
     if len(samples) < 3:
@@ -405,6 +413,8 @@ def run(plan: Plan, workdir: Path) -> int:
         removed: list[str] = []
         quiet_end = plan.warmup + plan.quiet
         churn_at = [quiet_end + i * plan.churn_phase / plan.churns for i in range(plan.churns)]
+        time.sleep(max(0.0, t0 + quiet_end - 1 - time.monotonic()))
+        series = [store_series(listen_port)]  # before the churn and before the HTTP load
         for i, at in enumerate(churn_at):
             time.sleep(max(0.0, t0 + at - time.monotonic()))
             gone = (
@@ -419,6 +429,7 @@ def run(plan: Plan, workdir: Path) -> int:
             print(f"  t={time.monotonic() - t0:5.0f} s: removed {len(gone)}, added {plan.churn}", flush=True)
 
         time.sleep(max(0.0, t0 + quiet_end + plan.churn_phase - time.monotonic()))
+        series.append(store_series(listen_port))
         present = [n for n in fleet.names["healthy"] if n not in set(removed)]
         load = HttpLoad(listen_port, present, plan.scrapers, plan.idle, plan.load, workdir)
         t_load = time.monotonic()
@@ -483,6 +494,10 @@ def run(plan: Plan, workdir: Path) -> int:
                 f"buffers, kept by the allocator, not a slope); whole run with the step "
                 f"{slope_per_1000(after_warmup):.2f}"
             )
+            print(
+                f"  the store held {series[0]:.0f} series before the churn and {series[1]:.0f} after it "
+                "(the churn replaces slow devices with healthy 48-port ones: RSS follows the store)"
+            )
         print(
             f"healthy poll-interval deviation p99: {p99(all_dev):.3f} s over {len(all_dev)} intervals "
             f"({sampler.unobserved} not observed whole); "
@@ -527,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a small fleet and short phases: proves the harness")
     ap.add_argument("--cycle", type=float, default=Plan.cycle, help="seconds between refreshes and flushes")
     ap.add_argument("--after", type=float, default=Plan.after, help="seconds measured after the HTTP load")
+    ap.add_argument("--churns", type=int, default=Plan.churns, help="device removals and additions")
     args = ap.parse_args(argv)
-    plan = Plan(cycle=args.cycle, after=args.after)
+    plan = Plan(cycle=args.cycle, after=args.after, churns=args.churns)
     if args.quick:
         plan = Plan(
             healthy=12,
