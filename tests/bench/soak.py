@@ -267,6 +267,7 @@ class HttpLoad:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         if self.load.stdout.readline().strip() != "loaded":
+            self.load.kill()
             raise RuntimeError("the scrape load process did not start")
         self.probe = subprocess.Popen(
             [PYTHON, "-m", "tests.bench.web_bench", "--health-probe", "127.0.0.1", str(self.port),
