@@ -72,6 +72,11 @@ PASSWORD = "bench-password"
 MiB = 1024 * 1024
 
 
+FRESH = 86_400.0
+"""The synthetic devices' poll interval: their bodies stay those of up 48-port switches for the whole bench
+(at 60 s a store turned stale two minutes after it was filled, and later rounds served small bodies)."""
+
+
 def pki(directory: Path) -> dict:
     ca = Authority(directory, "collectors")
     clients = Authority(directory, "clients")
@@ -250,7 +255,8 @@ SCENARIOS = (  # name, tls, mtls, basic auth, connection (1 keep-alive, 0 new, r
 
 
 def bench_tls(quick: bool) -> list[str]:
-    store = filled_store(20, interfaces=96, started=time.time())  # 1,920 series a device (a 48-port switch)
+    # 1,920 series a device (a 48-port switch)
+    store = filled_store(20, interfaces=96, started=time.time(), interval=FRESH)
     scrapes, rounds = (100, 2) if quick else (1000, 9)
     lines = [
         f"per-device scrape, scraper in its own process ({len(store)} devices x 1,920 series, cached gzip),",
@@ -513,7 +519,7 @@ def bench_prometheus(quick: bool) -> list[str]:
 
     from tests.deploy.servers import prometheus, wait_until
 
-    store = filled_store(20, interfaces=96, started=time.time())
+    store = filled_store(20, interfaces=96, started=time.time(), interval=FRESH)
     windows, seconds = (1, 5) if quick else (9, 10)
     lines = [
         f"Prometheus 2.42 as the scraper ({len(store)} devices x 1,920 series per job, every second, "
@@ -628,7 +634,7 @@ def serve_child(argv: Sequence[str]) -> None:
     """Child process (run under callgrind): the bench's store served with one web config; prints the
     port, serves until stdin EOF."""
     directory, tls, mtls, auth = Path(argv[0]), *(flag == "1" for flag in argv[1:4])
-    store = filled_store(20, interfaces=96, started=time.time())
+    store = filled_store(20, interfaces=96, started=time.time(), interval=FRESH)
     web = web_config(directory, tls=tls, mtls=mtls, auth=auth)
     serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True, web=web)
     print(serving.server.port, flush=True)
@@ -796,7 +802,7 @@ def scrape_all(host: str, port: int, encoding: str) -> int:
 
 def bench_snmp_all(quick: bool) -> list[str]:
     devices = 100 if quick else 1000
-    store = filled_store(devices, interfaces=100, started=time.time())  # 2,000 series a device
+    store = filled_store(devices, interfaces=100, started=time.time(), interval=FRESH)  # 2,000 series each
     series = store.series_count()
     serving = serve(store, CollectorRegistry(), "127.0.0.1:0", lambda: True)
     lines = [f"/snmp/all at {series:,} series ({devices} devices), streamed from cached gzip members:"]
@@ -943,7 +949,7 @@ HEALTH_VARIANTS = (  # (label, stand-in, serving loop, GIL switch interval)
 
 def bench_health(quick: bool) -> list[str]:
     devices, scrapers, idle, seconds = (20, 50, 200, 5) if quick else (100, 200, 1100, 12)
-    store = filled_store(devices, interfaces=96, started=time.time())
+    store = filled_store(devices, interfaces=96, started=time.time(), interval=FRESH)
     lines = [
         f"/-/healthy under HTTP load: {scrapers} keep-alive scrapers ({devices} devices x 1,920 series), "
         f"{idle} idle connections, a probe on a new connection every 50 ms for {seconds} s:"

@@ -85,10 +85,14 @@ def device_result(
     )
 
 
-def filled_store(devices: int, interfaces: int = 10, *, started: float) -> SampleStore:
-    """A store of ``devices`` devices of ``interfaces * 20`` series each, with inventory labels."""
+def filled_store(
+    devices: int, interfaces: int = 10, *, started: float, interval: float = 60.0
+) -> SampleStore:
+    """A store of ``devices`` devices of ``interfaces * 20`` series each, with inventory labels; they
+    read as up until two ``interval`` s after ``started``."""
     store = SampleStore()
     for n in range(devices):
         name = f"dev{n:05d}"
-        store.put(device_result(name, interfaces, started=started, seed=n), {"device": name, **INVENTORY})
+        result = device_result(name, interfaces, started=started, interval=interval, seed=n)
+        store.put(result, {"device": name, **INVENTORY})
     return store
